@@ -1,0 +1,952 @@
+/* SPDX-License-Identifier: MIT */
+/* Object commands: nodes, groups, resources, types, networks, interfaces.
+ * Registry commands are in apply_registry.c. */
+#include "apply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "apply_i.h"
+#include "value.h"
+
+int cfs_fail(const char **why, const char *reason, int err)
+{
+	*why = reason;
+	return err;
+}
+
+int cfs_check_obj_name(const char *name, const char **why)
+{
+	int r = cfs_reg_check_name(name, false);
+	if (r == -ENAMETOOLONG)
+		return cfs_fail(why, "name too long", r);
+	if (r < 0)
+		return cfs_fail(why, "name must be UTF-8 without '/' or control characters", r);
+	return 0;
+}
+
+struct cfs_object *cfs_find_or_fail(struct cfs_model *m, enum cfs_kind kind, const char *ref,
+				    const char **why)
+{
+	struct cfs_object *o = cfs_model_find(m, kind, ref);
+	if (!o) {
+		static const char *const msg[CFS_KIND_COUNT] = {
+			[CFS_KIND_NODE] = "no such node",
+			[CFS_KIND_GROUP] = "no such group",
+			[CFS_KIND_RESOURCE] = "no such resource",
+			[CFS_KIND_RESTYPE] = "no such resource type",
+			[CFS_KIND_NETWORK] = "no such network",
+			[CFS_KIND_NETINTERFACE] = "no such network interface",
+		};
+		*why = msg[kind] ? msg[kind] : "no such object";
+	}
+	return o;
+}
+
+static int set_sz(struct cfs_txn *t, struct cfs_object *o, const char *prop, const char *s)
+{
+	return cfs_txn_set_value(t, o->key, prop, CFS_REG_SZ, s, strlen(s));
+}
+
+static int set_dword(struct cfs_txn *t, struct cfs_object *o, const char *prop, uint32_t v)
+{
+	uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	return cfs_txn_set_value(t, o->key, prop, CFS_REG_DWORD, le, sizeof(le));
+}
+
+/* Sets a MULTI_SZ list of ids. */
+static int set_list(struct cfs_txn *t, struct cfs_object *o, const char *prop,
+		    struct cfs_object **items, size_t n)
+{
+	struct cfs_buf b = {0};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = cfs_buf_append(&b, cfs_obj_id(items[i]), strlen(cfs_obj_id(items[i])) + 1);
+	if (r == 0)
+		r = cfs_txn_set_value(t, o->key, prop, CFS_REG_MULTI_SZ, b.data ? b.data : "", b.len);
+	cfs_buf_free(&b);
+	return r;
+}
+
+/* Names of the objects in a list property, one per line (for records). */
+char *cfs_list_names(struct cfs_model *m, const struct cfs_object *o, const char *prop)
+{
+	struct cfs_buf b = {0};
+	struct cfs_value *v = cfs_key_value(o->key, prop);
+	const char *p = v ? (const char *)v->data : "", *end = p + (v ? v->len : 0);
+	for (; p < end; p += strlen(p) + 1) {
+		struct cfs_object *x = cfs_model_by_id(m, p);
+		if (b.len)
+			cfs_buf_append(&b, "\n", 1);
+		cfs_buf_puts(&b, x ? x->name : p);
+	}
+	return cfs_buf_steal(&b);
+}
+
+/* Creates an object key with its Name and indexes it. */
+static int obj_create(struct cfs_txn *t, const struct cfs_cmd *cmd, enum cfs_kind kind,
+		      const char *name, struct cfs_object **ret, const char **why)
+{
+	struct cfs_model *m = t->m;
+	int r = cfs_check_obj_name(name, why);
+	if (r < 0)
+		return r;
+	if (cfs_model_by_name(m, kind, name))
+		return cfs_fail(why, "name already in use", -EEXIST);
+	if (cfs_model_count(m, kind) >= CFS_OBJECTS_MAX)
+		return cfs_fail(why, "too many objects of this kind", -ENOSPC);
+	char id[CFS_ID_LEN + 1];
+	if (cmd->id[0])
+		memcpy(id, cmd->id, sizeof(id));
+	else
+		cfs_guid_new(id);
+	if (cfs_model_by_id(m, id) || cfs_key_subkey(m->coll[kind], id))
+		return cfs_fail(why, "id already in use", -EEXIST);
+	struct cfs_key *key;
+	if ((r = cfs_txn_add_key(t, m->coll[kind], id, 0755, 0, 0, &key)) < 0)
+		return r;
+	if ((r = cfs_txn_set_value(t, key, CFS_P_NAME, CFS_REG_SZ, name, strlen(name))) < 0)
+		return r;
+	return cfs_txn_obj_add(t, kind, key, ret);
+}
+
+static int record_state(struct cfs_txn *t, struct cfs_object *o, uint32_t old, uint32_t new)
+{
+	return cfs_txn_record(t, o->kind, CFS_CH_STATE, o, NULL, cfs_state_name(o->kind, old),
+			      cfs_state_name(o->kind, new));
+}
+
+/* Sets an object's state and records the transition (no-op when equal). */
+int cfs_set_state(struct cfs_txn *t, struct cfs_object *o, uint32_t state)
+{
+	uint32_t old = cfs_obj_state(o);
+	if (old == state)
+		return 0;
+	int r = set_dword(t, o, CFS_P_STATE, state);
+	return r < 0 ? r : record_state(t, o, old, state);
+}
+
+/* A group's state follows its resources; an empty group keeps the state
+ * it was last set to. */
+static uint32_t group_derived_state(const struct cfs_object *g)
+{
+	size_t online = 0, failed = 0, pending = 0, n = g->members.n;
+	for (size_t i = 0; i < n; i++) {
+		switch (cfs_obj_state(g->members.v[i])) {
+		case CFS_RES_ONLINE:
+			online++;
+			break;
+		case CFS_RES_FAILED:
+			failed++;
+			break;
+		case CFS_RES_PENDING:
+		case CFS_RES_ONLINE_PENDING:
+		case CFS_RES_OFFLINE_PENDING:
+			pending++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (pending)
+		return CFS_GROUP_PENDING;
+	if (online == n)
+		return CFS_GROUP_ONLINE;
+	if (failed)
+		return CFS_GROUP_FAILED;
+	return online ? CFS_GROUP_PARTIAL_ONLINE : CFS_GROUP_OFFLINE;
+}
+
+int cfs_group_update(struct cfs_txn *t, struct cfs_object *g)
+{
+	if (!g || g == t->defer_group || g->members.n == 0)
+		return 0;
+	return cfs_set_state(t, g, group_derived_state(g));
+}
+
+static int set_res_state(struct cfs_txn *t, struct cfs_object *r, uint32_t state)
+{
+	int e = cfs_set_state(t, r, state);
+	return e < 0 ? e : cfs_group_update(t, cfs_obj_ref(t->m, r, CFS_P_GROUP));
+}
+
+/* The node a group may run on now, or an error. */
+static int check_node_usable(struct cfs_object *node, const char **why)
+{
+	if (!node)
+		return cfs_fail(why, "group has no owner node", -EHOSTDOWN);
+	switch (cfs_obj_state(node)) {
+	case CFS_NODE_UP:
+		return 0;
+	case CFS_NODE_PAUSED:
+		return cfs_fail(why, "node is paused", -EAGAIN);
+	default:
+		return cfs_fail(why, "node is not up", -EHOSTDOWN);
+	}
+}
+
+static bool res_may_run_on(const struct cfs_object *r, const struct cfs_object *node)
+{
+	struct cfs_value *v = cfs_key_value(r->key, CFS_P_POSSIBLE_OWNERS);
+	if (!v || v->len == 0)
+		return true; /* an empty list means every node */
+	return cfs_obj_list_has(r, CFS_P_POSSIBLE_OWNERS, cfs_obj_id(node));
+}
+
+static int res_online(struct cfs_txn *t, struct cfs_object *r, unsigned depth, const char **why);
+
+struct dep_walk {
+	struct cfs_txn *t;
+	unsigned depth;
+	const char **why;
+	int online; /* 1: bring providers online; 0: take dependents offline */
+	struct cfs_object *target;
+};
+
+static int online_provider(const char *id, void *ud)
+{
+	struct dep_walk *w = ud;
+	struct cfs_object *p = cfs_model_by_id(w->t->m, id);
+	return p ? res_online(w->t, p, w->depth + 1, w->why) : 0;
+}
+
+static int res_online(struct cfs_txn *t, struct cfs_object *r, unsigned depth, const char **why)
+{
+	if (depth > CFS_LIST_MAX)
+		return cfs_fail(why, "dependency chain too deep", -ELOOP);
+	if (cfs_obj_state(r) == CFS_RES_ONLINE)
+		return 0;
+	struct cfs_object *node = cfs_obj_owner(t->m, r);
+	int e = check_node_usable(node, why);
+	if (e < 0)
+		return e;
+	if (!res_may_run_on(r, node))
+		return cfs_fail(why, "owner node is not a possible owner of the resource", -EPERM);
+	/* Providers first. */
+	struct dep_walk w = {t, depth, why, 1, r};
+	e = cfs_obj_each_ref(r, CFS_P_DEPENDENCIES, online_provider, &w);
+	if (e < 0)
+		return e;
+	/* Nothing executes yet (no agents): every transition still happens
+	 * and is recorded, so watchers see OnlinePending then Online. */
+	if ((e = set_res_state(t, r, CFS_RES_ONLINE_PENDING)) < 0)
+		return e;
+	return set_res_state(t, r, CFS_RES_ONLINE);
+}
+
+static bool is_down(uint32_t s)
+{
+	return s == CFS_RES_OFFLINE || s == CFS_RES_FAILED;
+}
+
+static int res_offline(struct cfs_txn *t, struct cfs_object *r, unsigned depth,
+		       const char **why);
+
+/* Dependents of r: resources in its group that list r as a provider. */
+static int offline_dependents(struct cfs_txn *t, struct cfs_object *r, unsigned depth,
+			      const char **why)
+{
+	struct cfs_object *g = cfs_obj_ref(t->m, r, CFS_P_GROUP);
+	for (size_t i = 0; g && i < g->members.n; i++) {
+		struct cfs_object *d = g->members.v[i];
+		if (cfs_obj_list_has(d, CFS_P_DEPENDENCIES, cfs_obj_id(r))) {
+			int e = res_offline(t, d, depth + 1, why);
+			if (e < 0)
+				return e;
+		}
+	}
+	return 0;
+}
+
+static int res_offline(struct cfs_txn *t, struct cfs_object *r, unsigned depth,
+		       const char **why)
+{
+	if (depth > CFS_LIST_MAX)
+		return cfs_fail(why, "dependency chain too deep", -ELOOP);
+	if (is_down(cfs_obj_state(r)))
+		return 0;
+	int e = offline_dependents(t, r, depth, why);
+	if (e < 0)
+		return e;
+	if ((e = set_res_state(t, r, CFS_RES_OFFLINE_PENDING)) < 0)
+		return e;
+	return set_res_state(t, r, CFS_RES_OFFLINE);
+}
+
+/* Runs fn on every resource of g with the group's derived state held back
+ * until the end: the group goes Pending, then to its final state. */
+static int group_each(struct cfs_txn *t, struct cfs_object *g,
+		      int (*fn)(struct cfs_txn *, struct cfs_object *, unsigned, const char **),
+		      const char **why)
+{
+	int e;
+	if (g->members.n == 0)
+		return 0;
+	if ((e = cfs_set_state(t, g, CFS_GROUP_PENDING)) < 0)
+		return e;
+	t->defer_group = g;
+	for (size_t i = 0; i < g->members.n; i++)
+		if ((e = fn(t, g->members.v[i], 0, why)) < 0)
+			break;
+	t->defer_group = NULL;
+	return e < 0 ? e : cfs_group_update(t, g);
+}
+
+static int group_online(struct cfs_txn *t, struct cfs_object *g, const char **why)
+{
+	int e = check_node_usable(cfs_obj_ref(t->m, g, CFS_P_OWNER_NODE), why);
+	if (e < 0)
+		return e;
+	if (g->members.n == 0)
+		return cfs_set_state(t, g, CFS_GROUP_ONLINE);
+	return group_each(t, g, res_online, why);
+}
+
+static int group_offline(struct cfs_txn *t, struct cfs_object *g, const char **why)
+{
+	if (g->members.n == 0)
+		return cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+	return group_each(t, g, res_offline, why);
+}
+
+static int set_owner(struct cfs_txn *t, struct cfs_object *g, struct cfs_object *node)
+{
+	struct cfs_object *old = cfs_obj_ref(t->m, g, CFS_P_OWNER_NODE);
+	if (old == node)
+		return 0;
+	int e = set_sz(t, g, CFS_P_OWNER_NODE, cfs_obj_id(node));
+	if (e < 0)
+		return e;
+	return cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_OWNER, g, NULL, old ? old->name : "",
+			      node->name);
+}
+
+/* Move: offline on the old owner, new owner, back online on the new one
+ * (only what was online before). */
+static int group_move(struct cfs_txn *t, struct cfs_object *g, struct cfs_object *node,
+		      const char **why)
+{
+	int e = check_node_usable(node, why);
+	if (e < 0)
+		return e;
+	if (cfs_obj_ref(t->m, g, CFS_P_OWNER_NODE) == node)
+		return 0;
+	for (size_t i = 0; i < g->members.n; i++)
+		if (!res_may_run_on(g->members.v[i], node))
+			return cfs_fail(why, "node is not a possible owner of every resource",
+					-EPERM);
+	bool was_online_empty = g->members.n == 0 && cfs_obj_state(g) == CFS_GROUP_ONLINE;
+	struct cfs_vec was = {0};
+	for (size_t i = 0; i < g->members.n; i++) {
+		uint32_t s = cfs_obj_state(g->members.v[i]);
+		if (!is_down(s) && cfs_vec_push(&was, g->members.v[i]) < 0) {
+			cfs_vec_free(&was);
+			return -ENOMEM;
+		}
+	}
+	if (was_online_empty)
+		e = cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+	else if (was.n)
+		e = group_each(t, g, res_offline, why);
+	if (e == 0)
+		e = set_owner(t, g, node);
+	if (e == 0 && was_online_empty)
+		e = cfs_set_state(t, g, CFS_GROUP_ONLINE);
+	if (e == 0 && was.n) {
+		if ((e = cfs_set_state(t, g, CFS_GROUP_PENDING)) == 0) {
+			t->defer_group = g;
+			for (size_t i = 0; e == 0 && i < was.n; i++)
+				e = res_online(t, was.v[i], 0, why);
+			t->defer_group = NULL;
+			if (e == 0)
+				e = cfs_group_update(t, g);
+		}
+	}
+	cfs_vec_free(&was);
+	return e;
+}
+
+/* Resolves argv[from..argc) to distinct objects of kind. */
+static int resolve_list(struct cfs_model *m, enum cfs_kind kind, const struct cfs_cmd *cmd,
+			int from, struct cfs_object ***ret, size_t *ret_n, const char **why)
+{
+	size_t n = (size_t)(cmd->argc - from);
+	struct cfs_object **v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	size_t k = 0;
+	for (int i = from; i < cmd->argc; i++) {
+		struct cfs_object *o = cfs_find_or_fail(m, kind, cmd->argv[i], why);
+		if (!o) {
+			free(v);
+			return -ENOENT;
+		}
+		bool dup = false;
+		for (size_t j = 0; j < k; j++)
+			dup |= v[j] == o;
+		if (!dup)
+			v[k++] = o;
+	}
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+static int set_list_cmd(struct cfs_txn *t, struct cfs_object *o, const char *prop,
+			enum cfs_change change, const struct cfs_cmd *cmd, const char **why)
+{
+	struct cfs_object **v;
+	size_t n;
+	int e = resolve_list(t->m, CFS_KIND_NODE, cmd, 1, &v, &n, why);
+	if (e < 0)
+		return e;
+	char *old = cfs_list_names(t->m, o, prop);
+	struct cfs_txn_mark mark = cfs_txn_mark(t);
+	e = set_list(t, o, prop, v, n);
+	free(v);
+	if (e == 0 && cfs_txn_mark(t).recs != mark.recs) {
+		char *new = cfs_list_names(t->m, o, prop);
+		e = cfs_txn_record(t, o->kind, change, o, NULL, old, new);
+		free(new);
+	}
+	free(old);
+	return e;
+}
+
+/* True when provider p (transitively) depends on r. */
+static bool depends_on(struct cfs_model *m, struct cfs_object *p, struct cfs_object *r,
+		       unsigned depth)
+{
+	if (p == r)
+		return true;
+	if (depth > CFS_LIST_MAX)
+		return true;
+	struct cfs_value *v = cfs_key_value(p->key, CFS_P_DEPENDENCIES);
+	const char *s = v ? (const char *)v->data : "", *end = s + (v ? v->len : 0);
+	for (; s < end; s += strlen(s) + 1) {
+		struct cfs_object *q = cfs_model_by_id(m, s);
+		if (q && depends_on(m, q, r, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+static int change_deps(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *p, bool add,
+		       const char **why)
+{
+	struct cfs_model *m = t->m;
+	bool has = cfs_obj_list_has(r, CFS_P_DEPENDENCIES, cfs_obj_id(p));
+	if (add == has)
+		return 0;
+	if (add) {
+		if (cfs_obj_ref(m, r, CFS_P_GROUP) != cfs_obj_ref(m, p, CFS_P_GROUP))
+			return cfs_fail(why, "dependencies must stay within one group", -EXDEV);
+		if (depends_on(m, p, r, 0))
+			return cfs_fail(why, "dependency would make a cycle", -ELOOP);
+	}
+	struct cfs_value *v = cfs_key_value(r->key, CFS_P_DEPENDENCIES);
+	size_t cnt = 0;
+	const char *s = v ? (const char *)v->data : "", *end = s + (v ? v->len : 0);
+	for (const char *q = s; q < end; q += strlen(q) + 1)
+		cnt++;
+	if (add && cnt >= CFS_LIST_MAX)
+		return cfs_fail(why, "too many dependencies", -E2BIG);
+	struct cfs_object **items = calloc(cnt + 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	size_t n = 0;
+	for (const char *q = s; q < end; q += strlen(q) + 1) {
+		struct cfs_object *x = cfs_model_by_id(m, q);
+		if (x && x != p)
+			items[n++] = x;
+	}
+	if (add)
+		items[n++] = p;
+	char *old = cfs_list_names(m, r, CFS_P_DEPENDENCIES);
+	int e = set_list(t, r, CFS_P_DEPENDENCIES, items, n);
+	free(items);
+	if (e == 0) {
+		char *new = cfs_list_names(m, r, CFS_P_DEPENDENCIES);
+		e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DEPENDENCIES, r, NULL, old, new);
+		free(new);
+	}
+	free(old);
+	return e;
+}
+
+static bool has_dependents(struct cfs_model *m, struct cfs_object *r)
+{
+	struct cfs_object *g = cfs_obj_ref(m, r, CFS_P_GROUP);
+	for (size_t i = 0; g && i < g->members.n; i++)
+		if (cfs_obj_list_has(g->members.v[i], CFS_P_DEPENDENCIES, cfs_obj_id(r)))
+			return true;
+	return false;
+}
+
+static int res_set_group(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *g,
+			 const char **why)
+{
+	struct cfs_model *m = t->m;
+	struct cfs_object *old = cfs_obj_ref(m, r, CFS_P_GROUP);
+	if (old == g)
+		return 0;
+	if (!is_down(cfs_obj_state(r)))
+		return cfs_fail(why, "take the resource offline first", -EBUSY);
+	struct cfs_value *deps = cfs_key_value(r->key, CFS_P_DEPENDENCIES);
+	if ((deps && deps->len) || has_dependents(m, r))
+		return cfs_fail(why, "resource has dependencies within its group", -EBUSY);
+	int e;
+	if (old) {
+		if ((e = cfs_txn_member_del(t, old, r)) < 0 ||
+		    (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_REMOVED, old, NULL, r->name,
+					NULL)) < 0)
+			return e;
+	}
+	if ((e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
+	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
+	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_GROUP, r, NULL, old ? old->name : NULL,
+				g->name)) < 0 ||
+	    (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_ADDED, g, NULL, NULL, r->name)) < 0)
+		return e;
+	if ((e = cfs_group_update(t, old)) < 0)
+		return e;
+	return cfs_group_update(t, g);
+}
+
+static int res_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
+{
+	struct cfs_model *m = t->m;
+	struct cfs_object *type = cfs_find_or_fail(m, CFS_KIND_RESTYPE, cmd->argv[1], why);
+	struct cfs_object *g = type ? cfs_find_or_fail(m, CFS_KIND_GROUP, cmd->argv[2], why) : NULL;
+	if (!g)
+		return -ENOENT;
+	struct cfs_object *r;
+	int e = obj_create(t, cmd, CFS_KIND_RESOURCE, cmd->argv[0], &r, why);
+	if (e < 0)
+		return e;
+	if ((e = set_sz(t, r, CFS_P_TYPE, cfs_obj_id(type))) < 0 ||
+	    (e = set_dword(t, r, CFS_P_STATE, CFS_RES_OFFLINE)) < 0 ||
+	    (e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
+	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
+	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_ADDED, r, NULL, NULL, type->name)) < 0 ||
+	    (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_ADDED, g, NULL, NULL, r->name)) < 0)
+		return e;
+	return cfs_group_update(t, g);
+}
+
+static int res_delete(struct cfs_txn *t, struct cfs_object *r, const char **why)
+{
+	struct cfs_model *m = t->m;
+	if (!is_down(cfs_obj_state(r)))
+		return cfs_fail(why, "take the resource offline first", -EBUSY);
+	if (has_dependents(m, r))
+		return cfs_fail(why, "other resources depend on it", -EBUSY);
+	struct cfs_object *g = cfs_obj_ref(m, r, CFS_P_GROUP);
+	int e;
+	if (g && ((e = cfs_txn_member_del(t, g, r)) < 0 ||
+		  (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_REMOVED, g, NULL, r->name,
+				      NULL)) < 0))
+		return e;
+	if ((e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DELETED, r, NULL, NULL, NULL)) < 0 ||
+	    (e = cfs_txn_obj_del(t, r)) < 0)
+		return e;
+	return cfs_group_update(t, g);
+}
+
+static int rename_obj(struct cfs_txn *t, struct cfs_object *o, const char *name,
+		      const char **why)
+{
+	if (strcmp(o->name, name) == 0)
+		return 0;
+	int e = cfs_check_obj_name(name, why);
+	if (e < 0)
+		return e;
+	if (cfs_model_by_name(t->m, o->kind, name))
+		return cfs_fail(why, "name already in use", -EEXIST);
+	char *old = strdup(o->name);
+	if (!old)
+		return -ENOMEM;
+	e = cfs_txn_obj_rename(t, o, name);
+	if (e == 0)
+		e = cfs_txn_record(t, o->kind, CFS_CH_RENAMED, o, NULL, old, name);
+	free(old);
+	return e;
+}
+
+static bool node_in_use(struct cfs_model *m, struct cfs_object *node)
+{
+	struct cfs_key *gc = m->coll[CFS_KIND_GROUP];
+	for (size_t i = 0; i < gc->subkeys.n; i++) {
+		struct cfs_object *g = ((struct cfs_key *)gc->subkeys.v[i])->obj;
+		if (g && cfs_obj_ref(m, g, CFS_P_OWNER_NODE) == node)
+			return true;
+	}
+	return false;
+}
+
+static int node_state(struct cfs_txn *t, struct cfs_object *n, const char *word,
+		      const char **why)
+{
+	uint32_t cur = cfs_obj_state(n);
+	int s;
+	if (strcasecmp(word, "pause") == 0) {
+		if (cur != CFS_NODE_UP && cur != CFS_NODE_PAUSED)
+			return cfs_fail(why, "only an up node can be paused", -EHOSTDOWN);
+		s = CFS_NODE_PAUSED;
+	} else if (strcasecmp(word, "resume") == 0) {
+		if (cur != CFS_NODE_PAUSED && cur != CFS_NODE_UP)
+			return cfs_fail(why, "only a paused node can be resumed", -EINVAL);
+		s = CFS_NODE_UP;
+	} else if ((s = cfs_state_parse(CFS_KIND_NODE, word)) < 0) {
+		return cfs_fail(why, "unknown node state (up, down, paused, joining, pause, resume)",
+				-EINVAL);
+	}
+	return cfs_set_state(t, n, (uint32_t)s);
+}
+
+static int parse_u32(const char *s, uint32_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int free_prop(struct cfs_txn *t, const struct cfs_cmd *cmd, bool set, const char **why)
+{
+	int kind = cfs_kind_parse(cmd->argv[0]);
+	if (kind < 0 || !cfs_kind_is_object(kind))
+		return cfs_fail(why, "unknown object kind", -EINVAL);
+	struct cfs_object *o = cfs_find_or_fail(t->m, kind, cmd->argv[1], why);
+	if (!o)
+		return -ENOENT;
+	const char *prop = cmd->argv[2];
+	int e = cfs_reg_check_name(prop, false);
+	if (e < 0)
+		return cfs_fail(why, "bad property name", e);
+	if (cfs_prop_is_managed(kind, prop))
+		return cfs_fail(why, "property is maintained by the cluster", -EPERM);
+	struct cfs_value *old = cfs_key_value(o->key, prop);
+	char *oldtext = old && old->type == CFS_REG_SZ ? cfs_strndup((char *)old->data, old->len)
+						      : NULL;
+	if (set) {
+		struct cfs_buf b = {0};
+		e = cfs_value_parse(CFS_REG_SZ, cmd->argv[3], cmd->arglen[3], &b);
+		if (e == 0)
+			e = cfs_txn_set_value(t, o->key, prop, CFS_REG_SZ, b.data ? b.data : "", b.len);
+		else
+			cfs_fail(why, "property text must be UTF-8 without NUL", e);
+		if (e == 0)
+			e = cfs_txn_record(t, kind, CFS_CH_PROPERTY, o, prop, oldtext,
+					   b.data ? b.data : "");
+		cfs_buf_free(&b);
+	} else if (!old) {
+		e = cfs_fail(why, "no such property", -ENOENT);
+	} else if ((e = cfs_txn_del_value(t, old)) == 0) {
+		e = cfs_txn_record(t, kind, CFS_CH_PROPERTY, o, prop, oldtext, NULL);
+	}
+	free(oldtext);
+	return e;
+}
+
+int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **ret_why)
+{
+	const char *why_dummy = NULL;
+	const char **why = ret_why ? ret_why : &why_dummy;
+	*why = NULL;
+	struct cfs_txn_mark mark = cfs_txn_mark(t);
+	t->now_ns = cmd->time_ns ? cmd->time_ns : cfs_now_ns();
+	int e = cfs_apply_op(t, cmd, why);
+	if (e < 0) {
+		t->defer_group = NULL;
+		cfs_txn_rollback(t, mark);
+		if (!*why)
+			*why = e == -ENOMEM ? "out of memory" : strerror(-e);
+	}
+	return e;
+}
+
+int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
+{
+	struct cfs_model *m = t->m;
+	char *const *a = cmd->argv;
+	struct cfs_object *o, *x;
+	int e, s;
+	uint32_t num;
+
+	switch (cmd->op) {
+	case CFS_OP_CLUSTER_RENAME: {
+		if ((e = cfs_check_obj_name(a[0], why)) < 0)
+			return e;
+		char *old = strdup(cfs_model_cluster_name(m));
+		if (!old)
+			return -ENOMEM;
+		e = cfs_txn_set_value(t, m->reg.root, CFS_P_CLUSTER_NAME, CFS_REG_SZ, a[0],
+				      strlen(a[0]));
+		if (e == 0 && !cfs_key_value(m->reg.root, CFS_P_CLUSTER_ID) && cmd->id[0])
+			e = cfs_txn_set_value(t, m->reg.root, CFS_P_CLUSTER_ID, CFS_REG_SZ, cmd->id,
+					      strlen(cmd->id));
+		if (e == 0 && strcmp(old, a[0]) != 0) {
+			struct cfs_record rec = {.kind = CFS_KIND_CLUSTER, .change = CFS_CH_RENAMED,
+						 .obj_id = "", .obj_name = a[0], .parent_id = "",
+						 .old_value = old, .new_value = a[0],
+						 .key_id = m->reg.root->id};
+			e = cfs_txn_record_raw(t, &rec);
+		}
+		free(old);
+		return e;
+	}
+	case CFS_OP_NODE_ADD:
+		if (parse_u32(a[1], &num) < 0 || num == 0)
+			return cfs_fail(why, "node number must be a positive integer", -EINVAL);
+		s = cmd->argc > 3 ? cfs_state_parse(CFS_KIND_NODE, a[3]) : CFS_NODE_UP;
+		if (s < 0)
+			return cfs_fail(why, "unknown node state", -EINVAL);
+		for (size_t i = 0; i < m->coll[CFS_KIND_NODE]->subkeys.n; i++) {
+			struct cfs_key *k = m->coll[CFS_KIND_NODE]->subkeys.v[i];
+			if (cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == num)
+				return cfs_fail(why, "node number already in use", -EEXIST);
+		}
+		if ((e = obj_create(t, cmd, CFS_KIND_NODE, a[0], &o, why)) < 0 ||
+		    (e = set_dword(t, o, CFS_P_NODE_NUMBER, num)) < 0 ||
+		    (e = set_sz(t, o, CFS_P_ADDRESS, a[2])) < 0 ||
+		    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0)
+			return e;
+		return cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_ADDED, o, NULL, NULL,
+				      cfs_state_name(CFS_KIND_NODE, (uint32_t)s));
+	case CFS_OP_NODE_EVICT: {
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+			return -ENOENT;
+		if (node_in_use(m, o))
+			return cfs_fail(why, "node still owns groups", -EBUSY);
+		/* Its network interfaces go with it. */
+		struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
+		for (size_t i = nc->subkeys.n; i-- > 0;) {
+			struct cfs_object *ni = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+			if (ni && cfs_obj_ref(m, ni, CFS_P_NODE) == o &&
+			    ((e = cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_DELETED, ni, NULL,
+						 NULL, NULL)) < 0 ||
+			     (e = cfs_txn_obj_del(t, ni)) < 0))
+				return e;
+		}
+		if ((e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_DELETED, o, NULL, NULL, NULL)) < 0)
+			return e;
+		return cfs_txn_obj_del(t, o);
+	}
+	case CFS_OP_NODE_STATE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+			return -ENOENT;
+		return node_state(t, o, a[1], why);
+	case CFS_OP_GROUP_CREATE:
+		if (cmd->argc > 1 && a[1][0]) {
+			if (!(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+				return -ENOENT;
+		} else {
+			x = cfs_apply_default_node(m);
+			if (!x)
+				return cfs_fail(why, "the cluster has no node", -EHOSTDOWN);
+		}
+		num = 9999; /* ClusGroupTypeUnknown */
+		if (cmd->argc > 2 && parse_u32(a[2], &num) < 0)
+			return cfs_fail(why, "group type must be a number", -EINVAL);
+		if ((e = obj_create(t, cmd, CFS_KIND_GROUP, a[0], &o, why)) < 0 ||
+		    (e = set_dword(t, o, CFS_P_STATE, CFS_GROUP_OFFLINE)) < 0 ||
+		    (e = set_sz(t, o, CFS_P_OWNER_NODE, cfs_obj_id(x))) < 0 ||
+		    (e = set_dword(t, o, CFS_P_GROUP_TYPE, num)) < 0)
+			return e;
+		return cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_ADDED, o, NULL, NULL, NULL);
+	case CFS_OP_GROUP_DELETE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+			return -ENOENT;
+		if (o->members.n)
+			return cfs_fail(why, "group still has resources", -ENOTEMPTY);
+		if ((e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_DELETED, o, NULL, NULL, NULL)) < 0)
+			return e;
+		return cfs_txn_obj_del(t, o);
+	case CFS_OP_GROUP_RENAME:
+	case CFS_OP_RES_RENAME:
+	case CFS_OP_NET_RENAME: {
+		enum cfs_kind k = cmd->op == CFS_OP_GROUP_RENAME ? CFS_KIND_GROUP
+				  : cmd->op == CFS_OP_RES_RENAME ? CFS_KIND_RESOURCE
+								 : CFS_KIND_NETWORK;
+		if (!(o = cfs_find_or_fail(m, k, a[0], why)))
+			return -ENOENT;
+		return rename_obj(t, o, a[1], why);
+	}
+	case CFS_OP_GROUP_ONLINE:
+	case CFS_OP_GROUP_OFFLINE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+			return -ENOENT;
+		return cmd->op == CFS_OP_GROUP_ONLINE ? group_online(t, o, why)
+						      : group_offline(t, o, why);
+	case CFS_OP_GROUP_MOVE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)) ||
+		    !(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+			return -ENOENT;
+		return group_move(t, o, x, why);
+	case CFS_OP_GROUP_PREFERRED:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+			return -ENOENT;
+		return set_list_cmd(t, o, CFS_P_PREFERRED_OWNERS, CFS_CH_PREFERRED_OWNERS, cmd, why);
+	case CFS_OP_RES_CREATE:
+		return res_create(t, cmd, why);
+	case CFS_OP_RES_DELETE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+			return -ENOENT;
+		return res_delete(t, o, why);
+	case CFS_OP_RES_ONLINE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+			return -ENOENT;
+		return res_online(t, o, 0, why);
+	case CFS_OP_RES_OFFLINE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+			return -ENOENT;
+		return res_offline(t, o, 0, why);
+	case CFS_OP_RES_FAIL:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+			return -ENOENT;
+		if ((e = offline_dependents(t, o, 0, why)) < 0)
+			return e;
+		return set_res_state(t, o, CFS_RES_FAILED);
+	case CFS_OP_RES_GROUP:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
+		    !(x = cfs_find_or_fail(m, CFS_KIND_GROUP, a[1], why)))
+			return -ENOENT;
+		return res_set_group(t, o, x, why);
+	case CFS_OP_RES_OWNERS:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+			return -ENOENT;
+		return set_list_cmd(t, o, CFS_P_POSSIBLE_OWNERS, CFS_CH_POSSIBLE_OWNERS, cmd, why);
+	case CFS_OP_RES_DEPEND:
+	case CFS_OP_RES_UNDEPEND:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
+		    !(x = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[1], why)))
+			return -ENOENT;
+		if (o == x)
+			return cfs_fail(why, "a resource cannot depend on itself", -ELOOP);
+		return change_deps(t, o, x, cmd->op == CFS_OP_RES_DEPEND, why);
+	case CFS_OP_TYPE_CREATE:
+		if ((e = obj_create(t, cmd, CFS_KIND_RESTYPE, a[0], &o, why)) < 0)
+			return e;
+		if (cmd->argc > 1 && (e = set_sz(t, o, CFS_P_DLL_NAME, a[1])) < 0)
+			return e;
+		return cfs_txn_record(t, CFS_KIND_RESTYPE, CFS_CH_ADDED, o, NULL, NULL, NULL);
+	case CFS_OP_TYPE_DELETE: {
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESTYPE, a[0], why)))
+			return -ENOENT;
+		struct cfs_key *rc = m->coll[CFS_KIND_RESOURCE];
+		for (size_t i = 0; i < rc->subkeys.n; i++)
+			if (strcmp(cfs_key_get_sz(rc->subkeys.v[i], CFS_P_TYPE, NULL), cfs_obj_id(o)) ==
+			    0)
+				return cfs_fail(why, "resources of this type exist", -EBUSY);
+		if ((e = cfs_txn_record(t, CFS_KIND_RESTYPE, CFS_CH_DELETED, o, NULL, NULL, NULL)) < 0)
+			return e;
+		return cfs_txn_obj_del(t, o);
+	}
+	case CFS_OP_NET_ADD: {
+		int role = cfs_role_parse(a[3]);
+		s = cfs_state_parse(CFS_KIND_NETWORK, a[4]);
+		if (role < 0 || s < 0)
+			return cfs_fail(why, "unknown network role or state", -EINVAL);
+		if ((e = obj_create(t, cmd, CFS_KIND_NETWORK, a[0], &o, why)) < 0 ||
+		    (e = set_sz(t, o, CFS_P_ADDRESS, a[1])) < 0 ||
+		    (e = set_sz(t, o, CFS_P_ADDRESS_MASK, a[2])) < 0 ||
+		    (e = set_dword(t, o, CFS_P_ROLE, (uint32_t)role)) < 0 ||
+		    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0)
+			return e;
+		return cfs_txn_record(t, CFS_KIND_NETWORK, CFS_CH_ADDED, o, NULL, NULL, NULL);
+	}
+	case CFS_OP_NET_DELETE: {
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
+			return -ENOENT;
+		struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
+		for (size_t i = 0; i < nc->subkeys.n; i++) {
+			struct cfs_object *ni = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+			if (ni && cfs_obj_ref(m, ni, CFS_P_NETWORK) == o)
+				return cfs_fail(why, "network interfaces still use it", -EBUSY);
+		}
+		if ((e = cfs_txn_record(t, CFS_KIND_NETWORK, CFS_CH_DELETED, o, NULL, NULL, NULL)) < 0)
+			return e;
+		return cfs_txn_obj_del(t, o);
+	}
+	case CFS_OP_NET_STATE:
+	case CFS_OP_NETIF_STATE: {
+		enum cfs_kind k = cmd->op == CFS_OP_NET_STATE ? CFS_KIND_NETWORK
+							      : CFS_KIND_NETINTERFACE;
+		if (!(o = cfs_find_or_fail(m, k, a[0], why)))
+			return -ENOENT;
+		if ((s = cfs_state_parse(k, a[1])) < 0)
+			return cfs_fail(why, "unknown state", -EINVAL);
+		return cfs_set_state(t, o, (uint32_t)s);
+	}
+	case CFS_OP_NET_ROLE: {
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
+			return -ENOENT;
+		int role = cfs_role_parse(a[1]);
+		if (role < 0)
+			return cfs_fail(why, "unknown role (none, internal, client, internalandclient)",
+					-EINVAL);
+		uint32_t old = cfs_key_get_dword(o->key, CFS_P_ROLE, 0);
+		if (old == (uint32_t)role)
+			return 0;
+		if ((e = set_dword(t, o, CFS_P_ROLE, (uint32_t)role)) < 0)
+			return e;
+		return cfs_txn_record(t, CFS_KIND_NETWORK, CFS_CH_PROPERTY, o, "role",
+				      cfs_role_name(old), cfs_role_name((uint32_t)role));
+	}
+	case CFS_OP_NETIF_ADD:
+		if (!(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+			return -ENOENT;
+		{
+			struct cfs_object *net = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[2], why);
+			if (!net)
+				return -ENOENT;
+			if ((s = cfs_state_parse(CFS_KIND_NETINTERFACE, a[5])) < 0)
+				return cfs_fail(why, "unknown state", -EINVAL);
+			if ((e = obj_create(t, cmd, CFS_KIND_NETINTERFACE, a[0], &o, why)) < 0 ||
+			    (e = set_sz(t, o, CFS_P_NODE, cfs_obj_id(x))) < 0 ||
+			    (e = set_sz(t, o, CFS_P_NETWORK, cfs_obj_id(net))) < 0 ||
+			    (e = set_sz(t, o, CFS_P_ADAPTER, a[3])) < 0 ||
+			    (e = set_sz(t, o, CFS_P_ADDRESS, a[4])) < 0 ||
+			    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0)
+				return e;
+		}
+		return cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_ADDED, o, NULL, NULL, NULL);
+	case CFS_OP_NETIF_DELETE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETINTERFACE, a[0], why)))
+			return -ENOENT;
+		if ((e = cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_DELETED, o, NULL, NULL,
+					NULL)) < 0)
+			return e;
+		return cfs_txn_obj_del(t, o);
+	case CFS_OP_SET:
+	case CFS_OP_UNSET:
+		return free_prop(t, cmd, cmd->op == CFS_OP_SET, why);
+	default:
+		return cfs_apply_registry(t, cmd, why);
+	}
+}
+
+struct cfs_object *cfs_apply_default_node(struct cfs_model *m)
+{
+	/* The lowest-numbered node that is up, else the lowest-numbered. */
+	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
+	struct cfs_object *best = NULL, *best_up = NULL;
+	for (size_t i = 0; i < nc->subkeys.n; i++) {
+		struct cfs_object *n = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+		if (!n)
+			continue;
+		uint32_t num = cfs_key_get_dword(n->key, CFS_P_NODE_NUMBER, UINT32_MAX);
+		if (!best || num < cfs_key_get_dword(best->key, CFS_P_NODE_NUMBER, UINT32_MAX))
+			best = n;
+		if (cfs_obj_state(n) == CFS_NODE_UP &&
+		    (!best_up || num < cfs_key_get_dword(best_up->key, CFS_P_NODE_NUMBER, UINT32_MAX)))
+			best_up = n;
+	}
+	return best_up ? best_up : best;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Membership back-ends: where the cluster's nodes and their liveness come
+ * from. A back-end is an ops table; the engine calls start() once the model
+ * is loaded and stop() before it shuts down. A back-end changes the cluster
+ * only by submitting commands (node-add, node-state, network-state, ...)
+ * through the engine, like any other client, so replicated back-ends later
+ * only have to order the same commands.
+ *
+ * The embedded back-end ("local") makes this host the only node and keeps
+ * the networks and network interfaces in step with the host's real
+ * interfaces. */
+#ifndef CFS_BACKEND_H
+#define CFS_BACKEND_H
+
+struct cfs_engine;
+
+struct cfs_backend_ops {
+	const char *name;
+	/* Starts the back-end; it may submit commands from now on. 0/-errno. */
+	int (*start)(struct cfs_engine *e, void **ret_state);
+	/* Stops it and frees its state; no commands are submitted after. */
+	void (*stop)(void *state);
+};
+
+extern const struct cfs_backend_ops cfs_backend_local;
+
+/* Looks up a back-end by name; NULL when unknown. */
+const struct cfs_backend_ops *cfs_backend_find(const char *name);
+
+#endif

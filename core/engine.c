@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+#include "engine.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "store.h"
+#include "txn.h"
+
+struct cfs_batch {
+	struct cfs_batch *next;
+	struct cfs_cmd **cmds;
+	size_t n;
+	cfs_done_fn done;
+	void *ud;
+	int err;
+	const char *why;
+	int line;
+};
+
+static void batch_free(struct cfs_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		cfs_cmd_free(b->cmds[i]);
+	free(b->cmds);
+	free(b);
+}
+
+char *cfs_default_state_dir(void)
+{
+	if (geteuid() == 0)
+		return strdup("/var/lib/clusterfs");
+	char *p = NULL;
+	const char *xdg = getenv("XDG_STATE_HOME");
+	if (xdg && *xdg) {
+		if (asprintf(&p, "%s/clusterfs", xdg) < 0)
+			return NULL;
+		return p;
+	}
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw ? pw->pw_dir : "/tmp";
+	}
+	if (asprintf(&p, "%s/.local/state/clusterfs", home) < 0)
+		return NULL;
+	return p;
+}
+
+/* Writes everything the transaction touched, plus its records, in one
+ * store transaction. */
+static int persist(struct cfs_engine *e, struct cfs_txn *t)
+{
+	struct cfs_store *s = e->store;
+	struct cfs_registry *reg = &e->model.reg;
+	int r = cfs_store_begin(s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < t->dirty.n; i++) {
+		uintptr_t d = (uintptr_t)t->dirty.v[i];
+		uint64_t id = d >> 1;
+		if (d & 1) {
+			struct cfs_value *v = cfs_reg_value(reg, id);
+			r = v ? cfs_store_put_value(s, id, v->key->id, v->name, v->type, v->data, v->len,
+						    v->mtime_ns)
+			      : cfs_store_del_value(s, id);
+		} else {
+			struct cfs_key *k = cfs_reg_key(reg, id);
+			r = k ? cfs_store_put_key(s, id, k->parent->id, k->name, k->mode, k->uid, k->gid,
+						  k->mtime_ns)
+			      : cfs_store_del_key(s, id);
+		}
+	}
+	for (size_t i = 0; r == 0 && i < t->nrecs; i++) {
+		const struct cfs_record *c = &t->recs[i];
+		struct cfs_store_record sr = {
+			.seq = c->seq,
+			.time_ns = c->time_ns,
+			.kind = c->kind,
+			.change = c->change,
+			.obj_id = c->obj_id,
+			.obj_name = c->obj_name,
+			.parent_id = c->parent_id,
+			.prop = c->prop,
+			.old_value = c->old_value,
+			.new_value = c->new_value,
+		};
+		r = cfs_store_put_record(s, &sr);
+	}
+	if (r == 0)
+		r = cfs_store_set_meta(s, "next_id", reg->next_id);
+	if (r == 0)
+		r = cfs_store_set_meta(s, "next_seq", t->next_seq);
+	if (r == 0)
+		r = cfs_store_commit(s);
+	else
+		cfs_store_rollback(s);
+	return r;
+}
+
+static void trim_journal(struct cfs_engine *e)
+{
+	uint64_t first, last;
+	if (cfs_store_journal_range(e->store, &first, &last) < 0 || !first)
+		return;
+	/* Trim in steps of at least 1/8 of the retention to keep it cheap. */
+	if (last - first + 1 > e->journal_keep + e->journal_keep / 8)
+		cfs_store_trim_journal(e->store, last + 1 - e->journal_keep);
+}
+
+static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
+{
+	struct cfs_txn t;
+	cfs_txn_init(&t, &e->model, e->next_seq);
+	struct cfs_txn_mark start = cfs_txn_mark(&t);
+
+	pthread_rwlock_wrlock(&e->lock);
+	for (struct cfs_batch *b = list; b; b = b->next) {
+		struct cfs_txn_mark mark = cfs_txn_mark(&t);
+		b->line = -1;
+		for (size_t i = 0; i < b->n; i++) {
+			b->err = cfs_apply(&t, b->cmds[i], &b->why);
+			if (b->err < 0) {
+				b->line = (int)i;
+				cfs_txn_rollback(&t, mark);
+				break;
+			}
+		}
+	}
+	pthread_rwlock_unlock(&e->lock);
+
+	if (t.dirty.n || t.nrecs) {
+		int r = persist(e, &t);
+		if (r < 0) {
+			pthread_rwlock_wrlock(&e->lock);
+			cfs_txn_rollback(&t, start);
+			pthread_rwlock_unlock(&e->lock);
+			for (struct cfs_batch *b = list; b; b = b->next) {
+				if (b->err == 0) {
+					b->err = r;
+					b->why = "the store could not commit the change";
+				}
+			}
+		}
+	}
+	cfs_txn_forget(&t);
+	e->next_seq = t.next_seq;
+	if (t.nrecs) {
+		/* The journal ring is best effort: a copy failure only means a
+		 * resuming reader falls back to the store. */
+		cfs_journal_publish(&e->journal, t.recs, t.nrecs);
+		if (e->listener)
+			e->listener(e->listener_ud, t.recs, t.nrecs);
+		if (++e->commits % 64 == 0)
+			trim_journal(e);
+	}
+	cfs_txn_free(&t);
+	while (list) {
+		struct cfs_batch *next = list->next;
+		if (list->done)
+			list->done(list->ud, list->err, list->why, list->line);
+		batch_free(list);
+		list = next;
+	}
+}
+
+static void *committer_main(void *arg)
+{
+	struct cfs_engine *e = arg;
+	for (;;) {
+		pthread_mutex_lock(&e->qlock);
+		while (!e->qhead && !e->stopping)
+			pthread_cond_wait(&e->qcond, &e->qlock);
+		struct cfs_batch *list = e->qhead;
+		e->qhead = e->qtail = NULL;
+		bool stop = e->stopping;
+		pthread_mutex_unlock(&e->qlock);
+		if (list)
+			commit_batches(e, list);
+		else if (stop)
+			break;
+	}
+	return NULL;
+}
+
+int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
+		      uint32_t gid, cfs_done_fn done, void *ud)
+{
+	struct cfs_batch *b = calloc(1, sizeof(*b));
+	if (!b) {
+		for (size_t i = 0; i < n; i++)
+			cfs_cmd_free(cmds[i]);
+		free(cmds);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		cfs_cmd_stamp(cmds[i], uid, gid);
+	*b = (struct cfs_batch){.cmds = cmds, .n = n, .done = done, .ud = ud};
+	pthread_mutex_lock(&e->qlock);
+	if (e->stopping) {
+		pthread_mutex_unlock(&e->qlock);
+		batch_free(b);
+		return -ESHUTDOWN;
+	}
+	if (e->qtail)
+		e->qtail->next = b;
+	else
+		e->qhead = b;
+	e->qtail = b;
+	pthread_cond_signal(&e->qcond);
+	pthread_mutex_unlock(&e->qlock);
+	return 0;
+}
+
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int err;
+	const char *why;
+};
+
+static void waiter_done(void *ud, int err, const char *why, int line)
+{
+	(void)line;
+	struct waiter *w = ud;
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	w->err = err;
+	w->why = why;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static int run_batch(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, const char **why)
+{
+	struct waiter w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	int r = cfs_engine_submit(e, cmds, n, 0, 0, waiter_done, &w);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&w.lock);
+	while (!w.done)
+		pthread_cond_wait(&w.cond, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	if (why)
+		*why = w.why;
+	return w.err;
+}
+
+int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why)
+{
+	struct cfs_cmd **v = malloc(sizeof(*v));
+	if (!v) {
+		cfs_cmd_free(cmd);
+		return -ENOMEM;
+	}
+	v[0] = cmd;
+	return run_batch(e, v, 1, ret_why);
+}
+
+int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret_why)
+{
+	struct cfs_vec cmds = {0};
+	int r = 0;
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		struct cfs_cmd *c;
+		if (len) {
+			r = cfs_cmd_parse(p, len, &c, ret_why);
+			if (r < 0)
+				goto fail;
+			if ((r = cfs_vec_push(&cmds, c)) < 0) {
+				cfs_cmd_free(c);
+				goto fail;
+			}
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return run_batch(e, (struct cfs_cmd **)cmds.v, cmds.n, ret_why);
+fail:
+	for (size_t i = 0; i < cmds.n; i++)
+		cfs_cmd_free(cmds.v[i]);
+	cfs_vec_free(&cmds);
+	return r;
+}
+
+struct loader {
+	struct cfs_registry *reg;
+};
+
+static int load_key(void *ud, uint64_t id, uint64_t parent, const char *name, uint32_t mode,
+		    uint32_t uid, uint32_t gid, int64_t mtime_ns)
+{
+	struct loader *l = ud;
+	struct cfs_key *p = cfs_reg_key(l->reg, parent);
+	if (!p)
+		return -EUCLEAN; /* an orphan key: the store is inconsistent */
+	return cfs_reg_add_key(l->reg, p, id, name, mode, uid, gid, mtime_ns, NULL);
+}
+
+static int load_value(void *ud, uint64_t id, uint64_t key, const char *name, uint32_t type,
+		      const void *data, size_t len, int64_t mtime_ns)
+{
+	struct loader *l = ud;
+	struct cfs_key *k = cfs_reg_key(l->reg, key);
+	if (!k)
+		return -EUCLEAN;
+	return cfs_reg_set_value(l->reg, k, id, name, type, data, len, mtime_ns, NULL);
+}
+
+/* Creates the collection keys on first start, durably, in one commit. */
+static int create_structure(struct cfs_engine *e)
+{
+	struct cfs_txn t;
+	cfs_txn_init(&t, &e->model, e->next_seq);
+	t.now_ns = cfs_now_ns();
+	int r = 0;
+	for (int k = 0; r == 0 && k < CFS_KIND_COUNT; k++) {
+		const char *c = cfs_kind_collection(k);
+		if (c && !cfs_key_subkey(e->model.reg.root, c))
+			r = cfs_txn_add_key(&t, e->model.reg.root, c, 0755, 0, 0, NULL);
+	}
+	if (r == 0 && (t.dirty.n || t.nrecs))
+		r = persist(e, &t);
+	if (r == 0) {
+		e->next_seq = t.next_seq;
+		cfs_journal_publish(&e->journal, t.recs, t.nrecs);
+	}
+	cfs_txn_free(&t);
+	return r;
+}
+
+int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret,
+		    const char **ret_why)
+{
+	const char *why = NULL;
+	struct cfs_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	pthread_rwlock_init(&e->lock, NULL);
+	pthread_mutex_init(&e->qlock, NULL);
+	pthread_cond_init(&e->qcond, NULL);
+	e->journal_keep = cfg->journal_keep ? cfg->journal_keep : 100000;
+	e->backend = cfs_backend_find(cfg->backend ? cfg->backend : "local");
+	int r;
+	if (!e->backend) {
+		why = "unknown back-end";
+		r = -EINVAL;
+		goto fail;
+	}
+	if ((r = cfs_reg_init(&e->model.reg)) < 0)
+		goto fail;
+	if ((r = cfs_store_open(cfg->state_dir, &e->store)) < 0) {
+		why = r == -EBUSY ? "another daemon uses this state directory"
+				  : "cannot open the store in the state directory";
+		goto fail;
+	}
+	struct loader l = {&e->model.reg};
+	const struct cfs_store_loader ld = {load_key, load_value};
+	if ((r = cfs_store_load(e->store, &ld, &l)) < 0) {
+		why = "cannot load the cluster from the store";
+		goto fail;
+	}
+	uint64_t next_id = 0;
+	if ((r = cfs_store_get_meta(e->store, "next_id", &next_id)) < 0 ||
+	    (r = cfs_store_get_meta(e->store, "next_seq", &e->next_seq)) < 0)
+		goto fail;
+	if (next_id > e->model.reg.next_id)
+		e->model.reg.next_id = next_id;
+	if (e->next_seq == 0)
+		e->next_seq = 1;
+	if ((r = cfs_journal_init(&e->journal, e->next_seq)) < 0)
+		goto fail;
+	if ((r = create_structure(e)) < 0) {
+		why = "cannot create the cluster's structure";
+		goto fail;
+	}
+	if ((r = cfs_model_index(&e->model)) < 0) {
+		why = "cannot index the loaded cluster";
+		goto fail;
+	}
+	/* Signals are for the main thread; the committer never takes one. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&e->committer, NULL, committer_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		r = -r;
+		goto fail;
+	}
+	e->running = true;
+	if (!*cfs_model_cluster_name(&e->model)) {
+		char host[256] = "cluster";
+		const char *name = cfg->cluster_name;
+		if (!name) {
+			if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+				strcpy(host, "cluster");
+			host[sizeof(host) - 1] = '\0';
+			name = host;
+		}
+		const char *argv[] = {name};
+		struct cfs_cmd *c;
+		if ((r = cfs_cmd_new(&c, CFS_OP_CLUSTER_RENAME, 1, argv)) < 0 ||
+		    (r = cfs_engine_run(e, c, &why)) < 0)
+			goto fail;
+	}
+	*ret = e;
+	return 0;
+fail:
+	if (ret_why)
+		*ret_why = why ? why : strerror(-r);
+	cfs_engine_free(e);
+	return r;
+}
+
+int cfs_engine_start_backend(struct cfs_engine *e)
+{
+	return e->backend->start(e, &e->backend_state);
+}
+
+void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
+{
+	e->listener = fn;
+	e->listener_ud = ud;
+}
+
+void cfs_engine_stop(struct cfs_engine *e)
+{
+	if (e->backend_state) {
+		e->backend->stop(e->backend_state);
+		e->backend_state = NULL;
+	}
+	if (e->running) {
+		pthread_mutex_lock(&e->qlock);
+		e->stopping = true;
+		pthread_cond_signal(&e->qcond);
+		pthread_mutex_unlock(&e->qlock);
+		pthread_join(e->committer, NULL);
+		e->running = false;
+	}
+}
+
+void cfs_engine_free(struct cfs_engine *e)
+{
+	if (!e)
+		return;
+	cfs_engine_stop(e);
+	cfs_store_free(e->store);
+	cfs_journal_free(&e->journal);
+	cfs_model_free(&e->model);
+	free(e->local_node_id);
+	pthread_rwlock_destroy(&e->lock);
+	pthread_mutex_destroy(&e->qlock);
+	pthread_cond_destroy(&e->qcond);
+	free(e);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine: owns the model, the store and the journal, and is the one
+ * entry point for every change.
+ *
+ * Concurrency model:
+ *  - `lock` (a rwlock) guards the model. Readers (FUSE handlers) hold it
+ *    shared while they look at objects; only the committer thread holds it
+ *    exclusive, while it applies commands.
+ *  - Clients submit a batch of commands with cfs_engine_submit(); the
+ *    committer thread takes every queued batch, applies each one atomically
+ *    (a failing command rolls back its whole batch and nothing else), writes
+ *    what changed and the new journal records to the store in ONE SQLite
+ *    transaction (group commit), and only after that commit returns calls
+ *    each batch's completion callback. Nothing is acknowledged before it
+ *    is durable. A failed store commit rolls the model back too.
+ *  - After the commit, listeners get the batch's records, in sequence
+ *    order, on the committer thread. They must not block on the mount or
+ *    take the model lock exclusively (fs/ queues the work to its own
+ *    thread).
+ * A change becomes visible to readers when it is applied, a moment before
+ * it is acknowledged; readers never see a change that is later rolled back
+ * except in that window when the disk write itself fails. */
+#ifndef CFS_ENGINE_H
+#define CFS_ENGINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "backend.h"
+#include "cmd.h"
+#include "journal.h"
+#include "model.h"
+
+struct cfs_store;
+
+struct cfs_engine_config {
+	const char *state_dir;
+	const char *cluster_name; /* first start only; NULL: the host name */
+	const char *backend;	  /* "local" */
+	/* Journal retention in the store: records kept (older ones are
+	 * trimmed in the background). */
+	uint64_t journal_keep;
+};
+
+/* Called once per batch after its commit (or failure). err is 0 or
+ * -errno; why is a static reason or NULL; line is the index of the
+ * failing command in the batch (or -1). */
+typedef void (*cfs_done_fn)(void *ud, int err, const char *why, int line);
+
+/* Called after each commit with the records it made durable. */
+typedef void (*cfs_listener_fn)(void *ud, const struct cfs_record *recs, size_t n);
+
+struct cfs_engine {
+	pthread_rwlock_t lock;
+	struct cfs_model model; /* guarded by lock */
+	struct cfs_journal journal;
+	struct cfs_store *store; /* committer thread only */
+	uint64_t journal_keep;
+	uint64_t next_seq; /* committer thread only */
+	unsigned commits;  /* committer thread only */
+
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct cfs_batch *qhead, *qtail; /* guarded by qlock */
+	bool stopping;			 /* guarded by qlock */
+	pthread_t committer;
+	bool running;
+
+	cfs_listener_fn listener;
+	void *listener_ud;
+
+	const struct cfs_backend_ops *backend;
+	void *backend_state;
+	char *local_node_id; /* id of this host's node */
+};
+
+/* Opens the store, loads (or on first start creates) the cluster, starts
+ * the committer. Logs nothing; returns 0 or -errno with a reason. */
+int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret,
+		    const char **ret_why);
+/* Starts the back-end (after the listener is set). */
+int cfs_engine_start_backend(struct cfs_engine *e);
+void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
+/* Stops the back-end, then the committer after it has finished every
+ * queued batch. Later submissions fail with -ESHUTDOWN. Idempotent. */
+void cfs_engine_stop(struct cfs_engine *e);
+/* Stops (if needed) and frees everything. NULL is a no-op. */
+void cfs_engine_free(struct cfs_engine *e);
+
+/* Queues a batch; takes ownership of cmds (n of them) and of the array.
+ * Each command is stamped with the time, uid/gid and new ids. done is
+ * called exactly once, from the committer thread. Returns 0, or -errno if
+ * the engine is stopping (then done is not called and cmds are freed). */
+int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
+		      uint32_t gid, cfs_done_fn done, void *ud);
+/* Submits one command and waits for its outcome. Never call this from a
+ * thread the committer waits on (a listener). */
+int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why);
+/* Parses text (lines) and runs it as one batch, waiting. */
+int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret_why);
+
+static inline void cfs_engine_rdlock(struct cfs_engine *e)
+{
+	pthread_rwlock_rdlock(&e->lock);
+}
+static inline void cfs_engine_unlock(struct cfs_engine *e)
+{
+	pthread_rwlock_unlock(&e->lock);
+}
+
+/* Default state directory: /var/lib/clusterfs for root, else
+ * $XDG_STATE_HOME/clusterfs or ~/.local/state/clusterfs. malloc'd. */
+char *cfs_default_state_dir(void);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include "journal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const change_names[CFS_CH_COUNT] = {
+	[CFS_CH_ADDED] = "added",
+	[CFS_CH_DELETED] = "deleted",
+	[CFS_CH_RENAMED] = "renamed",
+	[CFS_CH_STATE] = "state",
+	[CFS_CH_PROPERTY] = "property",
+	[CFS_CH_OWNER] = "owner",
+	[CFS_CH_PREFERRED_OWNERS] = "preferred_owners",
+	[CFS_CH_POSSIBLE_OWNERS] = "possible_owners",
+	[CFS_CH_DEPENDENCIES] = "dependencies",
+	[CFS_CH_GROUP] = "group",
+	[CFS_CH_MEMBER_ADDED] = "member_added",
+	[CFS_CH_MEMBER_REMOVED] = "member_removed",
+	[CFS_CH_KEY_ADDED] = "key_added",
+	[CFS_CH_KEY_DELETED] = "key_deleted",
+	[CFS_CH_KEY_RENAMED] = "key_renamed",
+	[CFS_CH_VALUE_SET] = "value_set",
+	[CFS_CH_VALUE_DELETED] = "value_deleted",
+	[CFS_CH_SECURITY] = "security",
+};
+
+const char *cfs_change_name(enum cfs_change c)
+{
+	return (unsigned)c < CFS_CH_COUNT ? change_names[c] : "unknown";
+}
+
+int cfs_change_parse(const char *s)
+{
+	for (int c = 0; c < CFS_CH_COUNT; c++)
+		if (strcasecmp(s, change_names[c]) == 0)
+			return c;
+	return -EINVAL;
+}
+
+void cfs_record_clear(struct cfs_record *r)
+{
+	free(r->obj_id);
+	free(r->obj_name);
+	free(r->parent_id);
+	free(r->prop);
+	free(r->old_value);
+	free(r->new_value);
+	*r = (struct cfs_record){0};
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+int cfs_record_copy(struct cfs_record *dst, const struct cfs_record *src)
+{
+	*dst = *src;
+	dst->obj_id = dst->obj_name = dst->parent_id = dst->prop = NULL;
+	dst->old_value = dst->new_value = NULL;
+	if (dup_opt(&dst->obj_id, src->obj_id) < 0 || dup_opt(&dst->obj_name, src->obj_name) < 0 ||
+	    dup_opt(&dst->parent_id, src->parent_id) < 0 || dup_opt(&dst->prop, src->prop) < 0 ||
+	    dup_opt(&dst->old_value, src->old_value) < 0 ||
+	    dup_opt(&dst->new_value, src->new_value) < 0) {
+		cfs_record_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int cfs_journal_init(struct cfs_journal *j, uint64_t next_seq)
+{
+	*j = (struct cfs_journal){.first_seq = next_seq, .next_seq = next_seq};
+	j->ring = calloc(CFS_JOURNAL_RING, sizeof(*j->ring));
+	if (!j->ring)
+		return -ENOMEM;
+	pthread_mutex_init(&j->lock, NULL);
+	return 0;
+}
+
+void cfs_journal_free(struct cfs_journal *j)
+{
+	if (!j->ring)
+		return;
+	for (size_t i = 0; i < CFS_JOURNAL_RING; i++)
+		cfs_record_clear(&j->ring[i]);
+	free(j->ring);
+	pthread_mutex_destroy(&j->lock);
+	j->ring = NULL;
+}
+
+int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, size_t n)
+{
+	/* Copy outside the lock; swap in under it. */
+	struct cfs_record *copies = calloc(n ? n : 1, sizeof(*copies));
+	if (!copies)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (cfs_record_copy(&copies[i], &recs[i]) < 0) {
+			while (i--)
+				cfs_record_clear(&copies[i]);
+			free(copies);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_lock(&j->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct cfs_record *slot = &j->ring[copies[i].seq % CFS_JOURNAL_RING];
+		struct cfs_record old = *slot;
+		*slot = copies[i];
+		copies[i] = old; /* freed below, outside the lock */
+		j->next_seq = slot->seq + 1;
+	}
+	if (j->next_seq - j->first_seq > CFS_JOURNAL_RING)
+		j->first_seq = j->next_seq - CFS_JOURNAL_RING;
+	pthread_mutex_unlock(&j->lock);
+	for (size_t i = 0; i < n; i++)
+		cfs_record_clear(&copies[i]);
+	free(copies);
+	return 0;
+}
+
+int cfs_journal_get(struct cfs_journal *j, uint64_t seq, struct cfs_record *ret)
+{
+	pthread_mutex_lock(&j->lock);
+	int r;
+	if (seq >= j->next_seq)
+		r = -ENOENT;
+	else if (seq < j->first_seq)
+		r = -ESTALE;
+	else
+		r = cfs_record_copy(ret, &j->ring[seq % CFS_JOURNAL_RING]);
+	pthread_mutex_unlock(&j->lock);
+	return r;
+}
+
+uint64_t cfs_journal_next_seq(struct cfs_journal *j)
+{
+	pthread_mutex_lock(&j->lock);
+	uint64_t s = j->next_seq;
+	pthread_mutex_unlock(&j->lock);
+	return s;
+}
+
+static int json_str(struct cfs_buf *out, const char *s)
+{
+	if (!s)
+		return cfs_buf_puts(out, "null");
+	int r = cfs_buf_append(out, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; r == 0 && *p; p++) {
+		switch (*p) {
+		case '"':
+			r = cfs_buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			r = cfs_buf_puts(out, "\\\\");
+			break;
+		case '\n':
+			r = cfs_buf_puts(out, "\\n");
+			break;
+		case '\t':
+			r = cfs_buf_puts(out, "\\t");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				r = cfs_buf_printf(out, "\\u%04x", *p);
+			else
+				r = cfs_buf_append(out, p, 1);
+		}
+	}
+	return r ? r : cfs_buf_append(out, "\"", 1);
+}
+
+int cfs_record_to_json(const struct cfs_record *r, struct cfs_buf *out)
+{
+	int e = cfs_buf_printf(out, "{\"seq\":%llu,\"time\":%lld.%09lld,\"kind\":\"%s\",\"change\":\"%s\"",
+			       (unsigned long long)r->seq, (long long)(r->time_ns / 1000000000),
+			       (long long)(r->time_ns % 1000000000), cfs_kind_name(r->kind),
+			       cfs_change_name(r->change));
+	const struct {
+		const char *k;
+		const char *v;
+	} f[] = {{"id", r->obj_id},	 {"name", r->obj_name}, {"parent", r->parent_id},
+		 {"prop", r->prop},	 {"old", r->old_value}, {"new", r->new_value}};
+	for (size_t i = 0; e == 0 && i < CFS_ARRAY_SIZE(f); i++) {
+		if (!f[i].v)
+			continue;
+		if ((e = cfs_buf_printf(out, ",\"%s\":", f[i].k)) == 0)
+			e = json_str(out, f[i].v);
+	}
+	return e ? e : cfs_buf_append(out, "}", 1);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* Change records and the in-memory journal.
+ *
+ * Every applied command yields an ordered list of typed change records,
+ * each with a 64-bit sequence number that increases by one per record,
+ * across restarts (the store keeps the counter and the records). The
+ * in-memory journal keeps the most recent CFS_JOURNAL_RING records for
+ * readers that resume (ports, the event log); older ones are read back from
+ * the store. It has its own lock: publishing never takes the model lock. */
+#ifndef CFS_JOURNAL_H
+#define CFS_JOURNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "model.h"
+
+enum cfs_change {
+	CFS_CH_ADDED,	  /* object created */
+	CFS_CH_DELETED,	  /* object deleted */
+	CFS_CH_RENAMED,	  /* old_value/new_value: names */
+	CFS_CH_STATE,	  /* old_value/new_value: state words */
+	CFS_CH_PROPERTY,  /* prop: value name; old/new: text forms */
+	CFS_CH_OWNER,	  /* group owner node: names */
+	CFS_CH_PREFERRED_OWNERS,
+	CFS_CH_POSSIBLE_OWNERS,
+	CFS_CH_DEPENDENCIES,
+	CFS_CH_GROUP,	  /* resource moved to another group: names */
+	CFS_CH_MEMBER_ADDED,   /* group gained a resource: new_value = name */
+	CFS_CH_MEMBER_REMOVED, /* group lost a resource: old_value = name */
+	CFS_CH_KEY_ADDED,      /* registry: obj_name = key path */
+	CFS_CH_KEY_DELETED,
+	CFS_CH_KEY_RENAMED,
+	CFS_CH_VALUE_SET,      /* registry: prop = value name */
+	CFS_CH_VALUE_DELETED,
+	CFS_CH_SECURITY,       /* registry: old/new "mode uid gid" */
+	CFS_CH_COUNT,
+};
+
+const char *cfs_change_name(enum cfs_change c);
+int cfs_change_parse(const char *s);
+
+struct cfs_record {
+	uint64_t seq;
+	int64_t time_ns;
+	enum cfs_kind kind;
+	enum cfs_change change;
+	char *obj_id;	 /* object id; registry: "" */
+	char *obj_name;	 /* object name; registry: key path */
+	char *parent_id; /* group: owner node; resource: group; netif: node */
+	char *prop;	 /* property or value name, or NULL */
+	char *old_value; /* NULL when not applicable */
+	char *new_value;
+	/* Where it happened, for cache invalidation in fs/ (not persisted):
+	 * the registry key id of the object or registry key, and for registry
+	 * value records the value id. */
+	uint64_t key_id;
+	uint64_t value_id;
+	uint64_t parent_key_id; /* registry key records: the parent key */
+};
+
+void cfs_record_clear(struct cfs_record *r);
+/* Deep copy. 0 or -ENOMEM. */
+int cfs_record_copy(struct cfs_record *dst, const struct cfs_record *src);
+
+#define CFS_JOURNAL_RING 65536
+
+struct cfs_journal {
+	pthread_mutex_t lock;
+	struct cfs_record *ring; /* CFS_JOURNAL_RING slots; guarded by lock */
+	uint64_t first_seq;	 /* oldest seq in the ring; guarded by lock */
+	uint64_t next_seq;	 /* seq the next published record gets */
+};
+
+int cfs_journal_init(struct cfs_journal *j, uint64_t next_seq);
+void cfs_journal_free(struct cfs_journal *j);
+/* Appends copies of n records (their seqs must be next_seq, next_seq+1,
+ * ...). 0 or -ENOMEM (then nothing was appended). */
+int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, size_t n);
+/* Copies the record with seq into *ret. 0, -ENOENT (not yet published) or
+ * -ESTALE (no longer in the ring). */
+int cfs_journal_get(struct cfs_journal *j, uint64_t seq, struct cfs_record *ret);
+uint64_t cfs_journal_next_seq(struct cfs_journal *j);
+
+/* Appends one JSON object for the record (no newline) to out. */
+int cfs_record_to_json(const struct cfs_record *r, struct cfs_buf *out);
+
+#endif

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/* clusterfs: mounts a live cluster as a file system. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "fs.h"
+#include "log.h"
+
+struct options {
+	char *state_dir;
+	char *cluster_name;
+	char *backend;
+	char *admin_group;
+	char *timeout;
+	int show_help;
+	int show_version;
+};
+
+#define OPT(t, p) {t, offsetof(struct options, p), 1}
+static const struct fuse_opt option_spec[] = {
+	OPT("--state-dir=%s", state_dir),
+	OPT("--cluster-name=%s", cluster_name),
+	OPT("--backend=%s", backend),
+	OPT("--admin-group=%s", admin_group),
+	OPT("--cache-timeout=%s", timeout),
+	OPT("-h", show_help),
+	OPT("--help", show_help),
+	OPT("-V", show_version),
+	OPT("--version", show_version),
+	FUSE_OPT_END,
+};
+
+/* "--state-dir DIR" (with a space) is accepted too: rewrite it to the
+ * "=" form that fuse_opt understands. */
+static int join_long_options(int argc, char **argv, char ***ret)
+{
+	static const char *const with_arg[] = {"--state-dir", "--cluster-name", "--backend",
+					       "--admin-group", "--cache-timeout"};
+	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	if (!out)
+		return -1;
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		bool joined = false;
+		for (size_t k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]); k++) {
+			if (strcmp(argv[i], with_arg[k]) == 0 && i + 1 < argc) {
+				if (asprintf(&out[n++], "%s=%s", argv[i], argv[i + 1]) < 0)
+					return -1;
+				i++;
+				joined = true;
+				break;
+			}
+		}
+		if (!joined)
+			out[n++] = strdup(argv[i]);
+	}
+	*ret = out;
+	return n;
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n\n"
+	       "Mounts a live cluster: nodes, groups, resources, resource types, networks,\n"
+	       "network interfaces and the cluster registry as directories and files.\n\n"
+	       "clusterfs options:\n"
+	       "    --state-dir=DIR        where the cluster is kept (default: /var/lib/clusterfs\n"
+	       "                           for root, $XDG_STATE_HOME/clusterfs otherwise)\n"
+	       "    --cluster-name=NAME    name of a new cluster (default: the host name)\n"
+	       "    --backend=NAME         membership back-end: local (default)\n"
+	       "    --admin-group=GROUP    group that may change the cluster (default: root)\n"
+	       "    --cache-timeout=SECS   kernel cache timeout (default 3600; every change is\n"
+	       "                           invalidated explicitly)\n"
+	       "    -h, --help             this help\n"
+	       "    -V, --version          version\n\n",
+	       prog);
+	printf("FUSE options:\n");
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+/* A mount point left behind by a daemon that died answers ENOTCONN:
+ * detach it so that this start can mount again. */
+static void clean_stale_mount(const char *mnt)
+{
+	struct stat st;
+	if (stat(mnt, &st) == 0 || errno != ENOTCONN)
+		return;
+	cfs_log(LOG_WARNING, "%s: stale mount of a dead daemon; detaching it", mnt);
+	if (geteuid() == 0 && umount2(mnt, MNT_DETACH) == 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "-z", mnt, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+static bool allow_other_permitted(void)
+{
+	if (geteuid() == 0)
+		return true;
+	FILE *f = fopen("/etc/fuse.conf", "r");
+	if (!f)
+		return false;
+	char line[256];
+	bool ok = false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "user_allow_other", 16) == 0)
+			ok = true;
+	fclose(f);
+	return ok;
+}
+
+/* Forks into the background. The parent waits until the child reports
+ * that the file system is mounted (0) or that it failed (1), and exits
+ * with that status, so that scripts can rely on the exit code. */
+static int daemonize_start(int *ret_fd)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		char c = 1;
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	*ret_fd = p[1];
+	return 0;
+}
+
+static void daemonize_finish(int fd, int status)
+{
+	if (fd < 0)
+		return;
+	char c = (char)status;
+	if (write(fd, &c, 1) < 0) {
+		/* The parent is gone: nobody to tell. */
+	}
+	close(fd);
+	if (status == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		if (chdir("/") < 0) {
+			/* Cannot happen for "/"; the daemon keeps no cwd on the mount. */
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = {0};
+	struct fuse_cmdline_opts cl = {0};
+	struct cfs_engine *engine = NULL;
+	struct fuse_session *se = NULL;
+	struct cfs_fs fs = {.timeout = 3600.0};
+	int ready_fd = -1, ret = 1;
+	char **jargv = NULL;
+	int jargc = join_long_options(argc, argv, &jargv);
+	if (jargc < 0)
+		return 1;
+	struct fuse_args args = FUSE_ARGS_INIT(jargc, jargv);
+
+	if (fuse_opt_parse(&args, &opts, option_spec, NULL) < 0)
+		return 1;
+	if (opts.show_help) {
+		usage(argv[0]);
+		return 0;
+	}
+	if (opts.show_version) {
+		printf("clusterfs %s (libfuse %s)\n", CFS_VERSION, fuse_pkgversion());
+		return 0;
+	}
+	if (fuse_parse_cmdline(&args, &cl) != 0)
+		return 1;
+	if (!cl.mountpoint) {
+		fprintf(stderr, "clusterfs: no mount point given (see --help)\n");
+		goto out;
+	}
+	cfs_log_init(!cl.foreground, cl.debug);
+
+	if (opts.admin_group) {
+		struct group *g = getgrnam(opts.admin_group);
+		char *end;
+		unsigned long gid = strtoul(opts.admin_group, &end, 10);
+		if (g)
+			fs.admin_gid = g->gr_gid;
+		else if (*opts.admin_group && !*end)
+			fs.admin_gid = (uint32_t)gid;
+		else {
+			fprintf(stderr, "clusterfs: unknown group %s\n", opts.admin_group);
+			goto out;
+		}
+	}
+	if (opts.timeout) {
+		char *end;
+		fs.timeout = strtod(opts.timeout, &end);
+		if (*end || fs.timeout < 0) {
+			fprintf(stderr, "clusterfs: bad --cache-timeout\n");
+			goto out;
+		}
+	}
+	char *state_dir = opts.state_dir ? strdup(opts.state_dir) : cfs_default_state_dir();
+	if (!state_dir)
+		goto out;
+	/* The state directory's parents are created for the default only. */
+	if (!opts.state_dir) {
+		char *p = state_dir;
+		while ((p = strchr(p + 1, '/'))) {
+			*p = '\0';
+			mkdir(state_dir, 0755);
+			*p = '/';
+		}
+	}
+
+	clean_stale_mount(cl.mountpoint);
+	if (!cl.foreground && daemonize_start(&ready_fd) < 0) {
+		fprintf(stderr, "clusterfs: cannot fork: %m\n");
+		goto out;
+	}
+
+	const char *why = NULL;
+	struct cfs_engine_config cfg = {
+		.state_dir = state_dir,
+		.cluster_name = opts.cluster_name,
+		.backend = opts.backend ? opts.backend : "local",
+	};
+	int r = cfs_engine_open(&cfg, &engine, &why);
+	if (r < 0) {
+		cfs_log(LOG_ERR, "%s: %s", state_dir, why);
+		if (!cl.foreground)
+			fprintf(stderr, "clusterfs: %s: %s\n", state_dir, why);
+		free(state_dir);
+		goto out;
+	}
+	if ((r = cfs_engine_start_backend(engine)) < 0) {
+		cfs_log(LOG_ERR, "back-end %s: %s", cfg.backend, strerror(-r));
+		free(state_dir);
+		goto out;
+	}
+	cfs_log(LOG_INFO, "cluster %s loaded from %s", cfs_model_cluster_name(&engine->model),
+		state_dir);
+	free(state_dir);
+	fs.e = engine;
+
+	fuse_opt_add_arg(&args, "-odefault_permissions");
+	fuse_opt_add_arg(&args, "-ofsname=clusterfs");
+	fuse_opt_add_arg(&args, "-osubtype=clusterfs");
+	if (allow_other_permitted())
+		fuse_opt_add_arg(&args, "-oallow_other");
+	se = fuse_session_new(&args, &cfs_fs_ops, sizeof(cfs_fs_ops), &fs);
+	if (!se)
+		goto out;
+	fs.se = se;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out;
+	if (fuse_session_mount(se, cl.mountpoint) != 0) {
+		cfs_log(LOG_ERR, "cannot mount on %s", cl.mountpoint);
+		goto out_signals;
+	}
+	if ((r = cfs_inval_start(&fs)) < 0)
+		goto out_unmount;
+	cfs_log(LOG_INFO, "mounted on %s", cl.mountpoint);
+	daemonize_finish(ready_fd, 0);
+	ready_fd = -1;
+
+	if (cl.singlethread) {
+		ret = fuse_session_loop(se);
+	} else {
+		struct fuse_loop_config *lc = fuse_loop_cfg_create();
+		if (!lc)
+			goto out_inval;
+		fuse_loop_cfg_set_clone_fd(lc, cl.clone_fd);
+		fuse_loop_cfg_set_idle_threads(lc, 10);
+		fuse_loop_cfg_set_max_threads(lc, 64);
+		ret = fuse_session_loop_mt(se, lc);
+		fuse_loop_cfg_destroy(lc);
+	}
+	ret = ret < 0 ? 1 : 0;
+out_inval:
+
+	/* Shutdown: no new commits, then no more invalidations, then away. */
+	cfs_engine_stop(engine);
+	cfs_inval_stop(&fs);
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out:
+	daemonize_finish(ready_fd, 1);
+	if (se)
+		fuse_session_destroy(se);
+	cfs_engine_free(engine);
+	free(cl.mountpoint);
+	fuse_opt_free_args(&args);
+	free(opts.state_dir);
+	free(opts.cluster_name);
+	free(opts.backend);
+	free(opts.admin_group);
+	free(opts.timeout);
+	for (int i = 0; i < jargc; i++)
+		free(jargv[i]);
+	free(jargv);
+	if (ret == 0)
+		cfs_log(LOG_INFO, "stopped");
+	return ret;
+}
