@@ -607,7 +607,6 @@ struct pending {
 	uint64_t parent;
 	struct fh *fh;
 	struct cfs_buf restore; /* P_VALUE_WRITE: staged text before this write */
-	bool restore_trunc;
 	char *desc; /* what was asked, for the log */
 	char name[];
 };
@@ -629,7 +628,8 @@ static void pending_done(void *ud, int err, const char *why, int line)
 			cfs_buf_reset(&p->fh->staged);
 			cfs_buf_append(&p->fh->staged, p->restore.data ? p->restore.data : "",
 				       p->restore.len);
-			p->fh->trunc_pending = p->restore_trunc;
+			/* A refused write leaves the value as it was, O_TRUNC included. */
+			p->fh->trunc_pending = false;
 			pthread_mutex_unlock(&p->fh->lock);
 		}
 		/* fall through */
@@ -847,7 +847,6 @@ static void write_value(fuse_req_t req, fuse_ino_t ino, struct fh *h, const char
 		r = cfs_buf_append(&p->restore, h->staged.data ? h->staged.data : "",
 				   h->staged.len);
 	if (r == 0) {
-		p->restore_trunc = h->trunc_pending;
 		size_t end = (size_t)off + size;
 		if (end > h->staged.len) {
 			r = cfs_buf_reserve(&h->staged, end - h->staged.len);
@@ -1121,6 +1120,8 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 		struct cfs_value *v = cfs_key_value(p.key, name);
 		if (dir && !k)
 			r = v ? -ENOTDIR : -ENOENT;
+		else if (dir && (k->subkeys.n || k->values.n))
+			r = -ENOTEMPTY; /* rmdir(2) removes empty directories only */
 		else if (!dir && !v)
 			r = k ? -EISDIR : -ENOENT;
 		is_key = dir;

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Counts every test case in a meson test log (TAP subtests included) and
+prints the failing ones, then one line: "N passed, N failed". Exit 1 if any
+failed. A test binary that printed no TAP line counts as one case."""
+import json
+import re
+import sys
+
+passed = failed = skipped = 0
+failures = []
+with open(sys.argv[1]) as f:
+    for line in f:
+        t = json.loads(line)
+        name = t.get("name", "?")
+        out = t.get("stdout", "") or ""
+        cases = 0
+        for l in out.splitlines():
+            m = re.match(r"^(not ok|ok)\b(.*)$", l)
+            if not m:
+                continue
+            cases += 1
+            if m.group(1) == "ok":
+                if "# SKIP" in l.upper():
+                    skipped += 1
+                else:
+                    passed += 1
+            else:
+                failed += 1
+                failures.append(f"{name}: {l}")
+        if cases == 0:
+            if t.get("result") in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif t.get("result") == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+                failures.append(f"{name}: {t.get('result')}")
+        elif t.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP"):
+            # A crash after some cases printed: the rest never ran.
+            failed += 1
+            failures.append(f"{name}: {t.get('result')} (binary did not finish)")
+for f in failures:
+    print("FAILED:", f)
+line = f"{passed} passed, {failed} failed"
+if skipped:
+    line += f", {skipped} skipped"
+print(line)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test. Ends with one line
+# "N passed, N failed" counting every test case, and exits non-zero on any
+# failure.
+#   scripts/test.sh [--sanitize] [meson test arguments...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+builddir=build
+setup=()
+if [ "${1:-}" = "--sanitize" ]; then
+	shift
+	builddir=build-sanitize
+	setup=(-Db_sanitize=address,undefined -Db_lundef=false)
+fi
+if ! BUILDDIR=$builddir bash scripts/build.sh "${setup[@]}"; then
+	echo "build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+meson test -C "$builddir" --print-errorlogs "$@"
+status=$?
+python3 scripts/tap_summary.py "$builddir/meson-logs/testlog.json"
+sum=$?
+[ $status -eq 0 ] && [ $sum -eq 0 ]
