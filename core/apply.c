@@ -11,6 +11,17 @@
 #include "apply_i.h"
 #include "value.h"
 
+/* Records a group gaining or losing a resource; the record's value_id
+ * carries the resource's key id (fs/ needs it for the group's listing). */
+static int record_member(struct cfs_txn *t, struct cfs_object *g, struct cfs_object *r, bool added)
+{
+	int e = cfs_txn_record(t, CFS_KIND_GROUP, added ? CFS_CH_MEMBER_ADDED : CFS_CH_MEMBER_REMOVED,
+			       g, NULL, added ? NULL : r->name, added ? r->name : NULL);
+	if (e == 0)
+		t->recs[t->nrecs - 1].value_id = r->key->id;
+	return e;
+}
+
 int cfs_fail(const char **why, const char *reason, int err)
 {
 	*why = reason;
@@ -499,16 +510,14 @@ static int res_set_group(struct cfs_txn *t, struct cfs_object *r, struct cfs_obj
 		return cfs_fail(why, "resource has dependencies within its group", -EBUSY);
 	int e;
 	if (old) {
-		if ((e = cfs_txn_member_del(t, old, r)) < 0 ||
-		    (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_REMOVED, old, NULL, r->name,
-					NULL)) < 0)
+		if ((e = cfs_txn_member_del(t, old, r)) < 0 || (e = record_member(t, old, r, false)) < 0)
 			return e;
 	}
 	if ((e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
 	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
 	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_GROUP, r, NULL, old ? old->name : NULL,
 				g->name)) < 0 ||
-	    (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_ADDED, g, NULL, NULL, r->name)) < 0)
+	    (e = record_member(t, g, r, true)) < 0)
 		return e;
 	if ((e = cfs_group_update(t, old)) < 0)
 		return e;
@@ -531,7 +540,7 @@ static int res_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const char *
 	    (e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
 	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
 	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_ADDED, r, NULL, NULL, type->name)) < 0 ||
-	    (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_ADDED, g, NULL, NULL, r->name)) < 0)
+	    (e = record_member(t, g, r, true)) < 0)
 		return e;
 	return cfs_group_update(t, g);
 }
@@ -545,9 +554,7 @@ static int res_delete(struct cfs_txn *t, struct cfs_object *r, const char **why)
 		return cfs_fail(why, "other resources depend on it", -EBUSY);
 	struct cfs_object *g = cfs_obj_ref(m, r, CFS_P_GROUP);
 	int e;
-	if (g && ((e = cfs_txn_member_del(t, g, r)) < 0 ||
-		  (e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_MEMBER_REMOVED, g, NULL, r->name,
-				      NULL)) < 0))
+	if (g && ((e = cfs_txn_member_del(t, g, r)) < 0 || (e = record_member(t, g, r, false)) < 0))
 		return e;
 	if ((e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DELETED, r, NULL, NULL, NULL)) < 0 ||
 	    (e = cfs_txn_obj_del(t, r)) < 0)

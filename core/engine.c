@@ -14,6 +14,7 @@
 
 struct cfs_batch {
 	struct cfs_batch *next;
+	const void *origin;
 	struct cfs_cmd **cmds;
 	size_t n;
 	cfs_done_fn done;
@@ -108,7 +109,7 @@ static void trim_journal(struct cfs_engine *e)
 	uint64_t first, last;
 	if (cfs_store_journal_range(e->store, &first, &last) < 0 || !first)
 		return;
-	/* Trim in steps of at least 1/8 of the retention to keep it cheap. */
+	/* Trim in steps of 1/8 of the retention to keep it cheap. */
 	if (last - first + 1 > e->journal_keep + e->journal_keep / 8)
 		cfs_store_trim_journal(e->store, last + 1 - e->journal_keep);
 }
@@ -123,6 +124,7 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	for (struct cfs_batch *b = list; b; b = b->next) {
 		struct cfs_txn_mark mark = cfs_txn_mark(&t);
 		b->line = -1;
+		t.origin = b->origin;
 		for (size_t i = 0; i < b->n; i++) {
 			b->err = cfs_apply(&t, b->cmds[i], &b->why);
 			if (b->err < 0) {
@@ -132,6 +134,7 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 			}
 		}
 	}
+	e->applied_seq = t.next_seq;
 	pthread_rwlock_unlock(&e->lock);
 
 	if (t.dirty.n || t.nrecs) {
@@ -139,6 +142,7 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 		if (r < 0) {
 			pthread_rwlock_wrlock(&e->lock);
 			cfs_txn_rollback(&t, start);
+			e->applied_seq = t.next_seq;
 			pthread_rwlock_unlock(&e->lock);
 			for (struct cfs_batch *b = list; b; b = b->next) {
 				if (b->err == 0) {
@@ -191,6 +195,12 @@ static void *committer_main(void *arg)
 int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
 		      uint32_t gid, cfs_done_fn done, void *ud)
 {
+	return cfs_engine_submit_from(e, cmds, n, uid, gid, NULL, done, ud);
+}
+
+int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
+			   uint32_t gid, const void *origin, cfs_done_fn done, void *ud)
+{
 	struct cfs_batch *b = calloc(1, sizeof(*b));
 	if (!b) {
 		for (size_t i = 0; i < n; i++)
@@ -200,7 +210,7 @@ int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uin
 	}
 	for (size_t i = 0; i < n; i++)
 		cfs_cmd_stamp(cmds[i], uid, gid);
-	*b = (struct cfs_batch){.cmds = cmds, .n = n, .done = done, .ud = ud};
+	*b = (struct cfs_batch){.cmds = cmds, .n = n, .done = done, .ud = ud, .origin = origin};
 	pthread_mutex_lock(&e->qlock);
 	if (e->stopping) {
 		pthread_mutex_unlock(&e->qlock);
@@ -315,6 +325,38 @@ static int load_value(void *ud, uint64_t id, uint64_t key, const char *name, uin
 	return cfs_reg_set_value(l->reg, k, id, name, type, data, len, mtime_ns, NULL);
 }
 
+static int load_record(void *ud, const struct cfs_store_record *sr)
+{
+	struct cfs_journal *j = ud;
+	struct cfs_record r = {
+		.seq = sr->seq,
+		.time_ns = sr->time_ns,
+		.kind = sr->kind,
+		.change = sr->change,
+		.obj_id = (char *)sr->obj_id,
+		.obj_name = (char *)sr->obj_name,
+		.parent_id = (char *)sr->parent_id,
+		.prop = (char *)sr->prop,
+		.old_value = (char *)sr->old_value,
+		.new_value = (char *)sr->new_value,
+	};
+	return cfs_journal_load(j, &r);
+}
+
+/* Puts the retained records back into the in-memory journal, so that
+ * readers can resume across a restart. */
+static int load_journal(struct cfs_engine *e)
+{
+	uint64_t first, last;
+	int r = cfs_store_journal_range(e->store, &first, &last);
+	if (r < 0 || !first)
+		return r;
+	uint64_t from = last + 1 > e->journal_keep ? last + 1 - e->journal_keep : 1;
+	if (from < first)
+		from = first;
+	return cfs_store_read_journal(e->store, from, load_record, &e->journal);
+}
+
 /* Creates the collection keys on first start, durably, in one commit. */
 static int create_structure(struct cfs_engine *e)
 {
@@ -347,7 +389,9 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 	pthread_rwlock_init(&e->lock, NULL);
 	pthread_mutex_init(&e->qlock, NULL);
 	pthread_cond_init(&e->qcond, NULL);
-	e->journal_keep = cfg->journal_keep ? cfg->journal_keep : 100000;
+	e->journal_keep = cfg->journal_keep && cfg->journal_keep < CFS_JOURNAL_RING
+				  ? cfg->journal_keep
+				  : CFS_JOURNAL_RING;
 	e->backend = cfs_backend_find(cfg->backend ? cfg->backend : "local");
 	int r;
 	if (!e->backend) {
@@ -378,6 +422,10 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		e->next_seq = 1;
 	if ((r = cfs_journal_init(&e->journal, e->next_seq)) < 0)
 		goto fail;
+	if ((r = load_journal(e)) < 0) {
+		why = "cannot load the journal from the store";
+		goto fail;
+	}
 	if ((r = create_structure(e)) < 0) {
 		why = "cannot create the cluster's structure";
 		goto fail;
@@ -397,6 +445,7 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		goto fail;
 	}
 	e->running = true;
+	e->applied_seq = e->next_seq;
 	if (!*cfs_model_cluster_name(&e->model)) {
 		char host[256] = "cluster";
 		const char *name = cfg->cluster_name;

@@ -37,8 +37,8 @@ struct cfs_engine_config {
 	const char *state_dir;
 	const char *cluster_name; /* first start only; NULL: the host name */
 	const char *backend;	  /* "local" */
-	/* Journal retention in the store: records kept (older ones are
-	 * trimmed in the background). */
+	/* Journal retention: records kept in the store and in memory (at
+	 * most CFS_JOURNAL_RING; 0 means CFS_JOURNAL_RING). */
 	uint64_t journal_keep;
 };
 
@@ -57,6 +57,10 @@ struct cfs_engine {
 	struct cfs_store *store; /* committer thread only */
 	uint64_t journal_keep;
 	uint64_t next_seq; /* committer thread only */
+	/* Sequence number after the last APPLIED record (guarded by lock):
+	 * a snapshot taken under the read lock shows exactly the records
+	 * below it. */
+	uint64_t applied_seq;
 	unsigned commits;  /* committer thread only */
 
 	pthread_mutex_t qlock;
@@ -93,6 +97,11 @@ void cfs_engine_free(struct cfs_engine *e);
  * the engine is stopping (then done is not called and cmds are freed). */
 int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
 		      uint32_t gid, cfs_done_fn done, void *ud);
+/* Same, with an origin token that the batch's records carry to the commit
+ * listener (fs/ uses it to know which change the kernel itself reports:
+ * the one a user's own system call made). */
+int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
+			   uint32_t gid, const void *origin, cfs_done_fn done, void *ud);
 /* Submits one command and waits for its outcome. Never call this from a
  * thread the committer waits on (a listener). */
 int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why);

@@ -24,6 +24,7 @@ static const char *const change_names[CFS_CH_COUNT] = {
 	[CFS_CH_VALUE_SET] = "value_set",
 	[CFS_CH_VALUE_DELETED] = "value_deleted",
 	[CFS_CH_SECURITY] = "security",
+	[CFS_CH_VALUE_RENAMED] = "value_renamed",
 };
 
 const char *cfs_change_name(enum cfs_change c)
@@ -102,6 +103,7 @@ int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, si
 	if (!copies)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
+		copies[i].origin = NULL;
 		if (cfs_record_copy(&copies[i], &recs[i]) < 0) {
 			while (i--)
 				cfs_record_clear(&copies[i]);
@@ -114,6 +116,7 @@ int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, si
 		struct cfs_record *slot = &j->ring[copies[i].seq % CFS_JOURNAL_RING];
 		struct cfs_record old = *slot;
 		*slot = copies[i];
+		slot->origin = NULL;
 		copies[i] = old; /* freed below, outside the lock */
 		j->next_seq = slot->seq + 1;
 	}
@@ -124,6 +127,35 @@ int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, si
 		cfs_record_clear(&copies[i]);
 	free(copies);
 	return 0;
+}
+
+int cfs_journal_load(struct cfs_journal *j, const struct cfs_record *rec)
+{
+	struct cfs_record copy;
+	int r = cfs_record_copy(&copy, rec);
+	if (r < 0)
+		return r;
+	copy.origin = NULL;
+	pthread_mutex_lock(&j->lock);
+	struct cfs_record *slot = &j->ring[rec->seq % CFS_JOURNAL_RING];
+	cfs_record_clear(slot);
+	*slot = copy;
+	/* The loaded range ends right below next_seq: it starts at the first
+	 * record loaded, or later if more than the ring holds was loaded. */
+	if (j->first_seq == j->next_seq || rec->seq < j->first_seq)
+		j->first_seq = rec->seq;
+	if (j->next_seq - j->first_seq > CFS_JOURNAL_RING)
+		j->first_seq = j->next_seq - CFS_JOURNAL_RING;
+	pthread_mutex_unlock(&j->lock);
+	return 0;
+}
+
+uint64_t cfs_journal_first_seq(struct cfs_journal *j)
+{
+	pthread_mutex_lock(&j->lock);
+	uint64_t s = j->first_seq;
+	pthread_mutex_unlock(&j->lock);
+	return s;
 }
 
 int cfs_journal_get(struct cfs_journal *j, uint64_t seq, struct cfs_record *ret)

@@ -34,6 +34,7 @@ enum cfs_change {
 	CFS_CH_VALUE_SET,      /* registry: prop = value name */
 	CFS_CH_VALUE_DELETED,
 	CFS_CH_SECURITY,       /* registry: old/new "mode uid gid" */
+	CFS_CH_VALUE_RENAMED,  /* registry: prop = new name; old/new: the names */
 	CFS_CH_COUNT,
 };
 
@@ -55,9 +56,17 @@ struct cfs_record {
 	 * the registry key id of the object or registry key, and for registry
 	 * value records the value id. */
 	uint64_t key_id;
-	uint64_t value_id;
+	uint64_t value_id; /* member records: the resource's key id */
 	uint64_t parent_key_id; /* registry key records: the parent key */
+	/* The submitter's token for the batch that made it (see
+	 * cfs_engine_submit_from); valid only during the commit listener
+	 * call, NULL in the journal. */
+	const void *origin;
+	unsigned flags; /* CFS_REC_*; in memory only */
 };
+
+/* A registry value record that created the value (not just changed it). */
+#define CFS_REC_CREATED 1u
 
 void cfs_record_clear(struct cfs_record *r);
 /* Deep copy. 0 or -ENOMEM. */
@@ -77,6 +86,12 @@ void cfs_journal_free(struct cfs_journal *j);
 /* Appends copies of n records (their seqs must be next_seq, next_seq+1,
  * ...). 0 or -ENOMEM (then nothing was appended). */
 int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, size_t n);
+/* Loads one old record at start-up (records come in increasing seq, each
+ * below the journal's next_seq; the oldest ones are kept if there are more
+ * than the ring holds). 0 or -ENOMEM. */
+int cfs_journal_load(struct cfs_journal *j, const struct cfs_record *rec);
+/* Oldest seq still in memory. */
+uint64_t cfs_journal_first_seq(struct cfs_journal *j);
 /* Copies the record with seq into *ret. 0, -ENOENT (not yet published) or
  * -ESTALE (no longer in the ring). */
 int cfs_journal_get(struct cfs_journal *j, uint64_t seq, struct cfs_record *ret);

@@ -248,6 +248,7 @@ int cfs_txn_record_raw(struct cfs_txn *t, const struct cfs_record *rec)
 		return r;
 	dst->seq = t->next_seq++;
 	dst->time_ns = t->now_ns;
+	dst->origin = t->origin;
 	t->nrecs++;
 	return 0;
 }
@@ -485,6 +486,8 @@ int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, 
 	    (r = reg_record(t, CFS_CH_VALUE_SET, key, name, old_text, new_text, v->id)) < 0)
 		goto fail;
 	if (!u->existed)
+		t->recs[t->nrecs - 1].flags |= CFS_REC_CREATED;
+	if (!u->existed)
 		key->mtime_ns = t->now_ns;
 	free(old_text);
 	free(new_text);
@@ -542,16 +545,11 @@ int cfs_txn_rename_value(struct cfs_txn *t, struct cfs_value *val, const char *n
 		undo_drop_last(t);
 		return r;
 	}
-	/* A rename is a deletion of the old name and a creation of the new. */
-	char *text = record_text(val->type, val->data, val->len);
 	if ((r = mark_dirty(t, val->id, true)) < 0 ||
-	    (r = reg_record(t, CFS_CH_VALUE_DELETED, val->key, u->name, text, NULL, val->id)) < 0 ||
-	    (r = reg_record(t, CFS_CH_VALUE_SET, val->key, name, NULL, text, val->id)) < 0) {
-		free(text);
+	    (r = reg_record(t, CFS_CH_VALUE_RENAMED, val->key, name, u->name, name, val->id)) < 0) {
 		cfs_txn_rollback(t, mark);
 		return r;
 	}
-	free(text);
 	val->key->mtime_ns = t->now_ns;
 	return 0;
 }

@@ -26,6 +26,8 @@ struct cfs_txn {
 	/* Group whose derived state is recomputed only at the end of the
 	 * current group-wide operation (avoids flapping records). */
 	struct cfs_object *defer_group;
+	/* Copied into every record made: the current batch's origin token. */
+	const void *origin;
 };
 
 struct cfs_txn_mark {

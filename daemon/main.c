@@ -16,6 +16,7 @@
 #include "config.h"
 #include "engine.h"
 #include "fs.h"
+#include "fs_notify.h"
 #include "log.h"
 
 struct options {
@@ -285,7 +286,7 @@ int main(int argc, char **argv)
 		cfs_log(LOG_ERR, "cannot mount on %s", cl.mountpoint);
 		goto out_signals;
 	}
-	if ((r = cfs_inval_start(&fs)) < 0)
+	if ((r = cfs_notify_start(&fs, cl.mountpoint)) < 0)
 		goto out_unmount;
 	cfs_log(LOG_INFO, "mounted on %s", cl.mountpoint);
 	daemonize_finish(ready_fd, 0);
@@ -308,7 +309,7 @@ out_inval:
 
 	/* Shutdown: no new commits, then no more invalidations, then away. */
 	cfs_engine_stop(engine);
-	cfs_inval_stop(&fs);
+	cfs_notify_stop(&fs);
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:

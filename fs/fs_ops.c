@@ -22,6 +22,7 @@
 
 #include "fs.h"
 #include "fs_inode.h"
+#include "fs_notify.h"
 #include "log.h"
 #include "value.h"
 
@@ -34,7 +35,7 @@ static struct cfs_fs *fs_of(fuse_req_t req)
 
 /* --- per-open state --- */
 
-enum fh_kind { FH_ATTR, FH_VALUE, FH_CONTROL, FH_FIXED };
+enum fh_kind { FH_ATTR, FH_VALUE, FH_CONTROL, FH_FIXED, FH_SELF };
 
 struct fh {
 	enum fh_kind kind;
@@ -43,6 +44,8 @@ struct fh {
 	bool staged_loaded;
 	bool trunc_pending; /* opened with O_TRUNC and nothing written yet */
 	struct cfs_buf line;	/* FH_CONTROL: an incomplete last line */
+	struct cfs_vec held;	/* FH_CONTROL: commands between begin and commit */
+	bool in_block;
 	struct cfs_buf snap;	/* read snapshot, taken at the first read */
 	bool snap_taken;
 };
@@ -53,6 +56,9 @@ static void fh_free(struct fh *h)
 		return;
 	cfs_buf_free(&h->staged);
 	cfs_buf_free(&h->line);
+	for (size_t i = 0; i < h->held.n; i++)
+		cfs_cmd_free(h->held.v[i]);
+	cfs_vec_free(&h->held);
 	cfs_buf_free(&h->snap);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -283,10 +289,55 @@ static int make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 	return r;
 }
 
+/* The file type an inode number stands for (fs_inode.h). */
+static mode_t ino_mode(uint64_t ino)
+{
+	if (ino < CFS_INO_FIXED_END)
+		return ino == CFS_INO_ROOT || cfs_coll_kind(ino) >= 0 ? S_IFDIR | 0555 : S_IFREG | 0444;
+	switch (cfs_ino_tag(ino)) {
+	case TAG_REGKEY:
+	case TAG_OBJDIR:
+	case TAG_MEMBERS:
+		return S_IFDIR | 0555;
+	case TAG_MEMBER:
+		return S_IFLNK | 0777;
+	default:
+		return S_IFREG | 0444;
+	}
+}
+
+/* What the notifier sees of a name it is about to remove or rename away:
+ * the old inode, not cached (fs_notify.h). */
+static void tomb_entry(struct cfs_fs *fs, uint64_t ino, mode_t mode, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->generation = 1;
+	e->attr.st_ino = ino;
+	e->attr.st_mode = mode;
+	e->attr.st_nlink = S_ISDIR(mode) ? 2 : 1;
+	e->attr.st_gid = fs->admin_gid;
+}
+
 static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct cfs_fs *fs = fs_of(req);
 	struct fuse_entry_param e;
-	int r = make_entry(fs_of(req), parent, name, &e);
+	if (cfs_notify_is_self(fs, req)) {
+		uint64_t ino;
+		mode_t mode;
+		int v = cfs_notify_lookup(fs, parent, name, &ino, &mode);
+		if (v == 1) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		if (v == 2) {
+			tomb_entry(fs, ino, mode, &e);
+			fuse_reply_entry(req, &e);
+			return;
+		}
+	}
+	int r = make_entry(fs, parent, name, &e);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -324,6 +375,18 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	if (r == 0)
 		r = fill_attr(fs, &fs->e->model, &n, &st);
 	cfs_engine_unlock(fs->e);
+	if (r < 0 && cfs_notify_is_self(fs, req)) {
+		/* The notifier replays changes in order, so it may reach
+		 * something a later change already removed: it still gets the
+		 * attributes of what the inode was. */
+		mode_t mode;
+		if (cfs_notify_tomb_mode(fs, ino, &mode) < 0)
+			mode = ino_mode(ino);
+		struct fuse_entry_param e;
+		tomb_entry(fs, ino, mode, &e);
+		fuse_reply_attr(req, &e.attr, 0);
+		return;
+	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -529,6 +592,22 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cfs_fs *fs = fs_of(req);
 	struct cfs_node n;
+	if (cfs_notify_is_self(fs, req)) {
+		/* The notifier's open+ftruncate+close raises IN_MODIFY and
+		 * IN_CLOSE_WRITE; it changes nothing and caches nothing. */
+		struct fh *h = calloc(1, sizeof(*h));
+		if (!h) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		pthread_mutex_init(&h->lock, NULL);
+		h->kind = FH_SELF;
+		fi->fh = (uintptr_t)h;
+		fi->direct_io = 1;
+		fi->noflush = 1;
+		fuse_reply_open(req, fi);
+		return;
+	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	cfs_engine_unlock(fs->e);
@@ -608,6 +687,7 @@ struct pending {
 	struct fh *fh;
 	struct cfs_buf restore; /* P_VALUE_WRITE: staged text before this write */
 	char *desc; /* what was asked, for the log */
+	struct cfs_origin origin; /* what the kernel reports itself */
 	char name[];
 };
 
@@ -671,6 +751,13 @@ static void pending_done(void *ud, int err, const char *why, int line)
 	free(p);
 }
 
+static void set_origin(struct pending *p, int what, uint64_t ino, const char *name)
+{
+	p->origin.what = what;
+	p->origin.ino = ino;
+	snprintf(p->origin.name, sizeof(p->origin.name), "%s", name ? name : "");
+}
+
 static struct pending *pending_new(fuse_req_t req, enum pend_kind kind, const char *name)
 {
 	size_t n = name ? strlen(name) + 1 : 1;
@@ -695,8 +782,8 @@ static void submit(fuse_req_t req, struct pending *p, struct cfs_vec *cmds)
 		cfs_cmd_format(cmds->v[0], &b);
 		p->desc = cfs_buf_steal(&b);
 	}
-	int r = cfs_engine_submit(p->fs->e, (struct cfs_cmd **)cmds->v, cmds->n, ctx->uid,
-				  ctx->gid, pending_done, p);
+	int r = cfs_engine_submit_from(p->fs->e, (struct cfs_cmd **)cmds->v, cmds->n, ctx->uid,
+				       ctx->gid, &p->origin, pending_done, p);
 	*cmds = (struct cfs_vec){0};
 	if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -723,13 +810,41 @@ static int push_cmd(struct cfs_vec *cmds, enum cfs_op op, int argc, const char *
 	return r;
 }
 
-/* Parses control-file text: complete lines only. */
-static int parse_lines(const char *text, size_t len, struct cfs_vec *cmds, const char **why,
-		       int *bad_line)
+/* The control file.
+ *
+ * The complete lines of one write() form one batch: all of them apply or
+ * none does, and the write returns the first failing line's errno. Lines
+ * written by separate writes (shell builtins write line by line) are
+ * grouped by a "begin" line and a "commit" line: the lines in between are
+ * held, and the write that carries "commit" submits them, with any other
+ * lines of that write, as one batch. "abort" drops held lines. An
+ * unterminated last line waits for the next write; at close it runs (an
+ * open "begin" is dropped, and close reports EINVAL). */
+enum ctl_word { CTL_CMD, CTL_BEGIN, CTL_COMMIT, CTL_ABORT, CTL_SKIP };
+
+static enum ctl_word ctl_word(const char *s, size_t k)
+{
+	if (k == 0 || *s == '#')
+		return CTL_SKIP;
+	if (k == 5 && memcmp(s, "begin", 5) == 0)
+		return CTL_BEGIN;
+	if (k == 6 && memcmp(s, "commit", 6) == 0)
+		return CTL_COMMIT;
+	if (k == 5 && memcmp(s, "abort", 5) == 0)
+		return CTL_ABORT;
+	return CTL_CMD;
+}
+
+/* Parses complete lines into *batch (outside a block) or h->held (inside
+ * one). On error nothing of this text is kept. */
+static int parse_lines(struct fh *h, const char *text, size_t len, struct cfs_vec *batch,
+		       const char **why, int *bad_line)
 {
 	const char *p = text, *end = text + len;
-	int line = 0;
-	while (p < end) {
+	size_t held_before = h->held.n;
+	bool in_block_before = h->in_block;
+	int line = 0, r = 0;
+	while (p < end && r == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		line++;
@@ -737,21 +852,67 @@ static int parse_lines(const char *text, size_t len, struct cfs_vec *cmds, const
 		size_t k = n;
 		while (k && (*s == ' ' || *s == '\t'))
 			s++, k--;
-		if (k && s[k - 1] == '\r')
+		while (k && (s[k - 1] == '\r' || s[k - 1] == ' ' || s[k - 1] == '\t'))
 			k--;
-		if (k && *s != '#') {
-			struct cfs_cmd *c;
-			int r = cfs_cmd_parse(s, k, &c, why);
-			if (r == 0 && (r = cfs_vec_push(cmds, c)) < 0)
-				cfs_cmd_free(c);
-			if (r < 0) {
-				*bad_line = line;
-				return r;
-			}
-		}
 		p += n + (nl ? 1 : 0);
+		switch (ctl_word(s, k)) {
+		case CTL_SKIP:
+			continue;
+		case CTL_BEGIN:
+			if (h->in_block) {
+				*why = "begin inside begin";
+				r = -EINVAL;
+			}
+			h->in_block = true;
+			continue;
+		case CTL_COMMIT:
+		case CTL_ABORT:
+			if (!h->in_block) {
+				*why = "commit or abort without begin";
+				r = -EINVAL;
+				break;
+			}
+			h->in_block = false;
+			for (size_t i = 0; i < h->held.n && r == 0; i++) {
+				if (ctl_word(s, k) == CTL_ABORT)
+					cfs_cmd_free(h->held.v[i]);
+				else if ((r = cfs_vec_push(batch, h->held.v[i])) < 0)
+					cfs_cmd_free(h->held.v[i]);
+			}
+			h->held.n = 0;
+			held_before = 0;
+			continue;
+		case CTL_CMD:
+			break;
+		}
+		if (r < 0)
+			break;
+		struct cfs_cmd *c;
+		r = cfs_cmd_parse(s, k, &c, why);
+		if (r == 0 && (r = cfs_vec_push(h->in_block ? &h->held : batch, c)) < 0)
+			cfs_cmd_free(c);
 	}
-	return 0;
+	if (r < 0) {
+		*bad_line = line;
+		while (h->held.n > held_before)
+			cfs_cmd_free(h->held.v[--h->held.n]);
+		h->in_block = in_block_before;
+	}
+	return r;
+}
+
+static void submit_control(fuse_req_t req, struct cfs_vec *cmds, enum pend_kind kind,
+			   size_t written)
+{
+	struct pending *p = pending_new(req, kind, NULL);
+	if (!p) {
+		free_cmds(cmds);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p->written = written;
+	set_origin(p, CFS_ORIGIN_WRITE, CFS_INO_CONTROL, NULL);
+	submit(req, p, cmds);
 }
 
 static void write_control(fuse_req_t req, struct fh *h, const char *buf, size_t size)
@@ -770,20 +931,18 @@ static void write_control(fuse_req_t req, struct fh *h, const char *buf, size_t 
 		fuse_reply_err(req, -r);
 		return;
 	}
-	/* Complete lines of this write form one atomic batch; an incomplete
-	 * last line waits for the next write or for close. */
+	/* Complete lines now; an incomplete last line waits. */
 	char *last_nl = h->line.len ? memrchr(h->line.data, '\n', h->line.len) : NULL;
 	size_t upto = last_nl ? (size_t)(last_nl - h->line.data) + 1 : 0;
-	r = parse_lines(h->line.data, upto, &cmds, &why, &bad);
+	r = parse_lines(h, h->line.data, upto, &cmds, &why, &bad);
 	if (r == 0) {
 		memmove(h->line.data, h->line.data + upto, h->line.len - upto);
 		h->line.len -= upto;
-		h->line.data[h->line.len] = '\0';
 	} else {
 		/* Nothing of this write is kept. */
 		h->line.len -= size;
-		h->line.data[h->line.len] = '\0';
 	}
+	h->line.data[h->line.len] = '\0';
 	pthread_mutex_unlock(&h->lock);
 	if (r < 0) {
 		cfs_log(LOG_NOTICE, "control: line %d: %s", bad, why ? why : strerror(-r));
@@ -796,14 +955,7 @@ static void write_control(fuse_req_t req, struct fh *h, const char *buf, size_t 
 		fuse_reply_write(req, size);
 		return;
 	}
-	struct pending *p = pending_new(req, P_WRITE, NULL);
-	if (!p) {
-		free_cmds(&cmds);
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	p->written = size;
-	submit(req, p, &cmds);
+	submit_control(req, &cmds, P_WRITE, size);
 }
 
 static int value_path(const struct cfs_key *k, struct cfs_buf *out)
@@ -886,6 +1038,7 @@ static void write_value(fuse_req_t req, fuse_ino_t ino, struct fh *h, const char
 	}
 	p->fh = h;
 	p->written = size;
+	set_origin(p, CFS_ORIGIN_WRITE, ino, NULL);
 	submit(req, p, &cmds);
 }
 
@@ -933,6 +1086,7 @@ static void write_attr(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t s
 		return;
 	}
 	p->written = size;
+	set_origin(p, CFS_ORIGIN_WRITE, ino, NULL);
 	submit(req, p, &cmds);
 }
 
@@ -941,6 +1095,10 @@ static void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 {
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	switch (h->kind) {
+	case FH_SELF:
+		/* The notifier's writes are acknowledgements only. */
+		fuse_reply_write(req, size);
+		break;
 	case FH_CONTROL:
 		write_control(req, h, buf, size);
 		break;
@@ -959,35 +1117,33 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	if (h->kind == FH_CONTROL) {
+		/* Run the rest as if a newline had been written. */
+		struct cfs_vec cmds = {0};
+		const char *why = NULL;
+		int bad = 0, r = 0;
 		pthread_mutex_lock(&h->lock);
-		bool have = h->line.len > 0;
+		if (h->line.len)
+			r = parse_lines(h, h->line.data, h->line.len, &cmds, &why, &bad);
+		cfs_buf_reset(&h->line);
+		bool open_block = h->in_block;
+		while (h->held.n)
+			cfs_cmd_free(h->held.v[--h->held.n]);
+		h->in_block = false;
 		pthread_mutex_unlock(&h->lock);
-		if (have) {
-			/* Run the rest as if a newline had been written. */
-			struct cfs_vec cmds = {0};
-			const char *why = NULL;
-			int bad = 0;
-			pthread_mutex_lock(&h->lock);
-			int r = parse_lines(h->line.data, h->line.len, &cmds, &why, &bad);
-			cfs_buf_reset(&h->line);
-			pthread_mutex_unlock(&h->lock);
-			if (r < 0 || cmds.n == 0) {
-				if (r < 0)
-					cfs_log(LOG_NOTICE, "control: last line: %s",
-						why ? why : strerror(-r));
-				free_cmds(&cmds);
-				fuse_reply_err(req, r < 0 ? -r : 0);
-				return;
-			}
-			struct pending *p = pending_new(req, P_ERR, NULL);
-			if (!p) {
-				free_cmds(&cmds);
-				fuse_reply_err(req, ENOMEM);
-				return;
-			}
-			submit(req, p, &cmds);
+		if (r == 0 && open_block) {
+			why = "begin without commit: nothing applied";
+			r = -EINVAL;
+			free_cmds(&cmds);
+		}
+		if (r < 0)
+			cfs_log(LOG_NOTICE, "control: at close: %s", why ? why : strerror(-r));
+		if (r < 0 || cmds.n == 0) {
+			cfs_vec_free(&cmds);
+			fuse_reply_err(req, r < 0 ? -r : 0);
 			return;
 		}
+		submit_control(req, &cmds, P_ERR, 0);
+		return;
 	} else if (h->kind == FH_VALUE) {
 		pthread_mutex_lock(&h->lock);
 		bool trunc = h->trunc_pending;
@@ -1019,6 +1175,8 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				fuse_reply_err(req, r < 0 ? -r : ENOMEM);
 				return;
 			}
+			/* open(O_TRUNC) raised IN_MODIFY already. */
+			set_origin(p, CFS_ORIGIN_WRITE, ino, NULL);
 			submit(req, p, &cmds);
 			return;
 		}
@@ -1035,8 +1193,11 @@ static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 
 /* --- namespace changes --- */
 
+/* Submits one command whose effect on (parent, name) or on an inode the
+ * kernel reports itself (origin), replying from the committer. */
 static void reply_cmd(fuse_req_t req, enum pend_kind kind, uint64_t parent, const char *name,
-		      enum cfs_op op, int argc, const char *const *argv, int err)
+		      int origin, uint64_t origin_ino, enum cfs_op op, int argc,
+		      const char *const *argv, int err)
 {
 	struct cfs_vec cmds = {0};
 	if (err == 0)
@@ -1050,6 +1211,7 @@ static void reply_cmd(fuse_req_t req, enum pend_kind kind, uint64_t parent, cons
 		return;
 	}
 	p->parent = parent;
+	set_origin(p, origin, origin_ino, name);
 	submit(req, p, &cmds);
 }
 
@@ -1066,9 +1228,43 @@ static bool is_admin(fuse_req_t req)
 	return false;
 }
 
+/* The notifier creating what already exists: reply with it. */
+static bool self_create(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct cfs_fs *fs = fs_of(req);
+	if (!cfs_notify_is_self(fs, req))
+		return false;
+	struct fuse_entry_param e;
+	int r = make_entry(fs, parent, name, &e);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_entry(req, &e);
+	return true;
+}
+
+/* The notifier removing or renaming what is already gone: acknowledge. */
+static bool self_ack(fuse_req_t req)
+{
+	if (!cfs_notify_is_self(fs_of(req), req))
+		return false;
+	fuse_reply_err(req, 0);
+	return true;
+}
+
+static void cfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	/* Only the group listings hold links, and the cluster makes them. */
+	if (!self_create(req, parent, name))
+		fuse_reply_err(req, EPERM);
+}
+
 static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct cfs_fs *fs = fs_of(req);
+	if (self_create(req, parent, name))
+		return;
 	struct cfs_node p;
 	struct cfs_buf path = {0};
 	char modestr[16];
@@ -1092,11 +1288,11 @@ static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	const char *a[] = {name};
 	if (p.type == N_REGKEY) {
 		const char *ka[] = {path.data, modestr};
-		reply_cmd(req, P_ENTRY, parent, name, CFS_OP_REG_CREATE_KEY, 2, ka, 0);
+		reply_cmd(req, P_ENTRY, parent, name, CFS_ORIGIN_CREATE, parent, CFS_OP_REG_CREATE_KEY, 2, ka, 0);
 	} else if (parent == CFS_INO_GROUPS) {
-		reply_cmd(req, P_ENTRY, parent, name, CFS_OP_GROUP_CREATE, 1, a, 0);
+		reply_cmd(req, P_ENTRY, parent, name, CFS_ORIGIN_CREATE, parent, CFS_OP_GROUP_CREATE, 1, a, 0);
 	} else if (parent == CFS_INO_RESTYPES) {
-		reply_cmd(req, P_ENTRY, parent, name, CFS_OP_TYPE_CREATE, 1, a, 0);
+		reply_cmd(req, P_ENTRY, parent, name, CFS_ORIGIN_CREATE, parent, CFS_OP_TYPE_CREATE, 1, a, 0);
 	} else {
 		cfs_log(LOG_NOTICE, "mkdir %s: create %s through the control file", name,
 			parent == CFS_INO_RESOURCES ? "resources (resource-create NAME TYPE GROUP)"
@@ -1109,6 +1305,8 @@ static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
 {
 	struct cfs_fs *fs = fs_of(req);
+	if (self_ack(req))
+		return;
 	struct cfs_node p;
 	struct cfs_buf path = {0};
 	int kind = cfs_coll_kind(parent);
@@ -1137,18 +1335,18 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 	const char *a[] = {name};
 	if (p.type == N_REGKEY && is_key) {
 		const char *ka[] = {path.data};
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_REG_DELETE_KEY, 1, ka, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_DELETE, parent, CFS_OP_REG_DELETE_KEY, 1, ka, 0);
 	} else if (p.type == N_REGKEY) {
 		const char *va[] = {path.data, name};
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_REG_DELETE, 2, va, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_DELETE, parent, CFS_OP_REG_DELETE, 2, va, 0);
 	} else if (dir && kind == CFS_KIND_GROUP) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_GROUP_DELETE, 1, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_DELETE, parent, CFS_OP_GROUP_DELETE, 1, a, 0);
 	} else if (dir && kind == CFS_KIND_RESOURCE) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_RES_DELETE, 1, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_DELETE, parent, CFS_OP_RES_DELETE, 1, a, 0);
 	} else if (dir && kind == CFS_KIND_RESTYPE) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_TYPE_DELETE, 1, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_DELETE, parent, CFS_OP_TYPE_DELETE, 1, a, 0);
 	} else if (dir && kind == CFS_KIND_NODE) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_NODE_EVICT, 1, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_DELETE, parent, CFS_OP_NODE_EVICT, 1, a, 0);
 	} else {
 		fuse_reply_err(req, EPERM);
 	}
@@ -1170,6 +1368,8 @@ static void cfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 {
 	(void)rdev;
 	struct cfs_fs *fs = fs_of(req);
+	if (self_create(req, parent, name))
+		return;
 	struct cfs_node p;
 	struct cfs_buf path = {0};
 	cfs_engine_rdlock(fs->e);
@@ -1184,7 +1384,7 @@ static void cfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		r = cfs_key_path(p.key, &path);
 	cfs_engine_unlock(fs->e);
 	const char *a[] = {path.data ? path.data : "", name, "REG_SZ", ""};
-	reply_cmd(req, P_ENTRY, parent, name, CFS_OP_REG_SET, 4, a, r);
+	reply_cmd(req, P_ENTRY, parent, name, CFS_ORIGIN_CREATE, parent, CFS_OP_REG_SET, 4, a, r);
 	cfs_buf_free(&path);
 }
 
@@ -1192,6 +1392,8 @@ static void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 		       const char *newname, unsigned int flags)
 {
 	struct cfs_fs *fs = fs_of(req);
+	if (self_ack(req))
+		return;
 	if (flags & RENAME_EXCHANGE) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -1224,16 +1426,16 @@ static void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 		fuse_reply_err(req, -r);
 	} else if (p.type == N_REGKEY && key) {
 		const char *ka[] = {path.data, newname};
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_REG_RENAME_KEY, 2, ka, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_RENAME, parent, CFS_OP_REG_RENAME_KEY, 2, ka, 0);
 	} else if (p.type == N_REGKEY) {
 		const char *va[] = {path.data, name, newname};
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_REG_RENAME, 3, va, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_RENAME, parent, CFS_OP_REG_RENAME, 3, va, 0);
 	} else if (kind == CFS_KIND_GROUP) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_GROUP_RENAME, 2, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_RENAME, parent, CFS_OP_GROUP_RENAME, 2, a, 0);
 	} else if (kind == CFS_KIND_RESOURCE) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_RES_RENAME, 2, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_RENAME, parent, CFS_OP_RES_RENAME, 2, a, 0);
 	} else if (kind == CFS_KIND_NETWORK) {
-		reply_cmd(req, P_ERR, parent, name, CFS_OP_NET_RENAME, 2, a, 0);
+		reply_cmd(req, P_ERR, parent, name, CFS_ORIGIN_RENAME, parent, CFS_OP_NET_RENAME, 2, a, 0);
 	} else {
 		fuse_reply_err(req, EPERM);
 	}
@@ -1251,6 +1453,11 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	struct cfs_buf path = {0}, text = {0};
 	struct cfs_vec cmds = {0};
 	char name[CFS_NAME_MAX + 1] = "", type[32] = "";
+	if (cfs_notify_is_self(fs, req)) {
+		/* An acknowledgement: the current attributes, nothing changed. */
+		cfs_getattr(req, ino, fi);
+		return;
+	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	if (r == 0 && (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
@@ -1335,6 +1542,7 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	/* Reply with the new attributes once committed. */
 	p->parent = ino;
 	p->kind = P_ATTR;
+	set_origin(p, to_set & FUSE_SET_ATTR_SIZE ? CFS_ORIGIN_WRITE : CFS_ORIGIN_ATTRIB, ino, NULL);
 	submit(req, p, &cmds);
 }
 
@@ -1407,7 +1615,7 @@ static void cfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 		r = -EPERM;
 	cfs_engine_unlock(fs->e);
 	const char *a[] = {path.data ? path.data : "", vname, type};
-	reply_cmd(req, P_ERR, ino, NULL, CFS_OP_REG_TYPE, 3, a, r);
+	reply_cmd(req, P_ERR, ino, NULL, CFS_ORIGIN_ATTRIB, ino, CFS_OP_REG_TYPE, 3, a, r);
 	cfs_buf_free(&path);
 }
 
@@ -1477,6 +1685,7 @@ const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.setattr = cfs_setattr,
 	.readlink = cfs_readlink,
 	.mknod = cfs_mknod,
+	.symlink = cfs_symlink,
 	.mkdir = cfs_mkdir,
 	.unlink = cfs_unlink,
 	.rmdir = cfs_rmdir,

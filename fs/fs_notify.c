@@ -1,0 +1,876 @@
+/* SPDX-License-Identifier: MIT */
+/* The notifier thread: cache invalidation and inotify replay (see
+ * fs_notify.h for the technique).
+ *
+ * After each commit the engine calls on_commit() on its committer thread
+ * with the batch's records. There, under the model's read lock, the
+ * records become one unit of work:
+ *  - invalidation items: the inodes whose content or attributes changed
+ *    and the directory entries that went away or were renamed;
+ *  - self-ops: the system calls that make the kernel raise the events a
+ *    local file system would have raised, in record order, with each
+ *    file modified at most once per unit (inotify merges such events
+ *    anyway: an event means "changed since you last looked").
+ * The notifier thread takes the units in order. It first invalidates, with
+ * no lock held (the notify calls may wait for requests in flight), and
+ * then performs the self-ops on the mount. It never holds a lock across a
+ * system call on the mount (fuse-notify.md §5.1). Handlers never wait for
+ * it. */
+#include "fs_notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs_inode.h"
+#include "hmap.h"
+#include "log.h"
+
+struct item {
+	uint64_t ino; /* the inode, or the parent directory when name is set */
+	char *name;   /* entry to drop, or NULL */
+};
+
+struct tomb {
+	uint64_t parent;
+	const char *name; /* points into the op's strings */
+	uint64_t ino;
+	mode_t mode;
+};
+
+enum sop { S_MKDIR, S_MKNOD, S_SYMLINK, S_UNLINK, S_RMDIR, S_RENAME, S_MODIFY, S_ATTRIB };
+
+struct selfop {
+	enum sop op;
+	bool cancelled;
+	char *path;	/* relative to the mount */
+	char *path2;	/* rename: new path; symlink: target */
+	uint64_t parent; /* the entry created, removed or renamed */
+	char *name;
+	char *name2;	/* rename: the new name (hidden until done) */
+	uint64_t ino;	/* modify/attrib: the inode */
+	struct tomb tomb[2];
+	int ntomb;
+};
+
+struct unit {
+	struct unit *next;
+	struct item *items;
+	size_t nitems, capitems;
+	struct selfop *ops;
+	size_t nops, capops;
+	struct cfs_imap seen;	 /* invalidated inodes already listed */
+	struct cfs_imap touched; /* inodes modified or created in this unit */
+	struct cfs_imap created; /* hash(parent, name) -> create op index + 1 */
+};
+
+struct cfs_notify {
+	struct cfs_fs *fs;
+	char *mnt;
+	pthread_t thread;
+	pid_t tid;    /* the notifier thread's id: its requests carry it */
+	dev_t dev;    /* the mount's device, to detect a lazy unmount */
+	bool dev_ok;
+
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct unit *qhead, *qtail; /* guarded by qlock */
+	bool stop;		    /* guarded by qlock */
+
+	/* The self-op in progress, as the handlers must see it. */
+	pthread_mutex_t view_lock;
+	const struct selfop *cur; /* guarded by view_lock */
+
+	char quorum[16]; /* committer thread only */
+};
+
+/* --- building a unit (committer thread, model read-locked) --- */
+
+static void add_item(struct unit *u, uint64_t ino, const char *name)
+{
+	if (!ino)
+		return;
+	if (!name) {
+		if (cfs_imap_get(&u->seen, ino))
+			return;
+		if (cfs_imap_put(&u->seen, ino, (void *)1) < 0)
+			return;
+	}
+	if (u->nitems == u->capitems) {
+		size_t cap = u->capitems ? u->capitems * 2 : 64;
+		struct item *v = realloc(u->items, cap * sizeof(*v));
+		if (!v)
+			return; /* then the cache timeout bounds staleness */
+		u->items = v;
+		u->capitems = cap;
+	}
+	char *copy = name ? strdup(name) : NULL;
+	if (name && !copy)
+		return;
+	u->items[u->nitems++] = (struct item){ino, copy};
+}
+
+static struct selfop *new_op(struct unit *u, enum sop op)
+{
+	if (u->nops == u->capops) {
+		size_t cap = u->capops ? u->capops * 2 : 32;
+		struct selfop *v = realloc(u->ops, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		u->ops = v;
+		u->capops = cap;
+	}
+	struct selfop *o = &u->ops[u->nops++];
+	*o = (struct selfop){.op = op};
+	return o;
+}
+
+static void op_free(struct selfop *o)
+{
+	free(o->path);
+	free(o->path2);
+	free(o->name);
+	free(o->name2);
+}
+
+static uint64_t entry_hash(uint64_t parent, const char *name)
+{
+	uint64_t h = cfs_hash_str(name) ^ (parent * 0x9e3779b97f4a7c15ULL);
+	return h == 0 || h == UINT64_MAX ? 1 : h;
+}
+
+static bool origin_is(const struct cfs_origin *o, int what, uint64_t ino, const char *name)
+{
+	return o && (int)o->what == what && o->ino == ino && (!name || strcmp(o->name, name) == 0);
+}
+
+/* A modification of a file (at most once per unit, and not right after
+ * the unit created it). */
+static void op_modify(struct unit *u, const struct cfs_origin *origin, const char *path,
+		      uint64_t ino)
+{
+	add_item(u, ino, NULL);
+	if (origin_is(origin, CFS_ORIGIN_WRITE, ino, NULL) || cfs_imap_get(&u->touched, ino))
+		return;
+	struct selfop *o = new_op(u, S_MODIFY);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->ino = ino;
+	cfs_imap_put(&u->touched, ino, (void *)1);
+}
+
+static void op_attrib(struct unit *u, const struct cfs_origin *origin, const char *path,
+		      uint64_t ino)
+{
+	add_item(u, ino, NULL);
+	if (origin_is(origin, CFS_ORIGIN_ATTRIB, ino, NULL))
+		return;
+	struct selfop *o = new_op(u, S_ATTRIB);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->ino = ino;
+}
+
+static void op_create(struct unit *u, const struct cfs_origin *origin, enum sop op,
+		      const char *path, uint64_t parent, const char *name, uint64_t ino,
+		      const char *target)
+{
+	add_item(u, parent, NULL);
+	if (origin_is(origin, CFS_ORIGIN_CREATE, parent, name))
+		return;
+	struct selfop *o = new_op(u, op);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->path2 = target ? strdup(target) : NULL;
+	o->parent = parent;
+	o->name = strdup(name);
+	o->ino = ino;
+	cfs_imap_put(&u->touched, ino, (void *)1);
+	cfs_imap_put(&u->created, entry_hash(parent, name), (void *)(uintptr_t)u->nops);
+}
+
+/* A removal. tombs[0] is the entry removed; an extra tomb may make its
+ * parent directory reachable (a file of an object being deleted). */
+static void op_remove(struct unit *u, const struct cfs_origin *origin, enum sop op,
+		      const char *path, uint64_t parent, const char *name, uint64_t ino,
+		      mode_t mode, const struct tomb *outer)
+{
+	add_item(u, parent, name);
+	add_item(u, parent, NULL);
+	if (origin_is(origin, CFS_ORIGIN_DELETE, parent, name))
+		return;
+	/* Created and removed within one unit: neither happened for anyone. */
+	uintptr_t c = (uintptr_t)cfs_imap_get(&u->created, entry_hash(parent, name));
+	if (c && u->ops[c - 1].parent == parent && strcmp(u->ops[c - 1].name, name) == 0 &&
+	    !u->ops[c - 1].cancelled) {
+		u->ops[c - 1].cancelled = true;
+		return;
+	}
+	struct selfop *o = new_op(u, op);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->parent = parent;
+	o->name = strdup(name);
+	o->tomb[o->ntomb++] = (struct tomb){parent, o->name, ino, mode};
+	if (outer)
+		o->tomb[o->ntomb++] = *outer; /* its name is a static or long-lived string */
+}
+
+static void op_rename(struct unit *u, const struct cfs_origin *origin, const char *dir,
+		      uint64_t parent, const char *old, const char *new, uint64_t ino, mode_t mode)
+{
+	add_item(u, parent, old);
+	add_item(u, parent, NULL);
+	add_item(u, ino, NULL);
+	if (origin_is(origin, CFS_ORIGIN_RENAME, parent, old))
+		return;
+	struct selfop *o = new_op(u, S_RENAME);
+	if (!o)
+		return;
+	if (asprintf(&o->path, "%s/%s", dir, old) < 0)
+		o->path = NULL;
+	if (asprintf(&o->path2, "%s/%s", dir, new) < 0)
+		o->path2 = NULL;
+	o->parent = parent;
+	o->name = strdup(old);
+	o->name2 = strdup(new);
+	o->tomb[o->ntomb++] = (struct tomb){parent, o->name, ino, mode};
+}
+
+static const char *coll_dir(enum cfs_kind kind)
+{
+	static const char *const dirs[CFS_KIND_COUNT] = {
+		[CFS_KIND_NODE] = "nodes",	       [CFS_KIND_GROUP] = "groups",
+		[CFS_KIND_RESOURCE] = "resources",     [CFS_KIND_RESTYPE] = "resourcetypes",
+		[CFS_KIND_NETWORK] = "networks",       [CFS_KIND_NETINTERFACE] = "netinterfaces",
+	};
+	return (unsigned)kind < CFS_KIND_COUNT ? dirs[kind] : NULL;
+}
+
+static int slot_of(enum cfs_kind kind, const char *file)
+{
+	const struct cfs_attr_spec *s = cfs_attr_specs(kind);
+	for (int i = 0; s && s[i].name; i++)
+		if (strcmp(s[i].name, file) == 0)
+			return i;
+	return -1;
+}
+
+/* Modifies one file of an object. */
+static void obj_file(struct unit *u, const struct cfs_origin *origin, enum cfs_kind kind,
+		     const char *name, uint64_t key_id, const char *file)
+{
+	int slot = slot_of(kind, file);
+	if (slot < 0)
+		return;
+	char path[2 * CFS_NAME_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s/%s", coll_dir(kind), name, file);
+	op_modify(u, origin, path, cfs_ino(key_id, TAG_ATTR + (unsigned)slot));
+}
+
+/* Every attribute inode of an object: invalidated (cheap, and safe). */
+static void obj_inval_all(struct unit *u, enum cfs_kind kind, uint64_t key_id)
+{
+	const struct cfs_attr_spec *s = cfs_attr_specs(kind);
+	for (unsigned i = 0; s && s[i].name; i++)
+		add_item(u, cfs_ino(key_id, TAG_ATTR + i), NULL);
+	add_item(u, cfs_ino(key_id, TAG_OBJDIR), NULL);
+}
+
+static void members_file(struct unit *u, const struct cfs_origin *origin,
+			 const struct cfs_object *g, const char *file)
+{
+	for (size_t i = 0; g && i < g->members.n; i++) {
+		const struct cfs_object *r = g->members.v[i];
+		obj_file(u, origin, CFS_KIND_RESOURCE, r->name, r->key->id, file);
+	}
+}
+
+/* Earlier modifications in this unit of something now removed must still
+ * reach it: give them tombstones for the file (and its directory). */
+static void tomb_earlier(struct unit *u, uint64_t ino, uint64_t parent, uint64_t dir_parent,
+			 const char *dir_name, uint64_t dir_ino)
+{
+	for (size_t i = 0; i < u->nops; i++) {
+		struct selfop *o = &u->ops[i];
+		if (o->op != S_MODIFY || o->ino != ino || o->ntomb || !o->path)
+			continue;
+		const char *file = strrchr(o->path, '/');
+		o->tomb[o->ntomb++] = (struct tomb){parent, file ? file + 1 : o->path, ino,
+						    S_IFREG | 0444};
+		if (dir_name && (o->name2 = strdup(dir_name)))
+			o->tomb[o->ntomb++] = (struct tomb){dir_parent, o->name2, dir_ino,
+							    S_IFDIR | 0555};
+	}
+}
+
+static void obj_deleted(struct unit *u, const struct cfs_origin *origin, enum cfs_kind kind,
+			const char *name, uint64_t key_id)
+{
+	uint64_t coll = cfs_coll_ino(kind);
+	uint64_t dir_ino = cfs_ino(key_id, TAG_OBJDIR);
+	char path[2 * CFS_NAME_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", coll_dir(kind), name);
+	obj_inval_all(u, kind, key_id);
+	const struct cfs_attr_spec *specs = cfs_attr_specs(kind);
+	for (unsigned i = 0; specs && specs[i].name; i++)
+		tomb_earlier(u, cfs_ino(key_id, TAG_ATTR + i), dir_ino, coll, name, dir_ino);
+	/* Children first, unless the user's own rmdir already removed the
+	 * directory: then only its IN_DELETE exists (the kernel's). */
+	if (!origin_is(origin, CFS_ORIGIN_DELETE, coll, name)) {
+		const struct cfs_attr_spec *s = cfs_attr_specs(kind);
+		char *stable_name = NULL;
+		for (unsigned i = 0; s && s[i].name; i++) {
+			char fpath[3 * CFS_NAME_MAX + 64];
+			snprintf(fpath, sizeof(fpath), "%s/%s", path, s[i].name);
+			size_t before = u->nops;
+			op_remove(u, NULL, S_UNLINK, fpath, dir_ino, s[i].name,
+				  cfs_ino(key_id, TAG_ATTR + i), S_IFREG | 0444, NULL);
+			if (u->nops > before) {
+				/* The object's own directory stays reachable for it. */
+				struct selfop *o = &u->ops[u->nops - 1];
+				if (!stable_name)
+					stable_name = o->name2 = strdup(name);
+				o->tomb[o->ntomb++] =
+					(struct tomb){coll, stable_name, dir_ino, S_IFDIR | 0555};
+			}
+		}
+		if (kind == CFS_KIND_GROUP) {
+			char rpath[2 * CFS_NAME_MAX + 80];
+			snprintf(rpath, sizeof(rpath), "%s/resources", path);
+			size_t before = u->nops;
+			op_remove(u, NULL, S_RMDIR, rpath, dir_ino, "resources",
+				  cfs_ino(key_id, TAG_MEMBERS), S_IFDIR | 0555, NULL);
+			if (u->nops > before) {
+				struct selfop *o = &u->ops[u->nops - 1];
+				if (!stable_name)
+					stable_name = o->name2 = strdup(name);
+				o->tomb[o->ntomb++] =
+					(struct tomb){coll, stable_name, dir_ino, S_IFDIR | 0555};
+			}
+		}
+	}
+	op_remove(u, origin, S_RMDIR, path, coll, name, dir_ino, S_IFDIR | 0555, NULL);
+}
+
+/* "registry/<key path with />" for a key path in '\' form. */
+static char *reg_dir(const char *keypath)
+{
+	char *p;
+	if (asprintf(&p, "registry%s%s", *keypath ? "/" : "", keypath) < 0)
+		return NULL;
+	for (char *c = p; *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	return p;
+}
+
+static const char *last_component(const char *path)
+{
+	const char *p = strrchr(path, '\\');
+	return p ? p + 1 : path;
+}
+
+static void map_registry(struct unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	const struct cfs_origin *origin = r->origin;
+	struct cfs_key *k = cfs_reg_key(&m->reg, r->key_id);
+	uint64_t dir = cfs_ino(r->key_id, TAG_REGKEY);
+	uint64_t pdir = r->parent_key_id ? cfs_ino(r->parent_key_id, TAG_REGKEY) : 0;
+	char *kpath = reg_dir(r->obj_name ? r->obj_name : "");
+	if (!kpath)
+		return;
+	char *vpath = NULL;
+	if (r->prop && asprintf(&vpath, "%s/%s", kpath, r->prop) < 0)
+		vpath = NULL;
+	switch (r->change) {
+	case CFS_CH_VALUE_SET:
+		if (!vpath)
+			break;
+		if (r->flags & CFS_REC_CREATED)
+			op_create(u, origin, S_MKNOD, vpath, dir, r->prop,
+				  cfs_ino(r->value_id, TAG_REGVAL), NULL);
+		else
+			op_modify(u, origin, vpath, cfs_ino(r->value_id, TAG_REGVAL));
+		add_item(u, dir, NULL);
+		break;
+	case CFS_CH_VALUE_DELETED:
+		tomb_earlier(u, cfs_ino(r->value_id, TAG_REGVAL), dir, 0, NULL, 0);
+		if (vpath)
+			op_remove(u, origin, S_UNLINK, vpath, dir, r->prop,
+				  cfs_ino(r->value_id, TAG_REGVAL), S_IFREG | 0444, NULL);
+		break;
+	case CFS_CH_VALUE_RENAMED:
+		op_rename(u, origin, kpath, dir, r->old_value, r->new_value,
+			  cfs_ino(r->value_id, TAG_REGVAL), S_IFREG | 0444);
+		break;
+	case CFS_CH_KEY_ADDED:
+		op_create(u, origin, S_MKDIR, kpath, pdir, last_component(r->obj_name), dir, NULL);
+		break;
+	case CFS_CH_KEY_DELETED:
+		op_remove(u, origin, S_RMDIR, kpath, pdir, last_component(r->obj_name), dir,
+			  S_IFDIR | 0755, NULL);
+		break;
+	case CFS_CH_KEY_RENAMED: {
+		char *parent = strdup(kpath);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		if (slash) {
+			*slash = '\0';
+			op_rename(u, origin, parent, pdir, r->old_value, r->new_value, dir,
+				  S_IFDIR | 0755);
+		}
+		free(parent);
+		break;
+	}
+	case CFS_CH_SECURITY:
+		op_attrib(u, origin, kpath, dir);
+		for (size_t i = 0; k && i < k->values.n; i++) {
+			struct cfs_value *v = k->values.v[i];
+			char *p;
+			if (asprintf(&p, "%s/%s", kpath, v->name) >= 0) {
+				op_attrib(u, NULL, p, cfs_ino(v->id, TAG_REGVAL));
+				free(p);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	/* A value of an object's key may show in the object's files (those
+	 * get their own events from the object records); the root's values
+	 * are the cluster's name and id. */
+	if (k && k->obj)
+		obj_inval_all(u, k->obj->kind, k->id);
+	if (k == m->reg.root) {
+		add_item(u, CFS_INO_NAME, NULL);
+		add_item(u, CFS_INO_ID, NULL);
+	}
+	free(kpath);
+	free(vpath);
+}
+
+static void map_object(struct unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	const struct cfs_origin *origin = r->origin;
+	enum cfs_kind kind = r->kind;
+	const char *dir = coll_dir(kind);
+	uint64_t coll = cfs_coll_ino(kind);
+	struct cfs_object *o = r->obj_id && *r->obj_id ? cfs_model_by_id(m, r->obj_id) : NULL;
+	const char *name = r->obj_name ? r->obj_name : "";
+	char path[2 * CFS_NAME_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (r->change != CFS_CH_DELETED)
+		obj_inval_all(u, kind, r->key_id);
+
+	switch (r->change) {
+	case CFS_CH_ADDED:
+		/* The directory appears complete, with its files. */
+		op_create(u, origin, S_MKDIR, path, coll, name, cfs_ino(r->key_id, TAG_OBJDIR),
+			  NULL);
+		break;
+	case CFS_CH_DELETED:
+		obj_deleted(u, origin, kind, name, r->key_id);
+		break;
+	case CFS_CH_RENAMED:
+		op_rename(u, origin, dir, coll, r->old_value, r->new_value,
+			  cfs_ino(r->key_id, TAG_OBJDIR), S_IFDIR | 0555);
+		if (kind == CFS_KIND_RESOURCE && o) {
+			struct cfs_object *g = cfs_obj_ref(m, o, CFS_P_GROUP);
+			if (g) {
+				char gdir[2 * CFS_NAME_MAX + 64];
+				snprintf(gdir, sizeof(gdir), "groups/%s/resources", g->name);
+				op_rename(u, NULL, gdir, cfs_ino(g->key->id, TAG_MEMBERS),
+					  r->old_value, r->new_value, cfs_ino(r->key_id, TAG_MEMBER),
+					  S_IFLNK | 0777);
+				/* Siblings that depend on it show its name. */
+				for (size_t i = 0; i < g->members.n; i++) {
+					struct cfs_object *d = g->members.v[i];
+					if (cfs_obj_list_has(d, CFS_P_DEPENDENCIES, r->obj_id))
+						obj_file(u, NULL, CFS_KIND_RESOURCE, d->name,
+							 d->key->id, "dependencies");
+				}
+			}
+		} else if (kind == CFS_KIND_GROUP) {
+			members_file(u, NULL, o, "group");
+		} else if (kind == CFS_KIND_NETWORK) {
+			struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
+			for (size_t i = 0; i < nc->subkeys.n; i++) {
+				struct cfs_object *ni = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+				if (ni && o && cfs_obj_ref(m, ni, CFS_P_NETWORK) == o)
+					obj_file(u, NULL, CFS_KIND_NETINTERFACE, ni->name,
+						 ni->key->id, "network");
+			}
+		}
+		break;
+	case CFS_CH_STATE:
+		obj_file(u, origin, kind, name, r->key_id, "state");
+		break;
+	case CFS_CH_OWNER:
+		obj_file(u, origin, kind, name, r->key_id, "owner");
+		members_file(u, NULL, o, "owner");
+		break;
+	case CFS_CH_PREFERRED_OWNERS:
+		obj_file(u, origin, kind, name, r->key_id, "preferred_owners");
+		break;
+	case CFS_CH_POSSIBLE_OWNERS:
+		obj_file(u, origin, kind, name, r->key_id, "possible_owners");
+		break;
+	case CFS_CH_DEPENDENCIES:
+		obj_file(u, origin, kind, name, r->key_id, "dependencies");
+		break;
+	case CFS_CH_GROUP: {
+		obj_file(u, origin, kind, name, r->key_id, "group");
+		struct cfs_object *old = r->old_value
+						 ? cfs_model_by_name(m, CFS_KIND_GROUP, r->old_value)
+						 : NULL;
+		struct cfs_object *now = o ? cfs_obj_ref(m, o, CFS_P_GROUP) : NULL;
+		if (!old || !now || cfs_obj_ref(m, old, CFS_P_OWNER_NODE) !=
+					    cfs_obj_ref(m, now, CFS_P_OWNER_NODE))
+			obj_file(u, NULL, kind, name, r->key_id, "owner");
+		break;
+	}
+	case CFS_CH_PROPERTY:
+		if (r->prop && strcmp(r->prop, CFS_P_DESCRIPTION) == 0)
+			obj_file(u, origin, kind, name, r->key_id, "description");
+		else if (r->prop && strcmp(r->prop, "role") == 0)
+			obj_file(u, origin, kind, name, r->key_id, "role");
+		break;
+	case CFS_CH_MEMBER_ADDED: {
+		char lpath[3 * CFS_NAME_MAX + 64], target[CFS_NAME_MAX + 32];
+		snprintf(lpath, sizeof(lpath), "groups/%s/resources/%s", name, r->new_value);
+		snprintf(target, sizeof(target), "../../../resources/%s", r->new_value);
+		op_create(u, origin, S_SYMLINK, lpath, cfs_ino(r->key_id, TAG_MEMBERS), r->new_value,
+			  cfs_ino(r->value_id, TAG_MEMBER), target);
+		break;
+	}
+	case CFS_CH_MEMBER_REMOVED: {
+		char lpath[3 * CFS_NAME_MAX + 64];
+		snprintf(lpath, sizeof(lpath), "groups/%s/resources/%s", name, r->old_value);
+		op_remove(u, origin, S_UNLINK, lpath, cfs_ino(r->key_id, TAG_MEMBERS), r->old_value,
+			  cfs_ino(r->value_id, TAG_MEMBER), S_IFLNK | 0777, NULL);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void map_record(struct unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	switch (r->kind) {
+	case CFS_KIND_CLUSTER:
+		op_modify(u, r->origin, "name", CFS_INO_NAME);
+		add_item(u, CFS_INO_ID, NULL);
+		break;
+	case CFS_KIND_REGISTRY:
+		map_registry(u, m, r);
+		break;
+	default:
+		if (cfs_kind_is_object(r->kind))
+			map_object(u, m, r);
+		break;
+	}
+}
+
+static void unit_free(struct unit *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->nitems; i++)
+		free(u->items[i].name);
+	free(u->items);
+	for (size_t i = 0; i < u->nops; i++)
+		op_free(&u->ops[i]);
+	free(u->ops);
+	cfs_imap_free(&u->seen);
+	cfs_imap_free(&u->touched);
+	cfs_imap_free(&u->created);
+	free(u);
+}
+
+static const char *quorum_word(const struct cfs_model *m)
+{
+	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
+	size_t up = 0;
+	for (size_t i = 0; i < nc->subkeys.n; i++) {
+		uint32_t s = cfs_key_get_dword(nc->subkeys.v[i], CFS_P_STATE, CFS_NODE_DOWN);
+		up += s == CFS_NODE_UP || s == CFS_NODE_PAUSED;
+	}
+	return up * 2 > nc->subkeys.n ? "quorate" : "lost";
+}
+
+static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
+{
+	struct cfs_notify *nt = ud;
+	struct unit *u = calloc(1, sizeof(*u));
+	if (!u)
+		return;
+	const struct cfs_model *m = &nt->fs->e->model;
+	cfs_engine_rdlock(nt->fs->e);
+	for (size_t i = 0; i < n; i++)
+		map_record(u, m, &recs[i]);
+	const char *q = quorum_word(m);
+	if (strcmp(q, nt->quorum) != 0) {
+		if (nt->quorum[0])
+			op_modify(u, NULL, "quorum", CFS_INO_QUORUM);
+		snprintf(nt->quorum, sizeof(nt->quorum), "%s", q);
+	}
+	cfs_engine_unlock(nt->fs->e);
+	if (!u->nitems && !u->nops) {
+		unit_free(u);
+		return;
+	}
+	pthread_mutex_lock(&nt->qlock);
+	if (nt->qtail)
+		nt->qtail->next = u;
+	else
+		nt->qhead = u;
+	nt->qtail = u;
+	pthread_cond_signal(&nt->qcond);
+	pthread_mutex_unlock(&nt->qlock);
+}
+
+/* --- the notifier thread --- */
+
+static void set_view(struct cfs_notify *nt, const struct selfop *o)
+{
+	pthread_mutex_lock(&nt->view_lock);
+	nt->cur = o;
+	pthread_mutex_unlock(&nt->view_lock);
+}
+
+static void run_op(struct cfs_notify *nt, const struct selfop *o)
+{
+	char *p = NULL, *p2 = NULL;
+	if (!o->path || asprintf(&p, "%s/%s", nt->mnt, o->path) < 0)
+		return;
+	if (o->op == S_RENAME && (!o->path2 || asprintf(&p2, "%s/%s", nt->mnt, o->path2) < 0)) {
+		free(p);
+		return;
+	}
+	set_view(nt, o);
+	int r = 0, fd;
+	switch (o->op) {
+	case S_MKDIR:
+		r = mkdir(p, 0755);
+		break;
+	case S_MKNOD:
+		r = mknod(p, S_IFREG | 0644, 0);
+		break;
+	case S_SYMLINK:
+		r = symlink(o->path2, p);
+		break;
+	case S_UNLINK:
+		r = unlink(p);
+		break;
+	case S_RMDIR:
+		r = rmdir(p);
+		break;
+	case S_RENAME:
+		r = rename(p, p2);
+		break;
+	case S_MODIFY:
+		/* IN_OPEN, IN_MODIFY and IN_CLOSE_WRITE, as for a writer. The
+		 * handlers acknowledge and change nothing. */
+		fd = open(p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = -1;
+			break;
+		}
+		struct stat st;
+		r = fstat(fd, &st);
+		if (r == 0)
+			r = ftruncate(fd, st.st_size);
+		close(fd);
+		break;
+	case S_ATTRIB:
+		r = utimensat(AT_FDCWD, p, NULL, AT_SYMLINK_NOFOLLOW);
+		break;
+	}
+	if (r < 0)
+		cfs_log(LOG_DEBUG, "self-op on %s failed: %m", o->path);
+	set_view(nt, NULL);
+	free(p);
+	free(p2);
+}
+
+static void run_unit(struct cfs_notify *nt, struct unit *u)
+{
+	struct fuse_session *se = nt->fs->se;
+	/* Entries first (names that went away), then contents. Errors only
+	 * mean the kernel had nothing cached. */
+	for (size_t i = 0; i < u->nitems; i++)
+		if (u->items[i].name)
+			fuse_lowlevel_notify_inval_entry(se, u->items[i].ino, u->items[i].name,
+							 strlen(u->items[i].name));
+	for (size_t i = 0; i < u->nitems; i++)
+		if (!u->items[i].name)
+			fuse_lowlevel_notify_inval_inode(se, u->items[i].ino, 0, 0);
+	if (!u->nops)
+		return;
+	/* After a lazy unmount, paths under the mount point lead elsewhere:
+	 * replay nothing then (fuse-notify.md §5.6). */
+	struct stat st;
+	if (!nt->dev_ok || stat(nt->mnt, &st) != 0 || st.st_dev != nt->dev)
+		return;
+	for (size_t i = 0; i < u->nops; i++)
+		if (!u->ops[i].cancelled)
+			run_op(nt, &u->ops[i]);
+}
+
+static void *notify_main(void *arg)
+{
+	struct cfs_notify *nt = arg;
+	__atomic_store_n(&nt->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	/* The mount's device, read from this thread once the loop serves it. */
+	struct stat st;
+	for (int i = 0; i < 500 && !nt->dev_ok; i++) {
+		if (stat(nt->mnt, &st) == 0 && st.st_ino == CFS_INO_ROOT) {
+			nt->dev = st.st_dev;
+			nt->dev_ok = true;
+			break;
+		}
+		pthread_mutex_lock(&nt->qlock);
+		bool stop = nt->stop;
+		pthread_mutex_unlock(&nt->qlock);
+		if (stop)
+			return NULL;
+		usleep(10000);
+	}
+	for (;;) {
+		pthread_mutex_lock(&nt->qlock);
+		while (!nt->qhead && !nt->stop)
+			pthread_cond_wait(&nt->qcond, &nt->qlock);
+		if (nt->stop) {
+			pthread_mutex_unlock(&nt->qlock);
+			break;
+		}
+		struct unit *u = nt->qhead;
+		nt->qhead = u->next;
+		if (!nt->qhead)
+			nt->qtail = NULL;
+		pthread_mutex_unlock(&nt->qlock);
+		run_unit(nt, u);
+		unit_free(u);
+	}
+	return NULL;
+}
+
+/* --- the handlers' side --- */
+
+bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req)
+{
+	if (!fs->notify)
+		return false;
+	pid_t tid = __atomic_load_n(&fs->notify->tid, __ATOMIC_ACQUIRE);
+	return tid && fuse_req_ctx(req)->pid == tid;
+}
+
+int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint64_t *ret_ino,
+		      mode_t *ret_mode)
+{
+	struct cfs_notify *nt = fs->notify;
+	int r = 0;
+	pthread_mutex_lock(&nt->view_lock);
+	const struct selfop *o = nt->cur;
+	if (o) {
+		bool creates = o->op == S_MKDIR || o->op == S_MKNOD || o->op == S_SYMLINK;
+		if (creates && o->parent == parent && strcmp(o->name, name) == 0)
+			r = 1;
+		else if (o->op == S_RENAME && o->parent == parent && strcmp(o->name2, name) == 0)
+			r = 1;
+		for (int i = 0; r == 0 && i < o->ntomb; i++) {
+			if (o->tomb[i].parent == parent && strcmp(o->tomb[i].name, name) == 0) {
+				*ret_ino = o->tomb[i].ino;
+				*ret_mode = o->tomb[i].mode;
+				r = 2;
+			}
+		}
+	}
+	pthread_mutex_unlock(&nt->view_lock);
+	return r;
+}
+
+int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode)
+{
+	struct cfs_notify *nt = fs->notify;
+	int r = -ENOENT;
+	pthread_mutex_lock(&nt->view_lock);
+	const struct selfop *o = nt->cur;
+	for (int i = 0; o && i < o->ntomb; i++) {
+		if (o->tomb[i].ino == ino) {
+			*ret_mode = o->tomb[i].mode;
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&nt->view_lock);
+	return r;
+}
+
+int cfs_notify_start(struct cfs_fs *fs, const char *mnt)
+{
+	struct cfs_notify *nt = calloc(1, sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	nt->fs = fs;
+	nt->mnt = realpath(mnt, NULL);
+	if (!nt->mnt) {
+		free(nt);
+		return -errno;
+	}
+	pthread_mutex_init(&nt->qlock, NULL);
+	pthread_cond_init(&nt->qcond, NULL);
+	pthread_mutex_init(&nt->view_lock, NULL);
+	cfs_engine_rdlock(fs->e);
+	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&fs->e->model));
+	cfs_engine_unlock(fs->e);
+	fs->notify = nt;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&nt->thread, NULL, notify_main, nt);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		fs->notify = NULL;
+		free(nt->mnt);
+		free(nt);
+		return -r;
+	}
+	cfs_engine_set_listener(fs->e, on_commit, nt);
+	return 0;
+}
+
+void cfs_notify_stop(struct cfs_fs *fs)
+{
+	struct cfs_notify *nt = fs->notify;
+	if (!nt)
+		return;
+	cfs_engine_set_listener(fs->e, NULL, NULL);
+	pthread_mutex_lock(&nt->qlock);
+	nt->stop = true;
+	pthread_cond_signal(&nt->qcond);
+	pthread_mutex_unlock(&nt->qlock);
+	pthread_join(nt->thread, NULL);
+	while (nt->qhead) {
+		struct unit *u = nt->qhead;
+		nt->qhead = u->next;
+		unit_free(u);
+	}
+	pthread_mutex_destroy(&nt->qlock);
+	pthread_cond_destroy(&nt->qcond);
+	pthread_mutex_destroy(&nt->view_lock);
+	fs->notify = NULL;
+	free(nt->mnt);
+	free(nt);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* The notifier: after every commit it makes the kernel's caches exact and
+ * raises, through the mount itself, the inotify events a local file system
+ * would have raised for the change.
+ *
+ * The kernel raises no inotify event for a change a FUSE daemon makes on
+ * its own. So the notifier thread replays each change as an ordinary
+ * system call on the mount (mkdir, mknod, symlink, unlink, rmdir, rename,
+ * open+ftruncate+close, utimensat): a "self-op". The handlers recognise
+ * the notifier's requests by the caller's thread id and only acknowledge
+ * them, since the change is already committed. The kernel then raises the
+ * event, after the reply, when the new state is already readable.
+ *
+ * For a self-op to pass the kernel's path walk, the handlers show the
+ * notifier a slightly different tree. The name it is about to create is
+ * hidden (LOOKUP says ENOENT). The names it is about to remove or rename
+ * away are still there as tombstones with their old inode numbers. Both
+ * are set per self-op in `cfs_selfop_view` below.
+ *
+ * A change made by a user's own system call (mkdir, write, rename, ...)
+ * already gets its event from the kernel. Its batch carries a
+ * `struct cfs_origin`, and the notifier skips exactly that one self-op.
+ * The other effects of the same command still get theirs: the resources
+ * that follow their group, the group's derived state. */
+#ifndef CFS_FS_NOTIFY_H
+#define CFS_FS_NOTIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fs.h"
+#include "limits.h"
+
+/* What a user's system call changed, which the kernel reports itself. */
+struct cfs_origin {
+	enum {
+		CFS_ORIGIN_NONE,
+		CFS_ORIGIN_CREATE, /* ino = parent directory, name */
+		CFS_ORIGIN_DELETE, /* ino = parent directory, name */
+		CFS_ORIGIN_RENAME, /* ino = parent directory, name = old name */
+		CFS_ORIGIN_WRITE,  /* ino = the file written */
+		CFS_ORIGIN_ATTRIB, /* ino = the file or directory */
+	} what;
+	uint64_t ino;
+	char name[CFS_NAME_MAX + 1];
+};
+
+/* True when req comes from the notifier thread. */
+bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req);
+
+/* For the notifier's LOOKUPs: returns 1 if (parent, name) is hidden, 2 if
+ * it is a tombstone (ino and mode filled), 0 otherwise. */
+int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint64_t *ret_ino,
+		      mode_t *ret_mode);
+/* For the notifier's GETATTR/SETATTR on a tombstone: 0 and mode, or -ENOENT. */
+int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode);
+
+/* Starts the notifier thread (after fs->se is set) and hooks it to the
+ * engine's commits. mnt is the mount point's path. 0/-errno. */
+int cfs_notify_start(struct cfs_fs *fs, const char *mnt);
+/* Stops it; queued work is dropped (the mount is going away). */
+void cfs_notify_stop(struct cfs_fs *fs);
+
+#endif
