@@ -158,8 +158,9 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 		/* The journal ring is best effort: a copy failure only means a
 		 * resuming reader falls back to the store. */
 		cfs_journal_publish(&e->journal, t.recs, t.nrecs);
-		if (e->listener)
-			e->listener(e->listener_ud, t.recs, t.nrecs);
+		for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++)
+			if (e->listeners[i].fn)
+				e->listeners[i].fn(e->listeners[i].ud, t.recs, t.nrecs);
 		if (++e->commits % 64 == 0)
 			trim_journal(e);
 	}
@@ -475,10 +476,36 @@ int cfs_engine_start_backend(struct cfs_engine *e)
 	return e->backend->start(e, &e->backend_state);
 }
 
+/* Listeners change only while no commit runs (start-up and shutdown, with
+ * the committer idle or stopped), so the committer reads them unlocked. */
 void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 {
-	e->listener = fn;
-	e->listener_ud = ud;
+	e->listeners[0].fn = fn;
+	e->listeners[0].ud = ud;
+}
+
+int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
+{
+	for (size_t i = 1; i < CFS_ARRAY_SIZE(e->listeners); i++) {
+		if (!e->listeners[i].fn) {
+			e->listeners[i].fn = fn;
+			e->listeners[i].ud = ud;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)
+{
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
+		if (e->listeners[i].fn && e->listeners[i].ud == ud) {
+			e->listeners[i].fn = NULL;
+			e->listeners[i].ud = NULL;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void cfs_engine_stop(struct cfs_engine *e)

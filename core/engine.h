@@ -70,8 +70,11 @@ struct cfs_engine {
 	pthread_t committer;
 	bool running;
 
-	cfs_listener_fn listener;
-	void *listener_ud;
+	/* Called in order after each commit (set before the back-end starts). */
+	struct {
+		cfs_listener_fn fn;
+		void *ud;
+	} listeners[4];
 
 	const struct cfs_backend_ops *backend;
 	void *backend_state;
@@ -84,7 +87,12 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		    const char **ret_why);
 /* Starts the back-end (after the listener is set). */
 int cfs_engine_start_backend(struct cfs_engine *e);
+/* Sets the first listener (fn NULL: removes it). */
 void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
+/* Adds a listener after the others (at most 4); removes it when fn is
+ * NULL and ud matches. 0 or -ENOSPC. */
+int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
+int cfs_engine_remove_listener(struct cfs_engine *e, void *ud);
 /* Stops the back-end, then the committer after it has finished every
  * queued batch. Later submissions fail with -ESHUTDOWN. Idempotent. */
 void cfs_engine_stop(struct cfs_engine *e);

@@ -180,6 +180,25 @@ uint64_t cfs_journal_next_seq(struct cfs_journal *j)
 	return s;
 }
 
+int cfs_journal_scan(struct cfs_journal *j, uint64_t from, uint64_t to,
+		     int (*fn)(const struct cfs_record *r, void *ud), void *ud, uint64_t *ret_next)
+{
+	int r = 0;
+	pthread_mutex_lock(&j->lock);
+	if (from < j->first_seq)
+		from = j->first_seq;
+	if (to > j->next_seq)
+		to = j->next_seq;
+	uint64_t s = from;
+	for (; s < to; s++)
+		if ((r = fn(&j->ring[s % CFS_JOURNAL_RING], ud)) != 0)
+			break;
+	pthread_mutex_unlock(&j->lock);
+	if (ret_next)
+		*ret_next = s;
+	return r;
+}
+
 static int json_str(struct cfs_buf *out, const char *s)
 {
 	if (!s)

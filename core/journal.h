@@ -96,6 +96,15 @@ uint64_t cfs_journal_first_seq(struct cfs_journal *j);
  * -ESTALE (no longer in the ring). */
 int cfs_journal_get(struct cfs_journal *j, uint64_t seq, struct cfs_record *ret);
 uint64_t cfs_journal_next_seq(struct cfs_journal *j);
+/* Calls fn for each record with from <= seq < to that is in memory, in
+ * order, under the journal's lock (fn must be quick and must not call
+ * back into the journal). fn returns non-zero to stop BEFORE consuming
+ * that record; the value is returned and *ret_next is that record's seq
+ * (otherwise the seq after the last one visited). Records below the
+ * oldest in memory are skipped: compare from with
+ * cfs_journal_first_seq() first. */
+int cfs_journal_scan(struct cfs_journal *j, uint64_t from, uint64_t to,
+		     int (*fn)(const struct cfs_record *r, void *ud), void *ud, uint64_t *ret_next);
 
 /* Appends one JSON object for the record (no newline) to out. */
 int cfs_record_to_json(const struct cfs_record *r, struct cfs_buf *out);

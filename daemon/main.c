@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "fs.h"
 #include "fs_notify.h"
+#include "fs_ports.h"
 #include "log.h"
 
 struct options {
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se = NULL;
 	struct cfs_fs fs = {.timeout = 3600.0};
 	int ready_fd = -1, ret = 1;
+	char *state_dir = NULL;
 	char **jargv = NULL;
 	int jargc = join_long_options(argc, argv, &jargv);
 	if (jargc < 0)
@@ -228,7 +230,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	char *state_dir = opts.state_dir ? strdup(opts.state_dir) : cfs_default_state_dir();
+	state_dir = opts.state_dir ? strdup(opts.state_dir) : cfs_default_state_dir();
 	if (!state_dir)
 		goto out;
 	/* The state directory's parents are created for the default only. */
@@ -258,17 +260,14 @@ int main(int argc, char **argv)
 		cfs_log(LOG_ERR, "%s: %s", state_dir, why);
 		if (!cl.foreground)
 			fprintf(stderr, "clusterfs: %s: %s\n", state_dir, why);
-		free(state_dir);
 		goto out;
 	}
 	if ((r = cfs_engine_start_backend(engine)) < 0) {
 		cfs_log(LOG_ERR, "back-end %s: %s", cfg.backend, strerror(-r));
-		free(state_dir);
 		goto out;
 	}
 	cfs_log(LOG_INFO, "cluster %s loaded from %s", cfs_model_cluster_name(&engine->model),
 		state_dir);
-	free(state_dir);
 	fs.e = engine;
 
 	fuse_opt_add_arg(&args, "-odefault_permissions");
@@ -285,6 +284,10 @@ int main(int argc, char **argv)
 	if (fuse_session_mount(se, cl.mountpoint) != 0) {
 		cfs_log(LOG_ERR, "cannot mount on %s", cl.mountpoint);
 		goto out_signals;
+	}
+	if ((r = cfs_fsports_start(&fs, state_dir)) < 0) {
+		cfs_log(LOG_ERR, "ports: %s", strerror(-r));
+		goto out_unmount;
 	}
 	if ((r = cfs_notify_start(&fs, cl.mountpoint)) < 0)
 		goto out_unmount;
@@ -307,7 +310,9 @@ int main(int argc, char **argv)
 	ret = ret < 0 ? 1 : 0;
 out_inval:
 
-	/* Shutdown: no new commits, then no more invalidations, then away. */
+	/* Shutdown: blocked readers get EOF, no new commits, no more
+	 * notifications, then away (fuse-notify.md §5.5). */
+	cfs_fsports_shutdown(&fs);
 	cfs_engine_stop(engine);
 	cfs_notify_stop(&fs);
 out_unmount:
@@ -318,7 +323,9 @@ out:
 	daemonize_finish(ready_fd, 1);
 	if (se)
 		fuse_session_destroy(se);
+	cfs_fsports_free(&fs);
 	cfs_engine_free(engine);
+	free(state_dir);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	free(opts.state_dir);

@@ -12,6 +12,7 @@
 #include "engine.h"
 
 struct cfs_notify;
+struct cfs_fsports;
 
 struct cfs_fs {
 	struct cfs_engine *e;
@@ -19,6 +20,7 @@ struct cfs_fs {
 	uint32_t admin_gid;	 /* group allowed to change things */
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct cfs_notify *notify;
+	struct cfs_fsports *ports; /* ports/ and the event log (fs_ports.c) */
 };
 
 extern const struct fuse_lowlevel_ops cfs_fs_ops;

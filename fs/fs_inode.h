@@ -16,6 +16,9 @@
  *      TAG_MEMBERS       a group's resources/ directory; id = group key
  *      TAG_MEMBER        a symlink in it; id = the resource's key
  *      TAG_ATTR + slot   an object's file (groups/web/state); id = its key
+ *      TAG_PORT*         a named port's directory and files; id = the
+ *                        port's own id (ports have their own id space,
+ *                        never reused either; fs_ports.c)
  *
  * Because ids are never reused, an inode number never names two things and
  * the generation is always 1. Resolving a number is a hash lookup of the id
@@ -46,6 +49,10 @@ enum cfs_fixed_ino {
 	CFS_INO_STATE,
 	CFS_INO_QUORUM,
 	CFS_INO_CONTROL,
+	CFS_INO_PORTS, /* ports/ */
+	CFS_INO_CLONE, /* ports/clone */
+	CFS_INO_LOG,   /* log */
+	CFS_INO_LOG1,  /* log.1 */
 	CFS_INO_FIXED_END,
 };
 
@@ -55,7 +62,13 @@ enum cfs_tag {
 	TAG_OBJDIR = 3,
 	TAG_MEMBERS = 4,
 	TAG_MEMBER = 5,
-	TAG_ATTR = 8, /* TAG_ATTR + slot, slot < 56 */
+	TAG_ATTR = 8, /* TAG_ATTR + slot, slot < 32 */
+	/* Named ports: id is the port's id (its own id space). */
+	TAG_PORTDIR = 40,
+	TAG_PORT_FILTER = 41,
+	TAG_PORT_EVENTS = 42,
+	TAG_PORT_START = 43,
+	TAG_PORT_STATS = 44,
 };
 
 #define CFS_TAG_BITS 6

@@ -620,6 +620,10 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 	cfs_engine_rdlock(nt->fs->e);
 	for (size_t i = 0; i < n; i++)
 		map_record(u, m, &recs[i]);
+	/* The event log grew (fs_ports.c appended before this listener): its
+	 * size is fresh for tail's polling, and IN_MODIFY for inotify users. */
+	op_modify(u, NULL, "log", CFS_INO_LOG);
+	add_item(u, CFS_INO_LOG1, NULL);
 	const char *q = quorum_word(m);
 	if (strcmp(q, nt->quorum) != 0) {
 		if (nt->quorum[0])
@@ -847,7 +851,11 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt)
 		free(nt);
 		return -r;
 	}
-	cfs_engine_set_listener(fs->e, on_commit, nt);
+	int lr = cfs_engine_add_listener(fs->e, on_commit, nt);
+	if (lr < 0) {
+		cfs_notify_stop(fs);
+		return lr;
+	}
 	return 0;
 }
 
@@ -856,7 +864,7 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	struct cfs_notify *nt = fs->notify;
 	if (!nt)
 		return;
-	cfs_engine_set_listener(fs->e, NULL, NULL);
+	cfs_engine_remove_listener(fs->e, nt);
 	pthread_mutex_lock(&nt->qlock);
 	nt->stop = true;
 	pthread_cond_signal(&nt->qcond);

@@ -23,6 +23,7 @@
 #include "fs.h"
 #include "fs_inode.h"
 #include "fs_notify.h"
+#include "fs_ports.h"
 #include "log.h"
 #include "value.h"
 
@@ -72,7 +73,8 @@ static const char *const root_names[] = {
 	[CFS_INO_NETWORKS] = "networks",   [CFS_INO_NETIFS] = "netinterfaces",
 	[CFS_INO_NAME] = "name",	   [CFS_INO_ID] = "id",
 	[CFS_INO_STATE] = "state",	   [CFS_INO_QUORUM] = "quorum",
-	[CFS_INO_CONTROL] = "control",
+	[CFS_INO_CONTROL] = "control",	   [CFS_INO_PORTS] = "ports",
+	[CFS_INO_LOG] = "log",		   [CFS_INO_LOG1] = "log.1",
 };
 
 static bool quorate(const struct cfs_model *m)
@@ -337,6 +339,12 @@ static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			return;
 		}
 	}
+	if (cfs_fsports_owns_dir(parent) ||
+	    (parent == CFS_INO_ROOT && (strcmp(name, "ports") == 0 || strcmp(name, "log") == 0 ||
+					strcmp(name, "log.1") == 0))) {
+		cfs_fsports_lookup(req, parent, name);
+		return;
+	}
 	int r = make_entry(fs, parent, name, &e);
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -368,6 +376,10 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 {
 	(void)fi;
 	struct cfs_fs *fs = fs_of(req);
+	if (cfs_fsports_owns(ino)) {
+		cfs_fsports_getattr(req, ino);
+		return;
+	}
 	struct cfs_node n;
 	struct stat st;
 	cfs_engine_rdlock(fs->e);
@@ -417,6 +429,14 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 {
 	struct cfs_fs *fs = fs_of(req);
 	struct cfs_node n;
+	if (cfs_fsports_owns(ino)) {
+		/* Port listings change with other processes' mkdir: no cache. */
+		if (cfs_fsports_owns_dir(ino))
+			fuse_reply_open(req, fi);
+		else
+			fuse_reply_err(req, ENOTDIR);
+		return;
+	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	cfs_engine_unlock(fs->e);
@@ -485,9 +505,10 @@ static void list_dir(struct cfs_fs *fs, const struct cfs_node *n, uint64_t paren
 	case N_FIXED:
 		if (n->ino == CFS_INO_ROOT) {
 			for (uint64_t i = CFS_INO_NODES; i < CFS_INO_FIXED_END; i++) {
-				if (i < min)
+				if (i < min || !root_names[i])
 					continue;
-				mode_t t = cfs_coll_kind(i) >= 0 ? S_IFDIR : S_IFREG;
+				mode_t t = cfs_coll_kind(i) >= 0 || i == CFS_INO_PORTS ? S_IFDIR
+										: S_IFREG;
 				dir_add(d, root_names[i], i, t, OFF(i));
 			}
 			if (min <= CFS_INO_FIXED_END)
@@ -567,6 +588,10 @@ static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	(void)fi;
 	struct cfs_fs *fs = fs_of(req);
+	if (cfs_fsports_owns_dir(ino)) {
+		cfs_fsports_readdir(req, ino, size, off);
+		return;
+	}
 	struct dirbuf d = {.req = req, .size = size};
 	d.buf = malloc(size ? size : 1);
 	if (!d.buf) {
@@ -606,6 +631,10 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 		fi->noflush = 1;
 		fuse_reply_open(req, fi);
+		return;
+	}
+	if (cfs_fsports_owns(ino)) {
+		cfs_fsports_open(req, ino, fi);
 		return;
 	}
 	cfs_engine_rdlock(fs->e);
@@ -648,6 +677,10 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct cfs_fs *fs = fs_of(req);
+	if (cfs_fsports_is_fh(fi->fh)) {
+		cfs_fsports_read(req, ino, size, off, fi);
+		return;
+	}
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	pthread_mutex_lock(&h->lock);
 	int r = 0;
@@ -1093,6 +1126,10 @@ static void write_attr(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t s
 static void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
+	if (cfs_fsports_is_fh(fi->fh)) {
+		cfs_fsports_write(req, ino, buf, size, fi);
+		return;
+	}
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	switch (h->kind) {
 	case FH_SELF:
@@ -1115,6 +1152,10 @@ static void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
  * opened with O_TRUNC and never written becomes empty. */
 static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	if (cfs_fsports_is_fh(fi->fh)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	if (h->kind == FH_CONTROL) {
 		/* Run the rest as if a newline had been written. */
@@ -1187,6 +1228,10 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
+	if (cfs_fsports_is_fh(fi->fh)) {
+		cfs_fsports_release(req, fi);
+		return;
+	}
 	fh_free((struct fh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
@@ -1265,6 +1310,10 @@ static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct cfs_fs *fs = fs_of(req);
 	if (self_create(req, parent, name))
 		return;
+	if (parent == CFS_INO_PORTS) {
+		cfs_fsports_mkdir(req, parent, name);
+		return;
+	}
 	struct cfs_node p;
 	struct cfs_buf path = {0};
 	char modestr[16];
@@ -1355,6 +1404,10 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 
 static void cfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	if (parent == CFS_INO_PORTS && !cfs_notify_is_self(fs_of(req), req)) {
+		cfs_fsports_rmdir(req, parent, name);
+		return;
+	}
 	remove_entry(req, parent, name, true);
 }
 
@@ -1453,8 +1506,9 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	struct cfs_buf path = {0}, text = {0};
 	struct cfs_vec cmds = {0};
 	char name[CFS_NAME_MAX + 1] = "", type[32] = "";
-	if (cfs_notify_is_self(fs, req)) {
-		/* An acknowledgement: the current attributes, nothing changed. */
+	if (cfs_notify_is_self(fs, req) || cfs_fsports_owns(ino)) {
+		/* An acknowledgement (the notifier's), or a port file or the log,
+		 * whose truncation and times mean nothing: current attributes. */
 		cfs_getattr(req, ino, fi);
 		return;
 	}
@@ -1551,6 +1605,10 @@ static void cfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 	struct cfs_fs *fs = fs_of(req);
 	struct cfs_node n;
 	char value[32] = "";
+	if (cfs_fsports_owns(ino)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	if (r == 0 && (n.type != N_REGVAL || strcmp(name, XATTR_TYPE) != 0))
@@ -1572,10 +1630,13 @@ static void cfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 static void cfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct cfs_fs *fs = fs_of(req);
-	struct cfs_node n;
-	cfs_engine_rdlock(fs->e);
-	int r = resolve_locked(fs, ino, &n);
-	cfs_engine_unlock(fs->e);
+	struct cfs_node n = {0};
+	int r = 0;
+	if (!cfs_fsports_owns(ino)) {
+		cfs_engine_rdlock(fs->e);
+		r = resolve_locked(fs, ino, &n);
+		cfs_engine_unlock(fs->e);
+	}
 	size_t len = r == 0 && n.type == N_REGVAL ? sizeof(XATTR_TYPE) : 0;
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -1594,6 +1655,10 @@ static void cfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 	struct cfs_node n;
 	struct cfs_buf path = {0};
 	char vname[CFS_NAME_MAX + 1] = "", type[32] = "";
+	if (cfs_fsports_owns(ino)) {
+		fuse_reply_err(req, ENOTSUP);
+		return;
+	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	if (r == 0 && (n.type != N_REGVAL || strcmp(name, XATTR_TYPE) != 0))
@@ -1646,7 +1711,10 @@ static void cfs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		     struct fuse_pollhandle *ph)
 {
 	(void)ino;
-	(void)fi;
+	if (fi && cfs_fsports_is_fh(fi->fh)) {
+		cfs_fsports_poll(req, fi, ph);
+		return;
+	}
 	/* Ordinary files are always ready. Never answer ENOSYS: the kernel
 	 * would then treat every file of the mount as always ready. */
 	if (ph)

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+#include "fs_ports.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eventlog.h"
+#include "fs_inode.h"
+#include "log.h"
+#include "port.h"
+
+struct cfs_fsports {
+	struct cfs_fs *fs;
+	struct cfs_ports ports;
+	struct cfs_eventlog log;
+	bool stopping; /* guarded by ports.lock */
+};
+
+/* What fs/ keeps per reader (struct cfs_reader.user), guarded by the
+ * ports lock. */
+struct park {
+	fuse_req_t req; /* a parked read, or NULL */
+	size_t size;
+	struct fuse_pollhandle *ph;
+};
+
+enum pfh_kind { PFH_READER, PFH_FILE, PFH_LOG };
+
+#define PFH_MAGIC 0x43465350u /* "CFSP" */
+
+struct pfh {
+	uint32_t magic;
+	enum pfh_kind kind;
+	struct cfs_reader *rd; /* PFH_READER */
+	struct cfs_buf snap;   /* PFH_FILE: content at the first read */
+	bool snap_taken;
+	int which;	       /* PFH_LOG: 0 log, 1 log.1 */
+	uint64_t port_id;      /* PFH_FILE */
+	const char *file;      /* PFH_FILE */
+};
+
+static struct cfs_fsports *P(fuse_req_t req)
+{
+	return ((struct cfs_fs *)fuse_req_userdata(req))->ports;
+}
+
+static const char *const port_files[] = {"filter", "events", "start", "stats"};
+
+static uint64_t port_ino(uint64_t id, unsigned tag)
+{
+	return cfs_ino(id, tag);
+}
+
+bool cfs_fsports_owns(uint64_t ino)
+{
+	if (ino == CFS_INO_PORTS || ino == CFS_INO_CLONE || ino == CFS_INO_LOG ||
+	    ino == CFS_INO_LOG1)
+		return true;
+	unsigned tag = cfs_ino_tag(ino);
+	return ino >= CFS_INO_FIXED_END && tag >= TAG_PORTDIR && tag <= TAG_PORT_STATS;
+}
+
+bool cfs_fsports_owns_dir(uint64_t ino)
+{
+	return ino == CFS_INO_PORTS ||
+	       (ino >= CFS_INO_FIXED_END && cfs_ino_tag(ino) == TAG_PORTDIR);
+}
+
+mode_t cfs_fsports_type(uint64_t ino)
+{
+	return cfs_fsports_owns_dir(ino) ? S_IFDIR : S_IFREG;
+}
+
+/* --- waking readers --- */
+
+struct wake {
+	fuse_req_t req;
+	char *data;
+	ssize_t n; /* bytes, or -errno */
+	struct fuse_pollhandle *ph;
+};
+
+struct wakes {
+	struct wake *v;
+	size_t n, cap;
+};
+
+static void wakes_push(struct wakes *w, struct wake x)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct wake *v = realloc(w->v, cap * sizeof(*v));
+		if (!v) {
+			/* Cannot queue: answer at once with what we have. */
+			if (x.req)
+				fuse_reply_err(x.req, EAGAIN);
+			if (x.ph)
+				fuse_pollhandle_destroy(x.ph);
+			free(x.data);
+			return;
+		}
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n++] = x;
+}
+
+/* Answers a reader's parked read and poll if it has something (lock held;
+ * the replies are sent by wakes_send after unlocking). */
+static void wake_reader(struct cfs_fsports *fp, struct cfs_reader *rd, struct wakes *w, bool eof)
+{
+	struct park *pk = rd->user;
+	if (!pk)
+		return;
+	if (pk->req) {
+		char *buf = malloc(pk->size);
+		ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, pk->size) : -ENOMEM;
+		if (n == -EAGAIN && eof)
+			n = 0;
+		if (n != -EAGAIN) {
+			wakes_push(w, (struct wake){pk->req, buf, n, NULL});
+			pk->req = NULL;
+			buf = NULL;
+		}
+		free(buf);
+	}
+	if (pk->ph && (eof || cfs_reader_ready(&fp->ports, rd))) {
+		wakes_push(w, (struct wake){NULL, NULL, 0, pk->ph});
+		pk->ph = NULL;
+	}
+}
+
+static void wakes_send(struct wakes *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wake *x = &w->v[i];
+		if (x->req) {
+			if (x->n < 0)
+				fuse_reply_err(x->req, (int)-x->n);
+			else
+				fuse_reply_buf(x->req, x->data, (size_t)x->n);
+		}
+		if (x->ph) {
+			fuse_lowlevel_notify_poll(x->ph);
+			fuse_pollhandle_destroy(x->ph);
+		}
+		free(x->data);
+	}
+	free(w->v);
+	*w = (struct wakes){0};
+}
+
+static void wake_port(struct cfs_fsports *fp, struct cfs_port *p, struct wakes *w, bool eof)
+{
+	for (size_t i = 0; i < p->readers.n; i++)
+		wake_reader(fp, p->readers.v[i], w, eof);
+}
+
+static void wake_all(struct cfs_fsports *fp, bool eof)
+{
+	struct wakes w = {0};
+	pthread_mutex_lock(&fp->ports.lock);
+	for (size_t i = 0; i < fp->ports.ports.n; i++)
+		wake_port(fp, fp->ports.ports.v[i], &w, eof);
+	pthread_mutex_unlock(&fp->ports.lock);
+	wakes_send(&w);
+}
+
+/* After each commit: the log first, then every waiting reader. */
+static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
+{
+	struct cfs_fsports *fp = ud;
+	cfs_eventlog_append(&fp->log, recs, n);
+	wake_all(fp, false);
+}
+
+int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
+{
+	struct cfs_fsports *fp = calloc(1, sizeof(*fp));
+	if (!fp)
+		return -ENOMEM;
+	fp->fs = fs;
+	int r = cfs_ports_open(&fp->ports, fs->e, state_dir);
+	if (r == 0)
+		r = cfs_eventlog_init(&fp->log, &fs->e->journal);
+	if (r == 0)
+		r = cfs_engine_add_listener(fs->e, on_commit, fp);
+	if (r < 0) {
+		cfs_ports_close(&fp->ports);
+		free(fp);
+		return r;
+	}
+	fs->ports = fp;
+	return 0;
+}
+
+void cfs_fsports_shutdown(struct cfs_fs *fs)
+{
+	struct cfs_fsports *fp = fs->ports;
+	if (!fp)
+		return;
+	pthread_mutex_lock(&fp->ports.lock);
+	fp->stopping = true;
+	pthread_mutex_unlock(&fp->ports.lock);
+	wake_all(fp, true);
+}
+
+void cfs_fsports_free(struct cfs_fs *fs)
+{
+	struct cfs_fsports *fp = fs->ports;
+	if (!fp)
+		return;
+	cfs_engine_remove_listener(fs->e, fp);
+	/* Readers still open (their files were never released) go too. */
+	for (size_t i = 0; i < fp->ports.ports.n; i++) {
+		struct cfs_port *p = fp->ports.ports.v[i];
+		for (size_t k = 0; k < p->readers.n; k++) {
+			struct cfs_reader *rd = p->readers.v[k];
+			struct park *pk = rd->user;
+			if (pk && pk->ph)
+				fuse_pollhandle_destroy(pk->ph);
+			free(pk);
+			cfs_buf_free(&rd->out);
+			free(rd);
+		}
+		p->readers.n = 0;
+	}
+	cfs_ports_close(&fp->ports);
+	cfs_eventlog_free(&fp->log);
+	free(fp);
+	fs->ports = NULL;
+}
+
+/* --- attributes and names --- */
+
+static void set_times(struct stat *st, int64_t ns)
+{
+	st->st_mtim.tv_sec = ns / 1000000000;
+	st->st_mtim.tv_nsec = ns % 1000000000;
+	st->st_atim = st->st_ctim = st->st_mtim;
+}
+
+/* Fills st; lock held. 0 or -ENOENT. */
+static int fill(struct cfs_fsports *fp, uint64_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	st->st_gid = fp->fs->admin_gid;
+	if (ino == CFS_INO_PORTS) {
+		/* Anyone may make a port, as anyone may make a file in /tmp. */
+		st->st_mode = S_IFDIR | 01777;
+		st->st_nlink = 2;
+		set_times(st, cfs_now_ns());
+		return 0;
+	}
+	if (ino == CFS_INO_CLONE) {
+		st->st_mode = S_IFREG | 0666;
+		return 0;
+	}
+	if (ino == CFS_INO_LOG || ino == CFS_INO_LOG1) {
+		uint64_t size;
+		int64_t mtime;
+		cfs_eventlog_stat(&fp->log, ino == CFS_INO_LOG1, &size, &mtime);
+		st->st_mode = S_IFREG | 0444;
+		st->st_size = (off_t)size;
+		st->st_blocks = (st->st_size + 511) / 512;
+		set_times(st, mtime);
+		return 0;
+	}
+	struct cfs_port *p = cfs_port_by_id(&fp->ports, cfs_ino_id(ino));
+	if (!p)
+		return -ENOENT;
+	st->st_uid = p->uid;
+	st->st_gid = p->uid ? p->uid : fp->fs->admin_gid;
+	set_times(st, p->ctime_ns);
+	switch (cfs_ino_tag(ino)) {
+	case TAG_PORTDIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		return 0;
+	case TAG_PORT_EVENTS:
+		st->st_mode = S_IFREG | 0644;
+		return 0;
+	case TAG_PORT_STATS:
+		st->st_mode = S_IFREG | 0444;
+		break;
+	default:
+		st->st_mode = S_IFREG | 0644;
+		break;
+	}
+	/* Small text files: their true size, rendered now. */
+	struct cfs_buf b = {0};
+	unsigned tag = cfs_ino_tag(ino);
+	pthread_mutex_unlock(&fp->ports.lock);
+	int r = cfs_port_render(&fp->ports, p->id, port_files[tag - TAG_PORT_FILTER], &b);
+	pthread_mutex_lock(&fp->ports.lock);
+	st->st_size = (off_t)b.len;
+	cfs_buf_free(&b);
+	return r;
+}
+
+static int make_entry(struct cfs_fsports *fp, uint64_t ino, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->generation = 1;
+	/* Ports change under the kernel's feet (other processes' writes):
+	 * their attributes are never cached. */
+	e->attr_timeout = 0;
+	e->entry_timeout = 0;
+	pthread_mutex_lock(&fp->ports.lock);
+	int r = fill(fp, ino, &e->attr);
+	pthread_mutex_unlock(&fp->ports.lock);
+	return r;
+}
+
+void cfs_fsports_lookup(fuse_req_t req, uint64_t parent, const char *name)
+{
+	struct cfs_fsports *fp = P(req);
+	uint64_t ino = 0;
+	if (parent == CFS_INO_ROOT) {
+		ino = strcmp(name, "ports") == 0 ? CFS_INO_PORTS
+		      : strcmp(name, "log") == 0 ? CFS_INO_LOG
+						 : CFS_INO_LOG1;
+	} else if (parent == CFS_INO_PORTS) {
+		if (strcmp(name, "clone") == 0) {
+			ino = CFS_INO_CLONE;
+		} else {
+			pthread_mutex_lock(&fp->ports.lock);
+			struct cfs_port *p = cfs_port_find(&fp->ports, name);
+			if (p)
+				ino = port_ino(p->id, TAG_PORTDIR);
+			pthread_mutex_unlock(&fp->ports.lock);
+		}
+	} else if (cfs_ino_tag(parent) == TAG_PORTDIR) {
+		for (unsigned i = 0; i < CFS_ARRAY_SIZE(port_files); i++)
+			if (strcmp(port_files[i], name) == 0)
+				ino = port_ino(cfs_ino_id(parent), TAG_PORT_FILTER + i);
+	}
+	struct fuse_entry_param e;
+	int r = ino ? make_entry(fp, ino, &e) : -ENOENT;
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+void cfs_fsports_getattr(fuse_req_t req, uint64_t ino)
+{
+	struct cfs_fsports *fp = P(req);
+	struct stat st;
+	pthread_mutex_lock(&fp->ports.lock);
+	int r = fill(fp, ino, &st);
+	pthread_mutex_unlock(&fp->ports.lock);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+static bool add_dirent(fuse_req_t req, char *buf, size_t size, size_t *len, const char *name,
+		       uint64_t ino, mode_t type, off_t next)
+{
+	struct stat st = {.st_ino = ino, .st_mode = type};
+	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+	if (*len + need > size)
+		return false;
+	fuse_add_direntry(req, buf + *len, size - *len, name, &st, next);
+	*len += need;
+	return true;
+}
+
+void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
+{
+	struct cfs_fsports *fp = P(req);
+	char *buf = malloc(size ? size : 1);
+	size_t len = 0;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	bool ok = true;
+	/* Offsets: 1 ".", 2 "..", 3 "clone" or the first file, port id X at X + 4. */
+	if (off < 1)
+		ok = add_dirent(req, buf, size, &len, ".", ino, S_IFDIR, 1);
+	if (ok && off < 2)
+		ok = add_dirent(req, buf, size, &len, "..",
+				ino == CFS_INO_PORTS ? CFS_INO_ROOT : CFS_INO_PORTS, S_IFDIR, 2);
+	pthread_mutex_lock(&fp->ports.lock);
+	if (ino == CFS_INO_PORTS) {
+		if (ok && off < 3)
+			ok = add_dirent(req, buf, size, &len, "clone", CFS_INO_CLONE, S_IFREG, 3);
+		for (size_t i = 0; ok && i < fp->ports.ports.n; i++) {
+			struct cfs_port *p = fp->ports.ports.v[i];
+			if (!p->name || p->closed || (off_t)(p->id + 4) <= off)
+				continue;
+			ok = add_dirent(req, buf, size, &len, p->name, port_ino(p->id, TAG_PORTDIR),
+					S_IFDIR, (off_t)(p->id + 4));
+		}
+	} else if (cfs_port_by_id(&fp->ports, cfs_ino_id(ino))) {
+		for (unsigned i = 0; ok && i < CFS_ARRAY_SIZE(port_files); i++)
+			if ((off_t)(i + 3) > off)
+				ok = add_dirent(req, buf, size, &len, port_files[i],
+						port_ino(cfs_ino_id(ino), TAG_PORT_FILTER + i), S_IFREG,
+						(off_t)(i + 3));
+	} else {
+		pthread_mutex_unlock(&fp->ports.lock);
+		free(buf);
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	pthread_mutex_unlock(&fp->ports.lock);
+	fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+/* --- creating and removing ports --- */
+
+void cfs_fsports_mkdir(fuse_req_t req, uint64_t parent, const char *name)
+{
+	struct cfs_fsports *fp = P(req);
+	if (parent != CFS_INO_PORTS) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	uint64_t id;
+	int r = cfs_port_create(&fp->ports, name, fuse_req_ctx(req)->uid, &id);
+	struct fuse_entry_param e;
+	if (r == 0)
+		r = make_entry(fp, port_ino(id, TAG_PORTDIR), &e);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+void cfs_fsports_rmdir(fuse_req_t req, uint64_t parent, const char *name)
+{
+	struct cfs_fsports *fp = P(req);
+	if (parent != CFS_INO_PORTS) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	pthread_mutex_lock(&fp->ports.lock);
+	struct cfs_port *p = cfs_port_find(&fp->ports, name);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int r = !p ? -ENOENT : (ctx->uid != 0 && ctx->uid != p->uid) ? -EPERM : 0;
+	pthread_mutex_unlock(&fp->ports.lock);
+	if (r == 0)
+		r = cfs_port_remove(&fp->ports, name);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/* Blocked readers get the closing record, then end-of-file. */
+	wake_all(fp, false);
+	fuse_reply_err(req, 0);
+}
+
+/* --- files --- */
+
+bool cfs_fsports_is_fh(uint64_t fh)
+{
+	return fh && ((struct pfh *)(uintptr_t)fh)->magic == PFH_MAGIC;
+}
+
+void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
+{
+	struct cfs_fsports *fp = P(req);
+	int acc = fi->flags & O_ACCMODE;
+	struct pfh *h = calloc(1, sizeof(*h));
+	int r = h ? 0 : -ENOMEM;
+	if (r == 0) {
+		h->magic = PFH_MAGIC;
+		unsigned tag = cfs_ino_tag(ino);
+		if (ino == CFS_INO_PORTS || (ino >= CFS_INO_FIXED_END && tag == TAG_PORTDIR)) {
+			r = -EISDIR;
+		} else if (ino == CFS_INO_LOG || ino == CFS_INO_LOG1) {
+			h->kind = PFH_LOG;
+			h->which = ino == CFS_INO_LOG1;
+			r = acc == O_RDONLY ? 0 : -EACCES;
+		} else if (ino == CFS_INO_CLONE || tag == TAG_PORT_EVENTS) {
+			h->kind = PFH_READER;
+			r = ino == CFS_INO_CLONE
+				    ? cfs_reader_open_anon(&fp->ports, fuse_req_ctx(req)->uid, &h->rd)
+				    : cfs_reader_open(&fp->ports, cfs_ino_id(ino), &h->rd);
+			if (r == 0 && !(h->rd->user = calloc(1, sizeof(struct park)))) {
+				cfs_reader_close(&fp->ports, h->rd);
+				r = -ENOMEM;
+			}
+		} else {
+			h->kind = PFH_FILE;
+			h->port_id = cfs_ino_id(ino);
+			h->file = port_files[tag - TAG_PORT_FILTER];
+			if (acc != O_RDONLY && tag == TAG_PORT_STATS)
+				r = -EACCES;
+		}
+	}
+	if (r < 0) {
+		free(h);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	fi->nonseekable = h->kind == PFH_READER;
+	fi->noflush = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void interrupted(fuse_req_t req, void *data)
+{
+	struct cfs_reader *rd = data;
+	struct cfs_fsports *fp = P(req);
+	bool mine = false;
+	pthread_mutex_lock(&fp->ports.lock);
+	struct park *pk = rd->user;
+	if (pk && pk->req == req) {
+		pk->req = NULL;
+		mine = true;
+	}
+	pthread_mutex_unlock(&fp->ports.lock);
+	/* Exactly one side answers a parked read: whoever unparks it. */
+	if (mine)
+		fuse_reply_err(req, EINTR);
+}
+
+static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_file_info *fi)
+{
+	struct cfs_fsports *fp = P(req);
+	struct cfs_reader *rd = h->rd;
+	/* Before the lock: it may run at once if the interrupt came first. */
+	fuse_req_interrupt_func(req, interrupted, rd);
+	pthread_mutex_lock(&fp->ports.lock);
+	struct park *pk = rd->user;
+	if (pk->req) {
+		pthread_mutex_unlock(&fp->ports.lock);
+		fuse_reply_err(req, EBUSY); /* one blocked read per open file */
+		return;
+	}
+	char *buf = malloc(size ? size : 1);
+	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, size) : -ENOMEM;
+	if (n == -EAGAIN && fp->stopping)
+		n = 0;
+	if (n == -EAGAIN && !(fi->flags & O_NONBLOCK) && !fuse_req_interrupted(req)) {
+		pk->req = req;
+		pk->size = size;
+		pthread_mutex_unlock(&fp->ports.lock);
+		free(buf);
+		return;
+	}
+	pthread_mutex_unlock(&fp->ports.lock);
+	if (n == -EAGAIN && fuse_req_interrupted(req))
+		n = -EINTR;
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void cfs_fsports_read(fuse_req_t req, uint64_t ino, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct cfs_fsports *fp = P(req);
+	struct pfh *h = (struct pfh *)(uintptr_t)fi->fh;
+	if (h->kind == PFH_READER) {
+		read_events(req, h, size, fi);
+		return;
+	}
+	if (h->kind == PFH_LOG) {
+		char *buf = malloc(size ? size : 1);
+		ssize_t n = buf ? cfs_eventlog_read(&fp->log, h->which, off, buf, size) : -ENOMEM;
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_buf(req, buf, (size_t)n);
+		free(buf);
+		return;
+	}
+	if (!h->snap_taken || off == 0) {
+		cfs_buf_reset(&h->snap);
+		int r = cfs_port_render(&fp->ports, h->port_id, h->file, &h->snap);
+		if (r < 0) {
+			fuse_reply_err(req, -r);
+			return;
+		}
+		h->snap_taken = true;
+	}
+	size_t start = (size_t)off < h->snap.len ? (size_t)off : h->snap.len;
+	size_t n = h->snap.len - start < size ? h->snap.len - start : size;
+	fuse_reply_buf(req, h->snap.data ? h->snap.data + start : "", n);
+}
+
+void cfs_fsports_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct cfs_fsports *fp = P(req);
+	struct pfh *h = (struct pfh *)(uintptr_t)fi->fh;
+	const char *why = NULL;
+	int r;
+	if (memchr(buf, '\0', size)) {
+		r = -EINVAL;
+	} else if (h->kind == PFH_READER) {
+		r = cfs_reader_write(&fp->ports, h->rd, buf, size, &why);
+	} else if (h->kind == PFH_FILE && strcmp(h->file, "filter") == 0) {
+		r = cfs_port_write_filter(&fp->ports, h->port_id, buf, size, &why);
+	} else if (h->kind == PFH_FILE && strcmp(h->file, "start") == 0) {
+		r = cfs_port_write_start(&fp->ports, h->port_id, buf, size);
+		why = "start takes now, snapshot, continue or a sequence number";
+	} else {
+		r = -EACCES;
+	}
+	if (r < 0) {
+		cfs_log(LOG_NOTICE, "port write refused: %s", why ? why : strerror(-r));
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fuse_reply_write(req, size);
+	/* A new filter or start may give a waiting reader something. */
+	if (h->kind == PFH_READER)
+		wake_all(fp, false);
+}
+
+void cfs_fsports_poll(fuse_req_t req, struct fuse_file_info *fi, struct fuse_pollhandle *ph)
+{
+	struct cfs_fsports *fp = P(req);
+	struct pfh *h = (struct pfh *)(uintptr_t)fi->fh;
+	if (h->kind != PFH_READER) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+		return;
+	}
+	struct fuse_pollhandle *old = NULL;
+	pthread_mutex_lock(&fp->ports.lock);
+	struct park *pk = h->rd->user;
+	unsigned ev = POLLOUT | POLLWRNORM;
+	if (fp->stopping || cfs_reader_ready(&fp->ports, h->rd)) {
+		ev |= POLLIN | POLLRDNORM;
+	} else if (ph) {
+		old = pk->ph;
+		pk->ph = ph;
+		ph = NULL;
+	}
+	pthread_mutex_unlock(&fp->ports.lock);
+	if (old)
+		fuse_pollhandle_destroy(old);
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, ev);
+}
+
+void cfs_fsports_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct cfs_fsports *fp = P(req);
+	struct pfh *h = (struct pfh *)(uintptr_t)fi->fh;
+	if (h->kind == PFH_READER) {
+		pthread_mutex_lock(&fp->ports.lock);
+		struct park *pk = h->rd->user;
+		fuse_req_t parked = pk->req;
+		struct fuse_pollhandle *ph = pk->ph;
+		pk->req = NULL;
+		pk->ph = NULL;
+		h->rd->user = NULL;
+		pthread_mutex_unlock(&fp->ports.lock);
+		if (parked)
+			fuse_reply_buf(parked, "", 0);
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		free(pk);
+		cfs_reader_close(&fp->ports, h->rd);
+	}
+	cfs_buf_free(&h->snap);
+	h->magic = 0;
+	free(h);
+	fuse_reply_err(req, 0);
+}
