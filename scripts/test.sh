@@ -21,6 +21,16 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 meson test -C "$builddir" --print-errorlogs "$@"
 status=$?
+# Safety net: a test that was killed (timeout, crash) cannot clean up after
+# itself. Detach and remove what such a test left, and say so.
+for d in /tmp/cfs-test.*; do
+	[ -d "$d" ] || continue
+	if [ -d "$d/mnt" ] && ! pgrep -f "$d/state" >/dev/null 2>&1; then
+		echo "warning: leftover test directory $d (a test did not clean up)" >&2
+		umount -l "$d/mnt" 2>/dev/null || fusermount3 -u -z "$d/mnt" 2>/dev/null
+		rm -rf "$d"
+	fi
+done
 python3 scripts/tap_summary.py "$builddir/meson-logs/testlog.json"
 sum=$?
 [ $status -eq 0 ] && [ $sum -eq 0 ]

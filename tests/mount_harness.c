@@ -60,6 +60,8 @@ void mnt_start(struct mnt *m, const char *extra)
 {
 	make_dirs(m);
 	const char *bin = getenv("CLUSTERFS_BIN");
+	if (!bin)
+		mnt_cleanup(m);
 	cr_assert_not_null(bin, "CLUSTERFS_BIN is not set");
 	char cmd[PATH_MAX * 4];
 	snprintf(cmd, sizeof(cmd), "exec '%s' -f --state-dir '%s' --cluster-name testcluster %s '%s' >>'%s' 2>&1",
@@ -88,10 +90,13 @@ void mnt_start(struct mnt *m, const char *extra)
 			m->pid = 0;
 			char *log = NULL;
 			sh(m, &log, NULL, "cat \"$D/daemon.log\"");
+			/* A failing .init gets no .fini: clean up here. */
+			mnt_cleanup(m);
 			cr_assert_fail("daemon exited before mounting: %s", log ? log : "");
 		}
 		usleep(10000);
 	}
+	mnt_cleanup(m);
 	cr_assert_fail("daemon did not mount within 10 s");
 }
 
