@@ -48,8 +48,10 @@ int cfs_regtype_parse(const char *s)
 			return (int)regtypes[i].type;
 	}
 	char *end;
+	errno = 0;
 	unsigned long v = strtoul(buf, &end, 10);
-	if (*end == '\0' && isdigit((unsigned char)buf[0]) && cfs_regtype_valid((uint32_t)v))
+	if (*end == '\0' && isdigit((unsigned char)buf[0]) && errno == 0 && v <= UINT32_MAX &&
+	    cfs_regtype_valid((uint32_t)v))
 		return (int)v;
 	return -EINVAL;
 }
@@ -64,9 +66,16 @@ static size_t strip_newline(const char *text, size_t len)
 static int parse_number(const char *text, size_t len, uint64_t max, uint64_t *ret)
 {
 	len = strip_newline(text, len);
-	char buf[32];
-	if (len == 0 || len >= sizeof(buf))
+	char buf[80];
+	if (len == 0 || memchr(text, '\0', len))
 		return -EINVAL;
+	if (len >= sizeof(buf)) {
+		/* Too long for any 64-bit number: out of range if it is one. */
+		for (size_t i = 0; i < len; i++)
+			if (!isdigit((unsigned char)text[i]))
+				return -EINVAL;
+		return -ERANGE;
+	}
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	const char *p = buf;
@@ -103,7 +112,7 @@ int cfs_value_parse(uint32_t type, const char *text, size_t len, struct cfs_buf 
 		len = strip_newline(text, len);
 		if (memchr(text, '\0', len) || !cfs_utf8_valid(text, len))
 			return -EINVAL;
-		if (len > CFS_VALUE_MAX)
+		if (len + 1 > CFS_VALUE_MAX) /* the stored form adds a NUL */
 			return -EFBIG;
 		if (len == 0)
 			return 0;
