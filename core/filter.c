@@ -244,6 +244,7 @@ int cfs_filter_apply_line(struct cfs_filter *f, const char *line, const char **w
 	}
 	struct cfs_reg g = {0};
 	int r = 0;
+	bool said = false; /* a kind= or change= word, even "*" (= any) */
 	for (int i = 0; i < n && r == 0; i++) {
 		char *eq = strchr(w[i], '=');
 		const char *v = eq ? eq + 1 : "";
@@ -255,11 +256,13 @@ int cfs_filter_apply_line(struct cfs_filter *f, const char *line, const char **w
 		} else if (!eq && IS("subtree")) {
 			g.subtree = true;
 		} else if (eq && IS("kind")) {
+			said = true;
 			r = parse_set(v, parse_kind, &bits);
 			g.kinds = (uint32_t)bits;
 			if (r < 0)
 				*why = "unknown kind";
 		} else if (eq && IS("change")) {
+			said = true;
 			r = parse_set(v, parse_change, &g.changes);
 			if (r < 0)
 				*why = "unknown change";
@@ -311,6 +314,9 @@ int cfs_filter_apply_line(struct cfs_filter *f, const char *line, const char **w
 		}
 #undef IS
 	}
+	if (r == 0 && said && !g.kinds && !g.changes && !g.v1 && !g.v2flags && !g.object[0] &&
+	    !g.registry)
+		g.all = true; /* kind=* change=*: everything */
 	if (r == 0 && !g.all && !g.kinds && !g.changes && !g.v1 && !g.v2flags && !g.object[0] &&
 	    !g.registry) {
 		r = -EINVAL;
@@ -388,12 +394,20 @@ int cfs_reg_format(const struct cfs_reg *g, struct cfs_buf *out)
 	int r = 0;
 	if (g->all)
 		r = cfs_buf_puts(out, "all");
-	for (int k = 0; r == 0 && g->kinds && k < CFS_KIND_COUNT; k++)
-		if (g->kinds & (1u << k))
-			r = cfs_buf_printf(out, "%skind=%s", out->len ? " " : "", cfs_kind_name(k));
-	for (int c = 0; r == 0 && g->changes && c < CFS_CH_COUNT; c++)
-		if (g->changes & (1ull << c))
-			r = cfs_buf_printf(out, "%schange=%s", out->len ? " " : "", cfs_change_name(c));
+	const char *sep = out->len ? " kind=" : "kind=";
+	for (int k = 0; r == 0 && g->kinds && k < CFS_KIND_COUNT; k++) {
+		if (g->kinds & (1u << k)) {
+			r = cfs_buf_printf(out, "%s%s", sep, cfs_kind_name(k));
+			sep = ",";
+		}
+	}
+	sep = out->len ? " change=" : "change=";
+	for (int c = 0; r == 0 && g->changes && c < CFS_CH_COUNT; c++) {
+		if (g->changes & (1ull << c)) {
+			r = cfs_buf_printf(out, "%s%s", sep, cfs_change_name(c));
+			sep = ",";
+		}
+	}
 	if (r == 0 && g->v1)
 		r = cfs_buf_printf(out, "%sv1=0x%x", out->len ? " " : "", g->v1);
 	if (r == 0 && g->v2flags)
