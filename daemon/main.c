@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	} else {
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
 		if (!lc)
-			goto out_inval;
+			goto out_loop;
 		fuse_loop_cfg_set_clone_fd(lc, cl.clone_fd);
 		fuse_loop_cfg_set_idle_threads(lc, 10);
 		fuse_loop_cfg_set_max_threads(lc, 64);
@@ -308,15 +308,15 @@ int main(int argc, char **argv)
 		fuse_loop_cfg_destroy(lc);
 	}
 	ret = ret < 0 ? 1 : 0;
-out_inval:
-
-	/* Shutdown: blocked readers get EOF, no new commits, no more
-	 * notifications, then away (fuse-notify.md §5.5). */
+out_loop:
+	/* Shutdown (fuse-notify.md §5.5): blocked readers get EOF; no new
+	 * commits; unmount, which fails any self-op still in flight; then
+	 * the notifier stops and drops its queue. */
 	cfs_fsports_shutdown(&fs);
 	cfs_engine_stop(engine);
-	cfs_notify_stop(&fs);
 out_unmount:
 	fuse_session_unmount(se);
+	cfs_notify_stop(&fs);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out:

@@ -709,6 +709,14 @@ static void run_op(struct cfs_notify *nt, const struct selfop *o)
 	free(p2);
 }
 
+static bool stopping(struct cfs_notify *nt)
+{
+	pthread_mutex_lock(&nt->qlock);
+	bool s = nt->stop;
+	pthread_mutex_unlock(&nt->qlock);
+	return s;
+}
+
 static void run_unit(struct cfs_notify *nt, struct unit *u)
 {
 	struct fuse_session *se = nt->fs->se;
@@ -728,9 +736,13 @@ static void run_unit(struct cfs_notify *nt, struct unit *u)
 	struct stat st;
 	if (!nt->dev_ok || stat(nt->mnt, &st) != 0 || st.st_dev != nt->dev)
 		return;
-	for (size_t i = 0; i < u->nops; i++)
-		if (!u->ops[i].cancelled)
-			run_op(nt, &u->ops[i]);
+	for (size_t i = 0; i < u->nops; i++) {
+		if (u->ops[i].cancelled)
+			continue;
+		if ((i & 63) == 0 && stopping(nt))
+			return; /* shutting down: drop the rest */
+		run_op(nt, &u->ops[i]);
+	}
 }
 
 static void *notify_main(void *arg)
