@@ -305,6 +305,18 @@ static int group_each(struct cfs_txn *t, struct cfs_object *g,
 	return e < 0 ? e : cfs_group_update(t, g);
 }
 
+/* True when some resource of g is not yet online (want_online) or not
+ * yet down: only then is there anything to do. */
+static bool group_needs(const struct cfs_object *g, bool want_online)
+{
+	for (size_t i = 0; i < g->members.n; i++) {
+		uint32_t s = cfs_obj_state(g->members.v[i]);
+		if (want_online ? s != CFS_RES_ONLINE : !is_down(s))
+			return true;
+	}
+	return false;
+}
+
 static int group_online(struct cfs_txn *t, struct cfs_object *g, const char **why)
 {
 	int e = check_node_usable(cfs_obj_ref(t->m, g, CFS_P_OWNER_NODE), why);
@@ -312,6 +324,8 @@ static int group_online(struct cfs_txn *t, struct cfs_object *g, const char **wh
 		return e;
 	if (g->members.n == 0)
 		return cfs_set_state(t, g, CFS_GROUP_ONLINE);
+	if (!group_needs(g, true))
+		return cfs_group_update(t, g);
 	return group_each(t, g, res_online, why);
 }
 
@@ -319,6 +333,8 @@ static int group_offline(struct cfs_txn *t, struct cfs_object *g, const char **w
 {
 	if (g->members.n == 0)
 		return cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+	if (!group_needs(g, false))
+		return cfs_group_update(t, g);
 	return group_each(t, g, res_offline, why);
 }
 
@@ -593,6 +609,51 @@ static bool node_in_use(struct cfs_model *m, struct cfs_object *node)
 	return false;
 }
 
+/* Removes an evicted node from every owner list that names it. */
+static int drop_node_refs(struct cfs_txn *t, struct cfs_object *node)
+{
+	static const struct {
+		enum cfs_kind kind;
+		const char *prop;
+		enum cfs_change change;
+	} lists[] = {
+		{CFS_KIND_GROUP, CFS_P_PREFERRED_OWNERS, CFS_CH_PREFERRED_OWNERS},
+		{CFS_KIND_RESOURCE, CFS_P_POSSIBLE_OWNERS, CFS_CH_POSSIBLE_OWNERS},
+	};
+	struct cfs_model *m = t->m;
+	for (size_t l = 0; l < CFS_ARRAY_SIZE(lists); l++) {
+		struct cfs_key *c = m->coll[lists[l].kind];
+		for (size_t i = 0; i < c->subkeys.n; i++) {
+			struct cfs_object *o = ((struct cfs_key *)c->subkeys.v[i])->obj;
+			if (!o || !cfs_obj_list_has(o, lists[l].prop, cfs_obj_id(node)))
+				continue;
+			struct cfs_value *v = cfs_key_value(o->key, lists[l].prop);
+			struct cfs_object **items = calloc(CFS_LIST_MAX + 1, sizeof(*items));
+			if (!items)
+				return -ENOMEM;
+			size_t n = 0;
+			for (const char *p = (const char *)v->data; p < (const char *)v->data + v->len;
+			     p += strlen(p) + 1) {
+				struct cfs_object *x = cfs_model_by_id(m, p);
+				if (x && x != node && n < CFS_LIST_MAX)
+					items[n++] = x;
+			}
+			char *old = cfs_list_names(m, o, lists[l].prop);
+			int e = set_list(t, o, lists[l].prop, items, n);
+			free(items);
+			if (e == 0) {
+				char *new = cfs_list_names(m, o, lists[l].prop);
+				e = cfs_txn_record(t, o->kind, lists[l].change, o, NULL, old, new);
+				free(new);
+			}
+			free(old);
+			if (e < 0)
+				return e;
+		}
+	}
+	return 0;
+}
+
 static int node_state(struct cfs_txn *t, struct cfs_object *n, const char *word,
 		      const char **why)
 {
@@ -731,6 +792,8 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			return -ENOENT;
 		if (node_in_use(m, o))
 			return cfs_fail(why, "node still owns groups", -EBUSY);
+		if ((e = drop_node_refs(t, o)) < 0)
+			return e;
 		/* Its network interfaces go with it. */
 		struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
 		for (size_t i = nc->subkeys.n; i-- > 0;) {

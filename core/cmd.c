@@ -247,7 +247,8 @@ int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char
 	}
 	int op = -1;
 	for (int i = 0; i < CFS_OP_COUNT; i++)
-		if (strcmp(ops[i].verb, args.v[0]) == 0)
+		if (strcmp(ops[i].verb, args.v[0]) == 0 &&
+		    (size_t)(uintptr_t)lens.v[0] == strlen(ops[i].verb))
 			op = i;
 	if (op < 0) {
 		why = "unknown command";

@@ -3,7 +3,7 @@
  *
  * A command is a verb and string arguments. It has a text form, one line,
  * which is what the control file takes and what a replicated back-end will
- * carry: "group-create web", "reg-set \"Groups\\x\" Count dword 5".
+ * carry: "group-create web", "reg-set Groups\\x Count dword 5".
  * Arguments are separated by blanks; an argument with blanks, quotes,
  * backslashes or special bytes is double-quoted, with \" \\ \n \t \r \xHH
  * escapes inside. Objects are referred to by id or by name.

@@ -72,9 +72,12 @@ static int persist(struct cfs_engine *e, struct cfs_txn *t)
 			      : cfs_store_del_value(s, id);
 		} else {
 			struct cfs_key *k = cfs_reg_key(reg, id);
-			r = k ? cfs_store_put_key(s, id, k->parent->id, k->name, k->mode, k->uid, k->gid,
-						  k->mtime_ns)
-			      : cfs_store_del_key(s, id);
+			if (k && !k->parent) /* the root is not a row: keep its time */
+				r = cfs_store_set_meta(s, "root_mtime", (uint64_t)k->mtime_ns);
+			else
+				r = k ? cfs_store_put_key(s, id, k->parent->id, k->name, k->mode,
+							  k->uid, k->gid, k->mtime_ns)
+				      : cfs_store_del_key(s, id);
 		}
 	}
 	for (size_t i = 0; r == 0 && i < t->nrecs; i++) {
@@ -419,6 +422,10 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		goto fail;
 	if (next_id > e->model.reg.next_id)
 		e->model.reg.next_id = next_id;
+	uint64_t root_mtime = 0;
+	if ((r = cfs_store_get_meta(e->store, "root_mtime", &root_mtime)) < 0)
+		goto fail;
+	e->model.reg.root->mtime_ns = (int64_t)root_mtime;
 	if (e->next_seq == 0)
 		e->next_seq = 1;
 	if ((r = cfs_journal_init(&e->journal, e->next_seq)) < 0)

@@ -87,7 +87,7 @@ void cfs_journal_free(struct cfs_journal *j);
  * ...). 0 or -ENOMEM (then nothing was appended). */
 int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, size_t n);
 /* Loads one old record at start-up (records come in increasing seq, each
- * below the journal's next_seq; the oldest ones are kept if there are more
+ * below the journal's next_seq; the newest ones are kept if there are more
  * than the ring holds). 0 or -ENOMEM. */
 int cfs_journal_load(struct cfs_journal *j, const struct cfs_record *rec);
 /* Oldest seq still in memory. */

@@ -17,7 +17,7 @@
 /* Entries in one list property: owners, dependencies (E2BIG). */
 #define CFS_LIST_MAX 1024
 /* Bytes in one command line written to the control file (E2BIG). */
-#define CFS_CMDLINE_MAX (CFS_VALUE_MAX * 2 + 4096)
+#define CFS_CMDLINE_MAX (CFS_VALUE_MAX * 4 + 4096) /* every byte as \\xHH */
 /* Bytes buffered by one writer of the control file (E2BIG). */
 #define CFS_CONTROL_BUF_MAX (16 * 1024 * 1024)
 /* Length of an object id: a GUID in its 36-character text form. */

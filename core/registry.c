@@ -349,7 +349,7 @@ const char *cfs_key_get_sz(const struct cfs_key *key, const char *name, size_t *
 uint32_t cfs_key_get_dword(const struct cfs_key *key, const char *name, uint32_t dflt)
 {
 	struct cfs_value *v = cfs_key_value(key, name);
-	if (!v || v->len != 4)
+	if (!v || v->type != 4 /* REG_DWORD */ || v->len != 4)
 		return dflt;
 	return (uint32_t)v->data[0] | (uint32_t)v->data[1] << 8 | (uint32_t)v->data[2] << 16 |
 	       (uint32_t)v->data[3] << 24;

@@ -88,6 +88,28 @@ static int mark_dirty(struct cfs_txn *t, uint64_t id, bool is_value)
 	return cfs_vec_push(&t->dirty, (void *)(uintptr_t)((id << 1) | (is_value ? 1 : 0)));
 }
 
+/* A key's directory time moves when its entries change: with undo (the
+ * U_KEY_SEC entry restores mode, owner and time alike) and persisted. A
+ * failure only loses the time update, never the change itself. */
+static void touch_key(struct cfs_txn *t, struct cfs_key *key)
+{
+	if (key->mtime_ns == t->now_ns)
+		return;
+	struct cfs_undo *u = undo_push(t, U_KEY_SEC);
+	if (!u)
+		return;
+	u->id = key->id;
+	u->a = key->mode;
+	u->b = key->uid;
+	u->c = key->gid;
+	u->mtime_ns = key->mtime_ns;
+	if (mark_dirty(t, key->id, false) < 0) {
+		undo_drop_last(t);
+		return;
+	}
+	key->mtime_ns = t->now_ns;
+}
+
 static void index_obj(struct cfs_model *m, struct cfs_object *o)
 {
 	/* Capacity for these was reserved when the object was first indexed
@@ -389,7 +411,7 @@ int cfs_txn_del_key(struct cfs_txn *t, struct cfs_key *key)
 		goto fail;
 	struct cfs_key *parent = key->parent;
 	cfs_reg_remove_key(&t->m->reg, key);
-	parent->mtime_ns = t->now_ns;
+	touch_key(t, parent);
 	return 0;
 fail:
 	cfs_txn_rollback(t, mark);
@@ -488,7 +510,7 @@ int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, 
 	if (!u->existed)
 		t->recs[t->nrecs - 1].flags |= CFS_REC_CREATED;
 	if (!u->existed)
-		key->mtime_ns = t->now_ns;
+		touch_key(t, key);
 	free(old_text);
 	free(new_text);
 	return 0;
@@ -521,7 +543,7 @@ int cfs_txn_del_value(struct cfs_txn *t, struct cfs_value *val)
 	}
 	free(old_text);
 	cfs_reg_remove_value(&t->m->reg, val);
-	key->mtime_ns = t->now_ns;
+	touch_key(t, key);
 	return 0;
 fail:
 	cfs_txn_rollback(t, mark);
@@ -550,7 +572,7 @@ int cfs_txn_rename_value(struct cfs_txn *t, struct cfs_value *val, const char *n
 		cfs_txn_rollback(t, mark);
 		return r;
 	}
-	val->key->mtime_ns = t->now_ns;
+	touch_key(t, val->key);
 	return 0;
 }
 
