@@ -48,6 +48,7 @@ void cfs_record_clear(struct cfs_record *r)
 	free(r->prop);
 	free(r->old_value);
 	free(r->new_value);
+	free(r->json);
 	*r = (struct cfs_record){0};
 }
 
@@ -63,6 +64,8 @@ static int dup_opt(char **dst, const char *src)
 int cfs_record_copy(struct cfs_record *dst, const struct cfs_record *src)
 {
 	*dst = *src;
+	dst->json = NULL;
+	dst->json_len = 0;
 	dst->obj_id = dst->obj_name = dst->parent_id = dst->prop = NULL;
 	dst->old_value = dst->new_value = NULL;
 	if (dup_opt(&dst->obj_id, src->obj_id) < 0 || dup_opt(&dst->obj_name, src->obj_name) < 0 ||

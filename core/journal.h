@@ -63,6 +63,10 @@ struct cfs_record {
 	 * call, NULL in the journal. */
 	const void *origin;
 	unsigned flags; /* CFS_REC_*; in memory only */
+	/* Port readers' cache of this record's JSON up to its "key" value
+	 * (port.c), filled under the journal lock; never copied. */
+	char *json;
+	size_t json_len;
 };
 
 /* A registry value record that created the value (not just changed it). */

@@ -30,8 +30,42 @@ int cfs_port_format(const struct cfs_record *r, uint64_t key, bool snapshot,
 	return e;
 }
 
+/* The record's JSON up to its key value ("...,\"key\":"), built once per
+ * record in the journal and shared by every reader (journal lock held). */
+static int cached_prefix(struct cfs_record *r)
+{
+	if (r->json)
+		return 0;
+	struct cfs_buf b = {0};
+	int e = cfs_port_format(r, 0, false, &b);
+	if (e == 0) {
+		/* Cut the trailing "0}" of the key written above. */
+		b.len -= 2;
+		b.data[b.len] = '\0';
+		r->json_len = b.len;
+		r->json = cfs_buf_steal(&b);
+		e = r->json ? 0 : -ENOMEM;
+	}
+	cfs_buf_free(&b);
+	return e;
+}
+
+static int append_key_line(struct cfs_buf *out, const struct cfs_record *r, uint64_t key)
+{
+	char tail[32];
+	int n = snprintf(tail, sizeof(tail), "%llu}\n", (unsigned long long)key);
+	int e = cfs_buf_reserve(out, r->json_len + (size_t)n);
+	if (e < 0)
+		return e;
+	memcpy(out->data + out->len, r->json, r->json_len);
+	memcpy(out->data + out->len + r->json_len, tail, (size_t)n + 1);
+	out->len += r->json_len + (size_t)n;
+	return 0;
+}
+
 /* Appends one line per registration of f that wants r. Returns the
- * number of lines. */
+ * number of lines. A journal record (cache allowed) is formatted once
+ * for all readers. */
 static long format_matches(const struct cfs_filter *f, const struct cfs_record *r, bool snapshot,
 			   struct cfs_buf *out)
 {
@@ -39,8 +73,12 @@ static long format_matches(const struct cfs_filter *f, const struct cfs_record *
 	for (size_t i = 0; i < f->n; i++) {
 		if (!cfs_reg_match(&f->regs[i], r))
 			continue;
-		if (cfs_port_format(r, f->regs[i].key, snapshot, out) < 0 ||
-		    cfs_buf_append(out, "\n", 1) < 0)
+		int e;
+		if (!snapshot && (e = cached_prefix((struct cfs_record *)r)) == 0)
+			e = append_key_line(out, r, f->regs[i].key);
+		else if ((e = cfs_port_format(r, f->regs[i].key, snapshot, out)) == 0)
+			e = cfs_buf_append(out, "\n", 1);
+		if (e < 0)
 			return -ENOMEM;
 		n++;
 	}

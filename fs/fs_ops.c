@@ -704,8 +704,17 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t len = h->snap.len;
 	size_t start = (size_t)off < len ? (size_t)off : len;
 	size_t n = len - start < size ? len - start : size;
-	fuse_reply_buf(req, h->snap.data ? h->snap.data + start : "", n);
+	/* Reply from a copy with the lock released: once the reply is out,
+	 * the reader may close and RELEASE may free h on another thread. */
+	char *copy = malloc(n ? n : 1);
+	if (copy && n)
+		memcpy(copy, h->snap.data + start, n);
 	pthread_mutex_unlock(&h->lock);
+	if (copy)
+		fuse_reply_buf(req, copy, n);
+	else
+		fuse_reply_err(req, ENOMEM);
+	free(copy);
 }
 
 /* A pending change: what to reply once the engine has committed it. */
