@@ -165,9 +165,9 @@ static uint32_t group_derived_state(const struct cfs_object *g)
 		return CFS_GROUP_PENDING;
 	if (online == n)
 		return CFS_GROUP_ONLINE;
-	if (failed)
-		return CFS_GROUP_FAILED;
-	return online ? CFS_GROUP_PARTIAL_ONLINE : CFS_GROUP_OFFLINE;
+	if (online)
+		return CFS_GROUP_PARTIAL_ONLINE;
+	return failed ? CFS_GROUP_FAILED : CFS_GROUP_OFFLINE;
 }
 
 int cfs_group_update(struct cfs_txn *t, struct cfs_object *g)

@@ -110,8 +110,8 @@ static int create_key(struct cfs_txn *t, const struct cfs_cmd *cmd, const char *
 		return e;
 	if ((e = cfs_reg_check_name(leaf, true)) < 0)
 		return cfs_fail(why, "bad key name", e);
-	if (cfs_key_subkey(parent, leaf))
-		return cfs_fail(why, "key exists", -EEXIST);
+	if (cfs_key_subkey(parent, leaf) || cfs_key_value(parent, leaf))
+		return cfs_fail(why, "a key or value of that name exists", -EEXIST);
 	for (int kk = 0; kk < CFS_KIND_COUNT; kk++)
 		if (m->coll[kk] == parent)
 			return cfs_fail(why, "create objects through their own directory", -EPERM);
@@ -136,6 +136,8 @@ static int set_value(struct cfs_txn *t, struct cfs_key *key, const char *name,
 	int type = cfs_regtype_parse(typestr);
 	if (type < 0)
 		return cfs_fail(why, "unknown value type", -EINVAL);
+	if (cfs_key_subkey(key, name))
+		return cfs_fail(why, "a subkey of that name exists", -EEXIST);
 	struct cfs_buf b = {0};
 	if (raw) {
 		e = cfs_value_check((uint32_t)type, data, len);
@@ -180,8 +182,9 @@ int cfs_apply_registry(struct cfs_txn *t, const struct cfs_cmd *cmd, const char 
 			return cfs_fail(why, "key belongs to the cluster's structure", -EPERM);
 		if ((e = cfs_reg_check_name(a[1], true)) < 0)
 			return cfs_fail(why, "bad key name", e);
-		if (cfs_key_subkey(key->parent, a[1]) && cfs_key_subkey(key->parent, a[1]) != key)
-			return cfs_fail(why, "key exists", -EEXIST);
+		if ((cfs_key_subkey(key->parent, a[1]) && cfs_key_subkey(key->parent, a[1]) != key) ||
+		    cfs_key_value(key->parent, a[1]))
+			return cfs_fail(why, "a key or value of that name exists", -EEXIST);
 		return cfs_txn_rename_key(t, key, a[1]);
 	case CFS_OP_REG_SET:
 	case CFS_OP_REG_SET_RAW:
@@ -201,8 +204,9 @@ int cfs_apply_registry(struct cfs_txn *t, const struct cfs_cmd *cmd, const char 
 			return e;
 		if ((e = cfs_reg_check_name(a[2], false)) < 0)
 			return cfs_fail(why, "bad value name", e);
-		if (cfs_key_value(key, a[2]) && cfs_key_value(key, a[2]) != v)
-			return cfs_fail(why, "value exists", -EEXIST);
+		if ((cfs_key_value(key, a[2]) && cfs_key_value(key, a[2]) != v) ||
+		    cfs_key_subkey(key, a[2]))
+			return cfs_fail(why, "a key or value of that name exists", -EEXIST);
 		return cfs_txn_rename_value(t, v, a[2]);
 	case CFS_OP_REG_TYPE: {
 		if (!(v = cfs_key_value(key, a[1])))

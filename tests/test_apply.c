@@ -784,7 +784,8 @@ Test(apply, group_derived_state)
 	cr_assert_str_eq(RSTATE("r2"), "failed");
 	cr_assert_str_eq(GSTATE("pair"), "failed");
 	ok("resource-online r1");
-	cr_assert_str_eq(GSTATE("pair"), "failed", "one failed resource: the group failed");
+	cr_assert_str_eq(GSTATE("pair"), "partialonline",
+			 "one online and one failed resource: partially online");
 	ok("resource-online r2"); /* a failed resource can be brought online again */
 	cr_assert_str_eq(RSTATE("r2"), "online");
 	cr_assert_str_eq(GSTATE("pair"), "online");
@@ -933,7 +934,7 @@ Test(apply, group_move_partial)
 	size_t from = t.nrecs;
 	ok("group-move pair n2");
 	ASSERT_TRACE(from, CH(CFS_CH_STATE) | CH(CFS_CH_OWNER),
-		     "state group:pair failed>pending",
+		     "state group:pair partialonline>pending",
 		     "state resource:r1 online>offlinepending",
 		     "state resource:r1 offlinepending>offline",
 		     "state group:pair pending>failed",
@@ -941,7 +942,7 @@ Test(apply, group_move_partial)
 		     "state group:pair failed>pending",
 		     "state resource:r1 offline>onlinepending",
 		     "state resource:r1 onlinepending>online",
-		     "state group:pair pending>failed");
+		     "state group:pair pending>partialonline");
 	cr_assert_str_eq(RSTATE("r1"), "online");
 	cr_assert_str_eq(RSTATE("r2"), "failed");
 }
