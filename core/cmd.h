@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "cfs_limits.h"
 #include "util.h"
 
 enum cfs_op {

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "journal.h"
-#include "limits.h"
+#include "cfs_limits.h"
 
 /* Windows values (clusapi.md sections 1 and 2). */
 #define CFS_V1_CLUSTER_RECONNECT 0x00080000u

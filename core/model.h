@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "hmap.h"
-#include "limits.h"
+#include "cfs_limits.h"
 #include "registry.h"
 #include "util.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "cfs_limits.h"
 
 static void key_free(struct cfs_key *k)
 {

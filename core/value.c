@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "cfs_limits.h"
 
 static const struct {
 	uint32_t type;

@@ -93,16 +93,112 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-/* A mount point left behind by a daemon that died answers ENOTCONN:
- * detach it so that this start can mount again. */
-static void clean_stale_mount(const char *mnt)
+/* Finds a clusterfs mount on mnt in /proc/self/mountinfo; fills its
+ * device minor (the FUSE connection number). */
+static bool find_mount(const char *mnt, unsigned *ret_minor)
 {
-	struct stat st;
-	if (stat(mnt, &st) == 0 || errno != ENOTCONN)
+	char abs[PATH_MAX * 2 + 2];
+	if (mnt[0] == '/') {
+		snprintf(abs, sizeof(abs), "%s", mnt);
+	} else {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return false;
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, mnt);
+	}
+	size_t n = strlen(abs);
+	while (n > 1 && abs[n - 1] == '/')
+		abs[--n] = '\0';
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		char point[PATH_MAX];
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, point) != 3)
+			continue;
+		/* Unescape \ooo (spaces and the like). */
+		char un[PATH_MAX];
+		size_t o = 0;
+		for (const char *p = point; *p && o + 1 < sizeof(un); p++) {
+			if (p[0] == '\\' && p[1] && p[2] && p[3]) {
+				un[o++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+				p += 3;
+			} else {
+				un[o++] = *p;
+			}
+		}
+		un[o] = '\0';
+		const char *type = strstr(line, " - ");
+		if (strcmp(un, abs) == 0 && type && strncmp(type + 3, "fuse.clusterfs ", 15) == 0) {
+			*ret_minor = min;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Asks the mount something the kernel cannot answer from its caches.
+ * Returns 0 if a daemon answered, 1 if the connection is dead, 2 if the
+ * request hung (a daemon that died while one of its own requests was in
+ * flight leaves the connection like that). */
+static int probe_mount(const char *mnt)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		char probe[PATH_MAX];
+		snprintf(probe, sizeof(probe), "%s/.clusterfs-probe-%d", mnt, (int)getpid());
+		struct stat st;
+		_exit(stat(probe, &st) < 0 && errno == ENOENT ? 0 : 1);
+	}
+	if (pid < 0)
+		return 1;
+	for (int i = 0; i < 200; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	return 2; /* the child is reaped once the connection is aborted */
+}
+
+static void abort_connection(unsigned minor)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", minor);
+	if (access(path, W_OK) != 0 &&
+	    mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) != 0)
 		return;
-	cfs_log(LOG_WARNING, "%s: stale mount of a dead daemon; detaching it", mnt);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0) {
+			/* Already gone. */
+		}
+		close(fd);
+	}
+}
+
+/* A mount left behind by a daemon that died (kill -9, a crash) is
+ * detached so that this start can mount again; one that a live daemon
+ * serves is refused. Returns 0 or -EBUSY. */
+static int clean_stale_mount(const char *mnt)
+{
+	unsigned minor;
+	if (!find_mount(mnt, &minor))
+		return 0;
+	int p = probe_mount(mnt);
+	if (p == 0)
+		return -EBUSY;
+	cfs_log(LOG_WARNING, "%s: the mount of a dead daemon is still there; detaching it", mnt);
+	abort_connection(minor);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	if (geteuid() == 0 && umount2(mnt, MNT_DETACH) == 0)
-		return;
+		return 0;
 	pid_t pid = fork();
 	if (pid == 0) {
 		execlp("fusermount3", "fusermount3", "-u", "-z", mnt, (char *)NULL);
@@ -110,6 +206,7 @@ static void clean_stale_mount(const char *mnt)
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+	return 0;
 }
 
 static bool allow_other_permitted(void)
@@ -243,7 +340,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	clean_stale_mount(cl.mountpoint);
+	if (clean_stale_mount(cl.mountpoint) < 0) {
+		fprintf(stderr, "clusterfs: %s is already mounted by a running clusterfs\n",
+			cl.mountpoint);
+		goto out;
+	}
 	if (!cl.foreground && daemonize_start(&ready_fd) < 0) {
 		fprintf(stderr, "clusterfs: cannot fork: %m\n");
 		goto out;

@@ -381,16 +381,16 @@ static const struct cfs_attr_spec node_specs[] = {
 	{"number", false, r_number, NULL},
 	{"state", true, r_state, w_node_state},
 	{"address", false, r_address, NULL},
-	{"description", true, r_description, w_description},
+	{"description", true, r_description, w_description, true},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec group_specs[] = {
 	{"id", false, r_id, NULL},
 	{"state", true, r_state, w_group_state},
 	{"owner", true, r_owner_node, w_owner},
-	{"preferred_owners", true, r_preferred, w_preferred},
+	{"preferred_owners", true, r_preferred, w_preferred, true},
 	{"type", false, r_group_type, NULL},
-	{"description", true, r_description, w_description},
+	{"description", true, r_description, w_description, true},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec res_specs[] = {
@@ -399,15 +399,15 @@ static const struct cfs_attr_spec res_specs[] = {
 	{"group", true, r_group, w_group},
 	{"state", true, r_state, w_res_state},
 	{"owner", false, r_res_owner, NULL},
-	{"possible_owners", true, r_possible, w_possible},
-	{"dependencies", true, r_deps, w_deps},
-	{"description", true, r_description, w_description},
+	{"possible_owners", true, r_possible, w_possible, true},
+	{"dependencies", true, r_deps, w_deps, true},
+	{"description", true, r_description, w_description, true},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec type_specs[] = {
 	{"id", false, r_id, NULL},
 	{"dll", false, r_dll, NULL},
-	{"description", true, r_description, w_description},
+	{"description", true, r_description, w_description, true},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec net_specs[] = {
@@ -416,7 +416,7 @@ static const struct cfs_attr_spec net_specs[] = {
 	{"role", true, r_role, w_role},
 	{"address", false, r_address, NULL},
 	{"prefix", false, r_mask, NULL},
-	{"description", true, r_description, w_description},
+	{"description", true, r_description, w_description, true},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec netif_specs[] = {
@@ -426,7 +426,7 @@ static const struct cfs_attr_spec netif_specs[] = {
 	{"adapter", false, r_adapter, NULL},
 	{"address", false, r_address, NULL},
 	{"state", false, r_state, NULL},
-	{"description", true, r_description, w_description},
+	{"description", true, r_description, w_description, true},
 	{NULL, false, NULL, NULL},
 };
 

@@ -96,6 +96,10 @@ struct cfs_attr_spec {
 	/* Turns what was written into commands (NULL: read-only). */
 	int (*write)(const struct cfs_model *m, const struct cfs_object *o, const char *text,
 		     struct cfs_vec *cmds, const char **why);
+	/* Lists and free text: what one open writes accumulates, and each
+	 * write applies all of it (a shell writes a list line by line).
+	 * Other files take each write as a whole new value. */
+	bool accumulate;
 };
 
 /* The files of an object kind, NULL-name terminated; slot = index. */

@@ -30,7 +30,7 @@
 #include <sys/types.h>
 
 #include "fs.h"
-#include "limits.h"
+#include "cfs_limits.h"
 
 /* What a user's system call changed, which the kernel reports itself. */
 struct cfs_origin {

@@ -718,7 +718,7 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 /* A pending change: what to reply once the engine has committed it. */
-enum pend_kind { P_ERR, P_WRITE, P_ENTRY, P_VALUE_WRITE, P_ATTR };
+enum pend_kind { P_ERR, P_WRITE, P_ENTRY, P_VALUE_WRITE, P_ATTR, P_NONE };
 
 struct pending {
 	fuse_req_t req;
@@ -741,6 +741,8 @@ static void pending_done(void *ud, int err, const char *why, int line)
 			line > 0 ? " at line " : "", line > 0 ? line + 1 : 0,
 			why ? why : strerror(-err), strerror(-err));
 	switch (p->kind) {
+	case P_NONE:
+		break;
 	case P_ERR:
 		fuse_reply_err(p->req, -err);
 		break;
@@ -1084,17 +1086,33 @@ static void write_value(fuse_req_t req, fuse_ino_t ino, struct fh *h, const char
 	submit(req, p, &cmds);
 }
 
-static void write_attr(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size)
+static void write_attr(fuse_req_t req, fuse_ino_t ino, struct fh *h, const char *buf,
+		       size_t size)
 {
 	struct cfs_fs *fs = fs_of(req);
 	struct cfs_vec cmds = {0};
 	const char *why = NULL;
-	char *text = cfs_strndup(buf, size);
-	int r = text ? 0 : -ENOMEM;
-	if (r == 0 && memchr(buf, '\0', size))
-		r = -EINVAL;
+	char *text = NULL;
+	int r = memchr(buf, '\0', size) ? -EINVAL : 0;
+	struct cfs_node n;
+	size_t kept = 0;
+	bool acc = false;
+	cfs_engine_rdlock(fs->e);
+	if (r == 0)
+		r = resolve_locked(fs, ino, &n);
+	acc = r == 0 && n.type == N_ATTR && n.spec->accumulate;
+	cfs_engine_unlock(fs->e);
+	if (r == 0 && acc) {
+		pthread_mutex_lock(&h->lock);
+		kept = h->staged.len;
+		r = cfs_buf_append(&h->staged, buf, size);
+		if (r == 0 && !(text = cfs_strndup(h->staged.data, h->staged.len)))
+			r = -ENOMEM;
+		pthread_mutex_unlock(&h->lock);
+	} else if (r == 0 && !(text = cfs_strndup(buf, size))) {
+		r = -ENOMEM;
+	}
 	if (r == 0) {
-		struct cfs_node n;
 		cfs_engine_rdlock(fs->e);
 		r = resolve_locked(fs, ino, &n);
 		if (r == 0 && n.type == N_FIXED) {
@@ -1110,6 +1128,11 @@ static void write_attr(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t s
 		cfs_engine_unlock(fs->e);
 	}
 	free(text);
+	if (r < 0 && acc) {
+		pthread_mutex_lock(&h->lock); /* this write is not kept */
+		h->staged.len = kept;
+		pthread_mutex_unlock(&h->lock);
+	}
 	if (r < 0) {
 		cfs_log(LOG_NOTICE, "write refused: %s", why ? why : strerror(-r));
 		free_cmds(&cmds);
@@ -1152,7 +1175,7 @@ static void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 		write_value(req, ino, h, buf, size, off);
 		break;
 	default:
-		write_attr(req, ino, buf, size);
+		write_attr(req, ino, h, buf, size);
 		break;
 	}
 }
@@ -1194,53 +1217,61 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		submit_control(req, &cmds, P_ERR, 0);
 		return;
-	} else if (h->kind == FH_VALUE) {
-		pthread_mutex_lock(&h->lock);
-		bool trunc = h->trunc_pending;
-		h->trunc_pending = false;
-		pthread_mutex_unlock(&h->lock);
-		if (trunc) {
-			/* Same as truncate(2) to 0. */
-			struct cfs_fs *fs = fs_of(req);
-			struct cfs_vec cmds = {0};
-			struct cfs_buf path = {0};
-			struct cfs_node n;
-			char name[CFS_NAME_MAX + 1], type[32];
-			cfs_engine_rdlock(fs->e);
-			int r = resolve_locked(fs, ino, &n);
-			if (r == 0) {
-				snprintf(name, sizeof(name), "%s", n.val->name);
-				snprintf(type, sizeof(type), "%s", cfs_regtype_name(n.val->type));
-				r = value_path(n.key, &path);
-			}
-			cfs_engine_unlock(fs->e);
-			if (r == 0) {
-				const char *a[] = {path.data, name, type, ""};
-				r = push_cmd(&cmds, CFS_OP_REG_SET, 4, a, NULL);
-			}
-			cfs_buf_free(&path);
-			struct pending *p = r == 0 ? pending_new(req, P_ERR, NULL) : NULL;
-			if (!p) {
-				free_cmds(&cmds);
-				fuse_reply_err(req, r < 0 ? -r : ENOMEM);
-				return;
-			}
-			/* open(O_TRUNC) raised IN_MODIFY already. */
-			set_origin(p, CFS_ORIGIN_WRITE, ino, NULL);
-			submit(req, p, &cmds);
-			return;
-		}
 	}
 	fuse_reply_err(req, 0);
 }
 
+/* A value opened with O_TRUNC and never written becomes empty when its
+ * last descriptor closes (not at the first close of a dup: a shell closes
+ * one copy of a redirection before it writes through the other). Nothing
+ * waits for this: RELEASE has no caller to tell. */
+static void truncate_at_release(struct cfs_fs *fs, fuse_ino_t ino)
+{
+	struct cfs_vec cmds = {0};
+	struct cfs_buf path = {0};
+	struct cfs_node n;
+	char name[CFS_NAME_MAX + 1], type[32];
+	cfs_engine_rdlock(fs->e);
+	int r = resolve_locked(fs, ino, &n);
+	if (r == 0) {
+		snprintf(name, sizeof(name), "%s", n.val->name);
+		snprintf(type, sizeof(type), "%s", cfs_regtype_name(n.val->type));
+		r = value_path(n.key, &path);
+	}
+	cfs_engine_unlock(fs->e);
+	if (r == 0) {
+		const char *a[] = {path.data, name, type, ""};
+		r = push_cmd(&cmds, CFS_OP_REG_SET, 4, a, NULL);
+	}
+	cfs_buf_free(&path);
+	struct pending *p = r == 0 ? calloc(1, sizeof(*p) + 1) : NULL;
+	if (!p) {
+		free_cmds(&cmds);
+		return;
+	}
+	p->fs = fs;
+	p->kind = P_NONE;
+	/* open(O_TRUNC) raised IN_MODIFY already. */
+	set_origin(p, CFS_ORIGIN_WRITE, ino, NULL);
+	struct cfs_buf b = {0};
+	cfs_cmd_format(cmds.v[0], &b);
+	p->desc = cfs_buf_steal(&b);
+	if (cfs_engine_submit_from(fs->e, (struct cfs_cmd **)cmds.v, cmds.n, 0, 0, &p->origin,
+				   pending_done, p) < 0) {
+		free(p->desc);
+		free(p);
+	}
+}
+
 static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
 	if (cfs_fsports_is_fh(fi->fh)) {
 		cfs_fsports_release(req, fi);
 		return;
 	}
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	if (h->kind == FH_VALUE && h->trunc_pending)
+		truncate_at_release(fs_of(req), ino);
 	fh_free((struct fh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Every limit on what a user controls, in one place. Exceeding one is an
  * error with a specific errno, never a silent truncation. */
-#ifndef CFS_LIMITS_H
-#define CFS_LIMITS_H
+#ifndef CFS_CFS_LIMITS_H
+#define CFS_CFS_LIMITS_H
 
 /* Bytes in an object name, key name or value name (ENAMETOOLONG). */
 #define CFS_NAME_MAX 255
