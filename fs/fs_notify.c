@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_inode.h"
@@ -62,6 +63,10 @@ struct selfop {
 
 struct unit {
 	struct unit *next;
+	uint64_t gen;	/* order of commits */
+	struct cfs_origin origins[8]; /* copies: the batches' own end soon */
+	size_t norigins;
+	bool origins_overflow;	/* more than fit: everything counts as "post" */
 	struct item *items;
 	size_t nitems, capitems;
 	struct selfop *ops;
@@ -81,8 +86,17 @@ struct cfs_notify {
 
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
-	struct unit *qhead, *qtail; /* guarded by qlock */
+	struct unit *qhead, *qtail; /* self-op queue, guarded by qlock */
 	bool stop;		    /* guarded by qlock */
+
+	/* The invalidation thread: takes units first, invalidates, then
+	 * hands them to the notifier thread for their self-ops. */
+	pthread_t ithread;
+	pthread_cond_t icond;	       /* guarded by qlock */
+	struct unit *ihead, *itail;    /* guarded by qlock */
+	uint64_t gen;		       /* committer thread only */
+	uint64_t pre_done;	       /* guarded by qlock */
+	pthread_cond_t pre_cond;       /* signalled when pre_done moves */
 
 	/* The self-op in progress, as the handlers must see it. */
 	pthread_mutex_t view_lock;
@@ -617,6 +631,16 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 	if (!u)
 		return;
 	const struct cfs_model *m = &nt->fs->e->model;
+	for (size_t i = 0; i < n; i++) {
+		const struct cfs_origin *o = recs[i].origin;
+		if (!o || o->what == CFS_ORIGIN_NONE ||
+		    (u->norigins && memcmp(&u->origins[u->norigins - 1], o, sizeof(*o)) == 0))
+			continue;
+		if (u->norigins < CFS_ARRAY_SIZE(u->origins))
+			u->origins[u->norigins++] = *o;
+		else
+			u->origins_overflow = true;
+	}
 	cfs_engine_rdlock(nt->fs->e);
 	for (size_t i = 0; i < n; i++)
 		map_record(u, m, &recs[i]);
@@ -635,14 +659,101 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 		unit_free(u);
 		return;
 	}
+	u->gen = ++nt->gen;
 	pthread_mutex_lock(&nt->qlock);
-	if (nt->qtail)
-		nt->qtail->next = u;
+	if (nt->itail)
+		nt->itail->next = u;
 	else
-		nt->qhead = u;
-	nt->qtail = u;
-	pthread_cond_signal(&nt->qcond);
+		nt->ihead = u;
+	nt->itail = u;
+	pthread_cond_signal(&nt->icond);
+	/* The caches must be exact before the writer is answered, so that a
+	 * read right after an acknowledged change shows it. The wait is
+	 * bounded: an invalidation can wait for a page that another request,
+	 * itself waiting for this commit, holds locked; after the bound that
+	 * request is answered and its page let go. */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 50 * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (nt->pre_done < u->gen && !nt->stop)
+		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
+			break;
 	pthread_mutex_unlock(&nt->qlock);
+}
+
+/* True when invalidating this item could wait for a request that is
+ * waiting for this very commit (the user's own write or mkdir): those go
+ * after the writer is answered. */
+static bool is_post(const struct unit *u, const struct item *it)
+{
+	if (u->origins_overflow)
+		return true;
+	for (size_t i = 0; i < u->norigins; i++) {
+		const struct cfs_origin *o = &u->origins[i];
+		if (o->ino == it->ino)
+			return true;
+	}
+	return false;
+}
+
+static void invalidate(struct fuse_session *se, const struct unit *u, bool post)
+{
+	/* Entries first (names that went away), then contents. Errors only
+	 * mean the kernel had nothing cached. */
+	for (size_t i = 0; i < u->nitems; i++)
+		if (u->items[i].name && is_post(u, &u->items[i]) == post)
+			fuse_lowlevel_notify_inval_entry(se, u->items[i].ino, u->items[i].name,
+							 strlen(u->items[i].name));
+	for (size_t i = 0; i < u->nitems; i++)
+		if (!u->items[i].name && is_post(u, &u->items[i]) == post)
+			fuse_lowlevel_notify_inval_inode(se, u->items[i].ino, 0, 0);
+}
+
+static void *inval_main(void *arg)
+{
+	struct cfs_notify *nt = arg;
+	struct fuse_session *se = nt->fs->se;
+	for (;;) {
+		pthread_mutex_lock(&nt->qlock);
+		while (!nt->ihead && !nt->stop)
+			pthread_cond_wait(&nt->icond, &nt->qlock);
+		if (nt->stop) {
+			pthread_mutex_unlock(&nt->qlock);
+			break;
+		}
+		struct unit *u = nt->ihead;
+		nt->ihead = u->next;
+		if (!nt->ihead)
+			nt->itail = NULL;
+		u->next = NULL;
+		pthread_mutex_unlock(&nt->qlock);
+
+		invalidate(se, u, false);
+		pthread_mutex_lock(&nt->qlock);
+		nt->pre_done = u->gen;
+		pthread_cond_broadcast(&nt->pre_cond);
+		pthread_mutex_unlock(&nt->qlock);
+		invalidate(se, u, true);
+
+		/* State, then caches, then the events (fuse-notify.md §2.5). */
+		pthread_mutex_lock(&nt->qlock);
+		if (u->nops) {
+			if (nt->qtail)
+				nt->qtail->next = u;
+			else
+				nt->qhead = u;
+			nt->qtail = u;
+			pthread_cond_signal(&nt->qcond);
+			u = NULL;
+		}
+		pthread_mutex_unlock(&nt->qlock);
+		unit_free(u);
+	}
+	return NULL;
 }
 
 /* --- the notifier thread --- */
@@ -719,16 +830,6 @@ static bool stopping(struct cfs_notify *nt)
 
 static void run_unit(struct cfs_notify *nt, struct unit *u)
 {
-	struct fuse_session *se = nt->fs->se;
-	/* Entries first (names that went away), then contents. Errors only
-	 * mean the kernel had nothing cached. */
-	for (size_t i = 0; i < u->nitems; i++)
-		if (u->items[i].name)
-			fuse_lowlevel_notify_inval_entry(se, u->items[i].ino, u->items[i].name,
-							 strlen(u->items[i].name));
-	for (size_t i = 0; i < u->nitems; i++)
-		if (!u->items[i].name)
-			fuse_lowlevel_notify_inval_inode(se, u->items[i].ino, 0, 0);
 	if (!u->nops)
 		return;
 	/* After a lazy unmount, paths under the mount point lead elsewhere:
@@ -848,6 +949,8 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt)
 	pthread_mutex_init(&nt->qlock, NULL);
 	pthread_cond_init(&nt->qcond, NULL);
 	pthread_mutex_init(&nt->view_lock, NULL);
+	pthread_cond_init(&nt->icond, NULL);
+	pthread_cond_init(&nt->pre_cond, NULL);
 	cfs_engine_rdlock(fs->e);
 	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&fs->e->model));
 	cfs_engine_unlock(fs->e);
@@ -856,6 +959,13 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int r = pthread_create(&nt->thread, NULL, notify_main, nt);
+	if (r == 0 && (r = pthread_create(&nt->ithread, NULL, inval_main, nt)) != 0) {
+		pthread_mutex_lock(&nt->qlock);
+		nt->stop = true;
+		pthread_cond_broadcast(&nt->qcond);
+		pthread_mutex_unlock(&nt->qlock);
+		pthread_join(nt->thread, NULL);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		fs->notify = NULL;
@@ -879,14 +989,21 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	cfs_engine_remove_listener(fs->e, nt);
 	pthread_mutex_lock(&nt->qlock);
 	nt->stop = true;
-	pthread_cond_signal(&nt->qcond);
+	pthread_cond_broadcast(&nt->qcond);
+	pthread_cond_broadcast(&nt->icond);
+	pthread_cond_broadcast(&nt->pre_cond);
 	pthread_mutex_unlock(&nt->qlock);
+	pthread_join(nt->ithread, NULL);
 	pthread_join(nt->thread, NULL);
-	while (nt->qhead) {
-		struct unit *u = nt->qhead;
-		nt->qhead = u->next;
-		unit_free(u);
+	for (struct unit **q = &nt->qhead; q; q = q == &nt->qhead ? &nt->ihead : NULL) {
+		while (*q) {
+			struct unit *u = *q;
+			*q = u->next;
+			unit_free(u);
+		}
 	}
+	pthread_cond_destroy(&nt->icond);
+	pthread_cond_destroy(&nt->pre_cond);
 	pthread_mutex_destroy(&nt->qlock);
 	pthread_cond_destroy(&nt->qcond);
 	pthread_mutex_destroy(&nt->view_lock);
