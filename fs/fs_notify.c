@@ -774,6 +774,18 @@ static void run_op(struct cfs_notify *nt, const struct selfop *o)
 		free(p);
 		return;
 	}
+	/* The name may have been reused since (a user's mkdir of a name the
+	 * cluster just deleted): then it is not ours to remove or touch. */
+	uint64_t expect = o->op == S_MODIFY || o->op == S_ATTRIB ? o->ino
+			  : o->ntomb && (o->op == S_UNLINK || o->op == S_RMDIR || o->op == S_RENAME)
+				  ? o->tomb[0].ino
+				  : 0;
+	struct stat cur;
+	if (expect && lstat(p, &cur) == 0 && (uint64_t)cur.st_ino != expect) {
+		free(p);
+		free(p2);
+		return;
+	}
 	set_view(nt, o);
 	int r = 0, fd;
 	switch (o->op) {
