@@ -41,23 +41,23 @@ struct item {
 
 struct tomb {
 	uint64_t parent;
-	const char *name; /* points into the op's strings */
+	const char *name; /* points into the op's strings, or owned */
 	uint64_t ino;
 	mode_t mode;
+	bool owned;
 };
 
 enum sop { S_MKDIR, S_MKNOD, S_SYMLINK, S_UNLINK, S_RMDIR, S_RENAME, S_MODIFY, S_ATTRIB };
 
 struct selfop {
 	enum sop op;
-	bool cancelled;
 	char *path;	/* relative to the mount */
 	char *path2;	/* rename: new path; symlink: target */
 	uint64_t parent; /* the entry created, removed or renamed */
 	char *name;
 	char *name2;	/* rename: the new name (hidden until done) */
 	uint64_t ino;	/* modify/attrib: the inode */
-	struct tomb tomb[2];
+	struct tomb tomb[6];
 	int ntomb;
 };
 
@@ -73,7 +73,6 @@ struct unit {
 	size_t nops, capops;
 	struct cfs_imap seen;	 /* invalidated inodes already listed */
 	struct cfs_imap touched; /* inodes modified or created in this unit */
-	struct cfs_imap created; /* hash(parent, name) -> create op index + 1 */
 };
 
 struct cfs_notify {
@@ -148,16 +147,13 @@ static struct selfop *new_op(struct unit *u, enum sop op)
 
 static void op_free(struct selfop *o)
 {
+	for (int i = 0; i < o->ntomb; i++)
+		if (o->tomb[i].owned)
+			free((char *)o->tomb[i].name);
 	free(o->path);
 	free(o->path2);
 	free(o->name);
 	free(o->name2);
-}
-
-static uint64_t entry_hash(uint64_t parent, const char *name)
-{
-	uint64_t h = cfs_hash_str(name) ^ (parent * 0x9e3779b97f4a7c15ULL);
-	return h == 0 || h == UINT64_MAX ? 1 : h;
 }
 
 static bool origin_is(const struct cfs_origin *o, int what, uint64_t ino, const char *name)
@@ -209,8 +205,11 @@ static void op_create(struct unit *u, const struct cfs_origin *origin, enum sop 
 	o->parent = parent;
 	o->name = strdup(name);
 	o->ino = ino;
+	/* What it creates may be gone again by the time it runs (created and
+	 * deleted in one unit): it then still sees what it was. */
+	mode_t mode = op == S_MKDIR ? S_IFDIR | 0755 : op == S_SYMLINK ? S_IFLNK | 0777 : S_IFREG | 0444;
+	o->tomb[o->ntomb++] = (struct tomb){parent, o->name, ino, mode, false};
 	cfs_imap_put(&u->touched, ino, (void *)1);
-	cfs_imap_put(&u->created, entry_hash(parent, name), (void *)(uintptr_t)u->nops);
 }
 
 /* A removal. tombs[0] is the entry removed; an extra tomb may make its
@@ -223,13 +222,6 @@ static void op_remove(struct unit *u, const struct cfs_origin *origin, enum sop 
 	add_item(u, parent, NULL);
 	if (origin_is(origin, CFS_ORIGIN_DELETE, parent, name))
 		return;
-	/* Created and removed within one unit: neither happened for anyone. */
-	uintptr_t c = (uintptr_t)cfs_imap_get(&u->created, entry_hash(parent, name));
-	if (c && u->ops[c - 1].parent == parent && strcmp(u->ops[c - 1].name, name) == 0 &&
-	    !u->ops[c - 1].cancelled) {
-		u->ops[c - 1].cancelled = true;
-		return;
-	}
 	struct selfop *o = new_op(u, op);
 	if (!o)
 		return;
@@ -432,10 +424,23 @@ static void map_registry(struct unit *u, const struct cfs_model *m, const struct
 	case CFS_CH_KEY_ADDED:
 		op_create(u, origin, S_MKDIR, kpath, pdir, last_component(r->obj_name), dir, NULL);
 		break;
-	case CFS_CH_KEY_DELETED:
+	case CFS_CH_KEY_DELETED: {
+		/* Its values and subkeys went first: let their replays reach
+		 * them through this key, now gone. */
+		size_t kl = strlen(kpath);
+		for (size_t i = 0; i < u->nops; i++) {
+			struct selfop *o = &u->ops[i];
+			if (!o->path || strncmp(o->path, kpath, kl) != 0 || o->path[kl] != '/' ||
+			    o->ntomb >= (int)CFS_ARRAY_SIZE(o->tomb))
+				continue;
+			char *nm = strdup(last_component(r->obj_name));
+			if (nm)
+				o->tomb[o->ntomb++] = (struct tomb){pdir, nm, dir, S_IFDIR | 0755, true};
+		}
 		op_remove(u, origin, S_RMDIR, kpath, pdir, last_component(r->obj_name), dir,
 			  S_IFDIR | 0755, NULL);
 		break;
+	}
 	case CFS_CH_KEY_RENAMED: {
 		char *parent = strdup(kpath);
 		char *slash = parent ? strrchr(parent, '/') : NULL;
@@ -609,7 +614,6 @@ static void unit_free(struct unit *u)
 	free(u->ops);
 	cfs_imap_free(&u->seen);
 	cfs_imap_free(&u->touched);
-	cfs_imap_free(&u->created);
 	free(u);
 }
 
@@ -850,8 +854,6 @@ static void run_unit(struct cfs_notify *nt, struct unit *u)
 	if (!nt->dev_ok || stat(nt->mnt, &st) != 0 || st.st_dev != nt->dev)
 		return;
 	for (size_t i = 0; i < u->nops; i++) {
-		if (u->ops[i].cancelled)
-			continue;
 		if ((i & 63) == 0 && stopping(nt))
 			return; /* shutting down: drop the rest */
 		run_op(nt, &u->ops[i]);
@@ -925,6 +927,24 @@ int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint
 				*ret_mode = o->tomb[i].mode;
 				r = 2;
 			}
+		}
+	}
+	pthread_mutex_unlock(&nt->view_lock);
+	return r;
+}
+
+int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
+			  uint64_t *ret_ino, mode_t *ret_mode)
+{
+	struct cfs_notify *nt = fs->notify;
+	int r = -ENOENT;
+	pthread_mutex_lock(&nt->view_lock);
+	const struct selfop *o = nt->cur;
+	for (int i = 0; o && i < o->ntomb; i++) {
+		if (o->tomb[i].parent == parent && strcmp(o->tomb[i].name, name) == 0) {
+			*ret_ino = o->tomb[i].ino;
+			*ret_mode = o->tomb[i].mode;
+			r = 0;
 		}
 	}
 	pthread_mutex_unlock(&nt->view_lock);

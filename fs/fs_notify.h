@@ -53,6 +53,9 @@ bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req);
  * it is a tombstone (ino and mode filled), 0 otherwise. */
 int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint64_t *ret_ino,
 		      mode_t *ret_mode);
+/* The tombstone for (parent, name) whatever the op: 0 or -ENOENT. */
+int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
+			  uint64_t *ret_ino, mode_t *ret_mode);
 /* For the notifier's GETATTR/SETATTR on a tombstone: 0 and mode, or -ENOENT. */
 int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode);
 

@@ -1321,6 +1321,13 @@ static bool self_create(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return false;
 	struct fuse_entry_param e;
 	int r = make_entry(fs, parent, name, &e);
+	uint64_t ino;
+	mode_t mode;
+	if (r < 0 && cfs_notify_tomb_entry(fs, parent, name, &ino, &mode) == 0) {
+		/* Created and deleted again since: what it was. */
+		tomb_entry(fs, ino, mode, &e);
+		r = 0;
+	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
