@@ -267,8 +267,9 @@ Test(control, failing_line_fails_the_whole_batch)
 Test(control, errno_of_the_first_failing_line)
 {
 	run("mkdir groups/web");
-	/* Line 2 fails (EEXIST) before line 3 would (EINVAL, a bad word). */
-	expect_err("File exists", "put 'group-create a\\ngroup-create web\\nfrobnicate\\n'");
+	/* A line that does not parse fails the whole write before anything
+	 * is applied (README): EINVAL, though line 2 would fail too. */
+	expect_err("Invalid argument", "put 'group-create a\\ngroup-create web\\nfrobnicate\\n'");
 	/* Line 2 fails (ENOENT) before line 3 would (EEXIST). */
 	expect_err("No such file or directory", "put 'group-create a\\ngroup-online nosuch\\ngroup-create web\\n'");
 	expect_out("web\n", GROUPS_ONLY);

@@ -619,13 +619,13 @@ Test(errors, e2big_lists)
 Test(errors, e2big_control_line)
 {
 	populate();
-	/* One line longer than 2 MiB + 4 KiB (in several write requests:
+	/* One line longer than 4 MiB + 4 KiB (in several write requests:
 	 * FUSE passes at most 1 MiB at a time). The quote is never closed, so
 	 * whatever is left pending cannot run at close either. */
 	refused("Argument list too long",
 		"python3 -c 'import os, sys\n"
 		"fd = os.open(sys.argv[1], os.O_WRONLY)\n"
-		"data = b\"reg-set Software big REG_SZ \\\"\" + b\"a\" * (2 * 1024 * 1024 + 4096) + b\"\\n\"\n"
+		"data = b\"reg-set Software big REG_SZ \\\"\" + b\"a\" * (4 * 1024 * 1024 + 4096) + b\"\\n\"\n"
 		"while data:\n"
 		"    data = data[os.write(fd, data):]\n' control");
 	/* More than 16 MiB pending without a newline. */

@@ -414,15 +414,15 @@ Test(registry, conversion_failure_changes_nothing)
 	stop_check(true);
 }
 
-Test(registry, dword_out_of_range_is_einval)
+Test(registry, dword_out_of_range_is_erange)
 {
-	/* README: "decimal or 0x hex, in range"; a value that does not parse
-	 * as its type is EINVAL. */
+	/* README: "decimal or 0x hex, in range"; a number out of its type's
+	 * range is ERANGE, and nothing changes. */
 	run("mkdir K; echo 5 > K/d; setfattr -n user.cluster.type -v REG_DWORD K/d; echo 4294967296 > K/big");
-	expect_err("Invalid argument", "echo 4294967296 > K/d");
-	expect_err("Invalid argument", "echo 0x100000000 > K/d");
-	expect_err("Invalid argument", "setfattr -n user.cluster.type -v REG_DWORD K/big");
-	expect_err("Invalid argument", "echo 18446744073709551616 > K/big; "
+	expect_err("Numerical result out of range", "echo 4294967296 > K/d");
+	expect_err("Numerical result out of range", "echo 0x100000000 > K/d");
+	expect_err("Numerical result out of range", "setfattr -n user.cluster.type -v REG_DWORD K/big");
+	expect_err("Numerical result out of range", "echo 18446744073709551616 > K/big; "
 				       "setfattr -n user.cluster.type -v REG_QWORD K/big");
 	expect_out("5\n4294967296\n18446744073709551616\n", "cat K/d K/big; cat K/big");
 	stop_check(true);
