@@ -18,6 +18,7 @@
 #include "fs.h"
 #include "fs_notify.h"
 #include "fs_ports.h"
+#include "fs_replay.h"
 #include "log.h"
 
 struct options {
@@ -282,6 +283,7 @@ int main(int argc, char **argv)
 	struct cfs_fs fs = {.timeout = 3600.0};
 	int ready_fd = -1, ret = 1;
 	char *state_dir = NULL;
+	struct cfs_replayer replayer = {0};
 	char **jargv = NULL;
 	int jargc = join_long_options(argc, argv, &jargv);
 	if (jargc < 0)
@@ -350,6 +352,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* Before any thread exists: the process that replays changes on the
+	 * mount for inotify (fs_replay.h). */
+	if (cfs_replayer_spawn(&replayer) < 0) {
+		fprintf(stderr, "clusterfs: cannot fork: %m\n");
+		goto out;
+	}
 	const char *why = NULL;
 	struct cfs_engine_config cfg = {
 		.state_dir = state_dir,
@@ -390,7 +398,7 @@ int main(int argc, char **argv)
 		cfs_log(LOG_ERR, "ports: %s", strerror(-r));
 		goto out_unmount;
 	}
-	if ((r = cfs_notify_start(&fs, cl.mountpoint)) < 0)
+	if ((r = cfs_notify_start(&fs, cl.mountpoint, &replayer)) < 0)
 		goto out_unmount;
 	cfs_log(LOG_INFO, "mounted on %s", cl.mountpoint);
 	daemonize_finish(ready_fd, 0);
@@ -418,6 +426,7 @@ out_loop:
 out_unmount:
 	fuse_session_unmount(se);
 	cfs_notify_stop(&fs);
+	cfs_replayer_stop(&replayer);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out:
@@ -426,6 +435,7 @@ out:
 		fuse_session_destroy(se);
 	cfs_fsports_free(&fs);
 	cfs_engine_free(engine);
+	cfs_replayer_stop(&replayer);
 	free(state_dir);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);

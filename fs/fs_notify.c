@@ -26,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fs_inode.h"
+#include "fs_replay.h"
 #include "hmap.h"
 #include "log.h"
 
@@ -79,7 +79,8 @@ struct cfs_notify {
 	struct cfs_fs *fs;
 	char *mnt;
 	pthread_t thread;
-	pid_t tid;    /* the notifier thread's id: its requests carry it */
+	struct cfs_replayer *rp; /* performs the self-ops (fs_replay.h) */
+	pid_t tid;    /* the replayer's pid: its requests carry it */
 	dev_t dev;    /* the mount's device, to detect a lazy unmount */
 	bool dev_ok;
 
@@ -771,6 +772,11 @@ static void set_view(struct cfs_notify *nt, const struct selfop *o)
 
 static void run_op(struct cfs_notify *nt, const struct selfop *o)
 {
+	static const enum cfs_replay_op calls[] = {
+		[S_MKDIR] = CFS_R_MKDIR,   [S_MKNOD] = CFS_R_MKNOD,   [S_SYMLINK] = CFS_R_SYMLINK,
+		[S_UNLINK] = CFS_R_UNLINK, [S_RMDIR] = CFS_R_RMDIR,   [S_RENAME] = CFS_R_RENAME,
+		[S_MODIFY] = CFS_R_MODIFY, [S_ATTRIB] = CFS_R_ATTRIB,
+	};
 	char *p = NULL, *p2 = NULL;
 	if (!o->path || asprintf(&p, "%s/%s", nt->mnt, o->path) < 0)
 		return;
@@ -779,58 +785,24 @@ static void run_op(struct cfs_notify *nt, const struct selfop *o)
 		return;
 	}
 	/* The name may have been reused since (a user's mkdir of a name the
-	 * cluster just deleted): then it is not ours to remove or touch. */
+	 * cluster just deleted): then it is not ours to remove or touch. The
+	 * check runs with no view set: it sees the tree as everyone does. */
 	uint64_t expect = o->op == S_MODIFY || o->op == S_ATTRIB ? o->ino
 			  : o->ntomb && (o->op == S_UNLINK || o->op == S_RMDIR || o->op == S_RENAME)
 				  ? o->tomb[0].ino
 				  : 0;
 	struct stat cur;
-	if (expect && lstat(p, &cur) == 0 && (uint64_t)cur.st_ino != expect) {
+	if (expect && cfs_replayer_call(nt->rp, CFS_R_LSTAT, p, NULL, &cur) == 0 &&
+	    (uint64_t)cur.st_ino != expect) {
 		free(p);
 		free(p2);
 		return;
 	}
 	set_view(nt, o);
-	int r = 0, fd;
-	switch (o->op) {
-	case S_MKDIR:
-		r = mkdir(p, 0755);
-		break;
-	case S_MKNOD:
-		r = mknod(p, S_IFREG | 0644, 0);
-		break;
-	case S_SYMLINK:
-		r = symlink(o->path2, p);
-		break;
-	case S_UNLINK:
-		r = unlink(p);
-		break;
-	case S_RMDIR:
-		r = rmdir(p);
-		break;
-	case S_RENAME:
-		r = rename(p, p2);
-		break;
-	case S_MODIFY:
-		/* IN_OPEN, IN_MODIFY and IN_CLOSE_WRITE, as for a writer. The
-		 * handlers acknowledge and change nothing. */
-		fd = open(p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			r = -1;
-			break;
-		}
-		struct stat st;
-		r = fstat(fd, &st);
-		if (r == 0)
-			r = ftruncate(fd, st.st_size);
-		close(fd);
-		break;
-	case S_ATTRIB:
-		r = utimensat(AT_FDCWD, p, NULL, AT_SYMLINK_NOFOLLOW);
-		break;
-	}
+	int r = cfs_replayer_call(nt->rp, calls[o->op], p,
+				  o->op == S_SYMLINK ? o->path2 : p2, NULL);
 	if (r < 0)
-		cfs_log(LOG_DEBUG, "self-op on %s failed: %m", o->path);
+		cfs_log(LOG_DEBUG, "self-op on %s failed: %s", o->path, strerror(-r));
 	set_view(nt, NULL);
 	free(p);
 	free(p2);
@@ -851,7 +823,8 @@ static void run_unit(struct cfs_notify *nt, struct unit *u)
 	/* After a lazy unmount, paths under the mount point lead elsewhere:
 	 * replay nothing then (fuse-notify.md §5.6). */
 	struct stat st;
-	if (!nt->dev_ok || stat(nt->mnt, &st) != 0 || st.st_dev != nt->dev)
+	if (!nt->dev_ok || cfs_replayer_call(nt->rp, CFS_R_STAT, nt->mnt, NULL, &st) != 0 ||
+	    st.st_dev != nt->dev)
 		return;
 	for (size_t i = 0; i < u->nops; i++) {
 		if ((i & 63) == 0 && stopping(nt))
@@ -863,11 +836,11 @@ static void run_unit(struct cfs_notify *nt, struct unit *u)
 static void *notify_main(void *arg)
 {
 	struct cfs_notify *nt = arg;
-	__atomic_store_n(&nt->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-	/* The mount's device, read from this thread once the loop serves it. */
+	/* The mount's device, read once the loop serves it. */
 	struct stat st;
 	for (int i = 0; i < 500 && !nt->dev_ok; i++) {
-		if (stat(nt->mnt, &st) == 0 && st.st_ino == CFS_INO_ROOT) {
+		if (cfs_replayer_call(nt->rp, CFS_R_STAT, nt->mnt, NULL, &st) == 0 &&
+		    st.st_ino == CFS_INO_ROOT) {
 			nt->dev = st.st_dev;
 			nt->dev_ok = true;
 			break;
@@ -967,12 +940,14 @@ int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode)
 	return r;
 }
 
-int cfs_notify_start(struct cfs_fs *fs, const char *mnt)
+int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp)
 {
 	struct cfs_notify *nt = calloc(1, sizeof(*nt));
 	if (!nt)
 		return -ENOMEM;
 	nt->fs = fs;
+	nt->rp = rp;
+	nt->tid = rp->pid;
 	nt->mnt = realpath(mnt, NULL);
 	if (!nt->mnt) {
 		free(nt);

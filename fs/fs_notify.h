@@ -11,6 +11,9 @@
  * them, since the change is already committed. The kernel then raises the
  * event, after the reply, when the new state is already readable.
  *
+ * The system calls themselves are made by a child process, the replayer
+ * (fs_replay.h), so that a killed daemon never hangs its own mount.
+ *
  * For a self-op to pass the kernel's path walk, the handlers show the
  * notifier a slightly different tree. The name it is about to create is
  * hidden (LOOKUP says ENOENT). The names it is about to remove or rename
@@ -61,7 +64,8 @@ int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode);
 
 /* Starts the notifier thread (after fs->se is set) and hooks it to the
  * engine's commits. mnt is the mount point's path. 0/-errno. */
-int cfs_notify_start(struct cfs_fs *fs, const char *mnt);
+struct cfs_replayer;
+int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp);
 /* Stops it; queued work is dropped (the mount is going away). */
 void cfs_notify_stop(struct cfs_fs *fs);
 
