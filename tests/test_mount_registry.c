@@ -360,7 +360,10 @@ Test(registry, reg_binary_raw_bytes)
 		   "printf 'a\\0b\\xff\\n' > K/b; od -An -tx1 K/b; stat -c %s K/b");
 	expect_out("REG_BINARY", "getfattr --only-values -n user.cluster.type K/b");
 	expect_out(" 00 00\n2\n", "printf '\\0\\0' > K/b; od -An -tx1 K/b; stat -c %s K/b");
-	expect_out("0\n", "printf '' > K/b; stat -c %s K/b");
+	/* Opened with O_TRUNC and never written: empty once the last
+	 * descriptor is closed (RELEASE is asynchronous: wait for it). */
+	expect_out("0\n", "printf '' > K/b; for i in $(seq 50); do "
+			   "[ $(stat -c %s K/b) = 0 ] && break; sleep 0.02; done; stat -c %s K/b");
 	/* Through the control file. */
 	run("echo 'reg-set-raw K raw REG_BINARY \"\\x00\\x01\\xfe\"' > ../control");
 	expect_out(" 00 01 fe\nREG_BINARY", "od -An -tx1 K/raw; getfattr --only-values -n user.cluster.type K/raw");
