@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "apply.h"
-#include "limits.h"
+#include "cfs_limits.h"
 #include "value.h"
 
 static struct cfs_model m;

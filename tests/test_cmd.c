@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "limits.h"
+#include "cfs_limits.h"
 
 /* ------------------------------------------------------------------ */
 /* The verb table, as documented in cmd.h. max -1: a list (min + up to  */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "cfs_limits.h"
 #include "registry.h"
 
 static struct cfs_registry reg;

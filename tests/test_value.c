@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "cfs_limits.h"
 #include "value.h"
 
 /* "68 65 6c" style dump for assertion messages (static buffer). */
