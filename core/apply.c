@@ -555,7 +555,7 @@ static int res_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const char *
 	    (e = set_dword(t, r, CFS_P_STATE, CFS_RES_OFFLINE)) < 0 ||
 	    (e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
 	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
-	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_ADDED, r, NULL, NULL, type->name)) < 0 ||
+	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_ADDED, r, NULL, NULL, "offline")) < 0 ||
 	    (e = record_member(t, g, r, true)) < 0)
 		return e;
 	return cfs_group_update(t, g);
@@ -829,7 +829,8 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		    (e = set_sz(t, o, CFS_P_OWNER_NODE, cfs_obj_id(x))) < 0 ||
 		    (e = set_dword(t, o, CFS_P_GROUP_TYPE, num)) < 0)
 			return e;
-		return cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_ADDED, o, NULL, NULL, NULL);
+		/* "new" of an added record is the object's first state. */
+		return cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_ADDED, o, NULL, NULL, "offline");
 	case CFS_OP_GROUP_DELETE:
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
 			return -ENOENT;
@@ -929,7 +930,8 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		    (e = set_dword(t, o, CFS_P_ROLE, (uint32_t)role)) < 0 ||
 		    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0)
 			return e;
-		return cfs_txn_record(t, CFS_KIND_NETWORK, CFS_CH_ADDED, o, NULL, NULL, NULL);
+		return cfs_txn_record(t, CFS_KIND_NETWORK, CFS_CH_ADDED, o, NULL, NULL,
+				      cfs_state_name(CFS_KIND_NETWORK, (uint32_t)s));
 	}
 	case CFS_OP_NET_DELETE: {
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
@@ -986,7 +988,8 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0)
 				return e;
 		}
-		return cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_ADDED, o, NULL, NULL, NULL);
+		return cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_ADDED, o, NULL, NULL,
+				      cfs_state_name(CFS_KIND_NETINTERFACE, (uint32_t)s));
 	case CFS_OP_NETIF_DELETE:
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETINTERFACE, a[0], why)))
 			return -ENOENT;

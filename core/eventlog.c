@@ -11,7 +11,7 @@ static int field(struct cfs_buf *out, const char *s)
 		return cfs_buf_puts(out, " -");
 	bool quote = !*s;
 	for (const unsigned char *p = (const unsigned char *)s; *p && !quote; p++)
-		quote = *p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f;
+		quote = *p <= ' ' || *p == '"' || *p == 0x7f;
 	int r = cfs_buf_append(out, " ", 1);
 	if (r < 0 || !quote)
 		return r < 0 ? r : cfs_buf_puts(out, s);

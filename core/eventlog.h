@@ -11,7 +11,8 @@
  * restart (rebuilt from the journal).
  *
  * Line format (fields separated by one blank; a field with blanks, quotes
- * or control characters is double-quoted with backslash escapes):
+ * or control characters is double-quoted, with backslash escapes inside;
+ * a backslash alone, as in a registry path, is written as it is):
  *   TIME SEQ KIND CHANGE NAME [PROP] [OLD -> NEW]
  * e.g. "2026-11-22T03:12:45.123456Z 1234 group state web offline -> online".
  * TIME is UTC with microseconds; a missing OLD or NEW is "-". */

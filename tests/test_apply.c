@@ -648,7 +648,7 @@ Test(apply, resource_create)
 	cr_assert_eq(g->members.n, 1);
 	cr_assert_eq(g->members.v[0], r);
 	ASSERT_TRACE(from, CH(CFS_CH_ADDED) | CH(CFS_CH_MEMBER_ADDED),
-		     "added resource:new ->IP Address", "member_added group:spare ->new");
+		     "added resource:new ->offline", "member_added group:spare ->new");
 	const struct cfs_record *ma = last_rec(from, CFS_CH_MEMBER_ADDED);
 	cr_assert_eq(ma->value_id, r->key->id, "member record carries the resource's key id");
 	const struct cfs_record *ad = last_rec(from, CFS_CH_ADDED);

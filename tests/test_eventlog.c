@@ -34,7 +34,7 @@ Test(eventlog, format)
 			       .change = CFS_CH_VALUE_SET, .obj_name = "", .prop = "v",
 			       .new_value = "1"};
 	cr_assert_eq(cfs_eventlog_format(&k, &b), 0);
-	cr_assert_str_eq(b.data, "1970-01-01T00:00:00.000000Z 9 registry value_set \"\\\\\" v - -> 1\n");
+	cr_assert_str_eq(b.data, "1970-01-01T00:00:00.000000Z 9 registry value_set \\ v - -> 1\n");
 	cfs_buf_free(&b);
 }
 

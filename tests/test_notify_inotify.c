@@ -736,8 +736,9 @@ Test(inotify, reader_sees_new_content, .timeout = 300)
 {
 	char *out = run("mkdir groups/t\n"
 			": > \"$D/seen\"\n"
-			"( timeout 250 inotifywait -m -e close_write --format '%%f' groups/t 2> \"$D/t.err\" | "
-			"  while read -r f; do [ \"$f\" = state ] && cat groups/t/state >> \"$D/seen\"; done ) & BG\n"
+			"mkfifo \"$D/t.fifo\"\n"
+			"timeout 250 inotifywait -m -e close_write --format '%%f' groups/t > \"$D/t.fifo\" 2> \"$D/t.err\" & ip=$!; BG\n"
+			"( while read -r f; do [ \"$f\" = state ] && cat groups/t/state >> \"$D/seen\"; done < \"$D/t.fifo\" ) & BG\n"
 			"for i in $(seq 500); do grep -q 'Watches established' \"$D/t.err\" && break; sleep 0.02; done\n"
 			"want=offline; : > \"$D/expect\"\n"
 			"for i in $(seq 200); do\n"
@@ -747,6 +748,7 @@ Test(inotify, reader_sees_new_content, .timeout = 300)
 			"  for j in $(seq 500); do [ $(wc -l < \"$D/seen\") -ge $i ] && break; sleep 0.01; done\n"
 			"done\n"
 			"sleep 0.3\n"
+			"kill $ip\n"
 			"diff \"$D/expect\" \"$D/seen\" | head -20\n"
 			"wc -l < \"$D/seen\"\n");
 	assert_eq(out, "200\n", "what the watcher read on each event (diff expected seen, then the count)");
