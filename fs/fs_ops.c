@@ -146,9 +146,10 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 	int r;
 	switch (n->type) {
 	case N_FIXED:
+		st->st_nlink = 1;
 		if (n->ino == CFS_INO_ROOT) {
 			st->st_mode = S_IFDIR | 0755;
-			st->st_nlink = 9;
+			st->st_nlink = 10; /* ".", "..", 6 collections, registry, ports */
 		} else if (cfs_coll_kind(n->ino) >= 0) {
 			enum cfs_kind k = cfs_coll_kind(n->ino);
 			bool writable = k == CFS_KIND_GROUP || k == CFS_KIND_RESOURCE ||
