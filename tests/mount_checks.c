@@ -134,3 +134,57 @@ char *daemon_note(void)
 	return r ? r : strdup("");
 }
 
+char *esc(const char *s)
+{
+	char *r = malloc(strlen(s) * 4 + 1), *p = r;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			p += sprintf(p, "\\n");
+		else if (c < 0x20 || c >= 0x7f)
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = (char)c;
+	}
+	*p = '\0';
+	return r;
+}
+
+/* Runs the script (after pre), asserts that it exits 0, returns stdout. */
+char *out_of_pre(const char *pre, const char *script)
+{
+	char *o = NULL, *e = NULL;
+	int rc = sh(&M, &o, &e, "%s%s", pre, script);
+	if (rc != 0) {
+		char *n = daemon_note();
+		cr_assert_fail("script failed (%d%s):\n%s\n--- stderr:\n%s%s", rc,
+			       rc == 137 ? ": killed after 20 s, it hung" : "", script, e, n);
+	}
+	free(e);
+	return o;
+}
+
+/* Runs the script (after pre) and compares its stdout. */
+void expect_out_pre(const char *pre, const char *expect, const char *script)
+{
+	char *o = out_of_pre(pre, script);
+	if (strcmp(o, expect) != 0) {
+		char *eo = esc(o), *ee = esc(expect), *n = daemon_note();
+		cr_assert_fail("script:\n%s\n--- got:      %s\n--- expected: %s%s", script, eo, ee, n);
+	}
+	free(o);
+}
+
+/* Runs the script (after pre); it must fail with errtext on stderr. */
+void expect_err_pre(const char *pre, const char *errtext, const char *script)
+{
+	char *e = NULL;
+	int rc = shrc(&e, "%s%s", pre, script);
+	cr_assert_neq(rc, 0, "script succeeded, expected \"%s\":\n%s", errtext, script);
+	if (!strstr(e, errtext)) {
+		char *n = daemon_note();
+		cr_assert_fail("expected \"%s\" from:\n%s\n--- stderr:\n%s%s", errtext, script, e, n);
+	}
+	free(e);
+}
+

@@ -48,59 +48,6 @@ TestSuite(control, .init = mnt_setup, .fini = teardown, .timeout = 60);
 	"        return errno.errorcode[e.errno]\n" \
 	"$1\"; }\n"
 
-static char *esc(const char *s)
-{
-	char *r = malloc(strlen(s) * 4 + 1), *p = r;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\n')
-			p += sprintf(p, "\\n");
-		else if (c < 0x20 || c >= 0x7f)
-			p += sprintf(p, "\\x%02x", c);
-		else
-			*p++ = (char)c;
-	}
-	*p = '\0';
-	return r;
-}
-
-/* Runs the script (with PRE), asserts that it exits 0, returns stdout. */
-static char *out_of(const char *script)
-{
-	char *o = NULL, *e = NULL;
-	int rc = sh(&M, &o, &e, PRE "%s", script);
-	if (rc != 0) {
-		char *n = daemon_note();
-		cr_assert_fail("script failed (%d%s):\n%s\n--- stderr:\n%s%s", rc,
-			       rc == 137 ? ": killed after 20 s, it hung" : "", script, e, n);
-	}
-	free(e);
-	return o;
-}
-
-/* Runs the script (with PRE) and compares its stdout. */
-static void expect_out(const char *expect, const char *script)
-{
-	char *o = out_of(script);
-	if (strcmp(o, expect) != 0) {
-		char *eo = esc(o), *ee = esc(expect), *n = daemon_note();
-		cr_assert_fail("script:\n%s\n--- got:      %s\n--- expected: %s%s", script, eo, ee, n);
-	}
-	free(o);
-}
-
-static void expect_err(const char *errtext, const char *script)
-{
-	char *e = NULL;
-	int rc = shrc(&e, PRE "%s", script);
-	cr_assert_neq(rc, 0, "script succeeded, expected \"%s\":\n%s", errtext, script);
-	if (!strstr(e, errtext)) {
-		char *n = daemon_note();
-		cr_assert_fail("expected \"%s\" from:\n%s\n--- stderr:\n%s%s", errtext, script, e, n);
-	}
-	free(e);
-}
-
 static void run(const char *script)
 {
 	free(out_of(script));
