@@ -629,6 +629,38 @@ static const char *quorum_word(const struct cfs_model *m)
 	return up * 2 > nc->subkeys.n ? "quorate" : "lost";
 }
 
+/* The two unit queues (to the invalidation thread, to the notifier
+ * thread) share these; qlock is held by the caller of push, taken by pop. */
+static void queue_push(struct unit **head, struct unit **tail, pthread_cond_t *cond,
+		       struct unit *u)
+{
+	u->next = NULL;
+	if (*tail)
+		(*tail)->next = u;
+	else
+		*head = u;
+	*tail = u;
+	pthread_cond_signal(cond);
+}
+
+/* Waits for a unit; NULL once the notifier stops. */
+static struct unit *queue_pop(struct cfs_notify *nt, struct unit **head, struct unit **tail,
+			      pthread_cond_t *cond)
+{
+	pthread_mutex_lock(&nt->qlock);
+	while (!*head && !nt->stop)
+		pthread_cond_wait(cond, &nt->qlock);
+	struct unit *u = nt->stop ? NULL : *head;
+	if (u) {
+		*head = u->next;
+		if (!*head)
+			*tail = NULL;
+		u->next = NULL;
+	}
+	pthread_mutex_unlock(&nt->qlock);
+	return u;
+}
+
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
 	struct cfs_notify *nt = ud;
@@ -666,12 +698,7 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 	}
 	u->gen = ++nt->gen;
 	pthread_mutex_lock(&nt->qlock);
-	if (nt->itail)
-		nt->itail->next = u;
-	else
-		nt->ihead = u;
-	nt->itail = u;
-	pthread_cond_signal(&nt->icond);
+	queue_push(&nt->ihead, &nt->itail, &nt->icond, u);
 	/* The caches must be exact before the writer is answered, so that a
 	 * read right after an acknowledged change shows it. The wait is
 	 * bounded: an invalidation can wait for a page that another request,
@@ -722,21 +749,8 @@ static void *inval_main(void *arg)
 {
 	struct cfs_notify *nt = arg;
 	struct fuse_session *se = nt->fs->se;
-	for (;;) {
-		pthread_mutex_lock(&nt->qlock);
-		while (!nt->ihead && !nt->stop)
-			pthread_cond_wait(&nt->icond, &nt->qlock);
-		if (nt->stop) {
-			pthread_mutex_unlock(&nt->qlock);
-			break;
-		}
-		struct unit *u = nt->ihead;
-		nt->ihead = u->next;
-		if (!nt->ihead)
-			nt->itail = NULL;
-		u->next = NULL;
-		pthread_mutex_unlock(&nt->qlock);
-
+	struct unit *u;
+	while ((u = queue_pop(nt, &nt->ihead, &nt->itail, &nt->icond))) {
 		invalidate(se, u, false);
 		pthread_mutex_lock(&nt->qlock);
 		nt->pre_done = u->gen;
@@ -747,12 +761,7 @@ static void *inval_main(void *arg)
 		/* State, then caches, then the events (fuse-notify.md §2.5). */
 		pthread_mutex_lock(&nt->qlock);
 		if (u->nops) {
-			if (nt->qtail)
-				nt->qtail->next = u;
-			else
-				nt->qhead = u;
-			nt->qtail = u;
-			pthread_cond_signal(&nt->qcond);
+			queue_push(&nt->qhead, &nt->qtail, &nt->qcond, u);
 			u = NULL;
 		}
 		pthread_mutex_unlock(&nt->qlock);
@@ -852,19 +861,8 @@ static void *notify_main(void *arg)
 			return NULL;
 		usleep(10000);
 	}
-	for (;;) {
-		pthread_mutex_lock(&nt->qlock);
-		while (!nt->qhead && !nt->stop)
-			pthread_cond_wait(&nt->qcond, &nt->qlock);
-		if (nt->stop) {
-			pthread_mutex_unlock(&nt->qlock);
-			break;
-		}
-		struct unit *u = nt->qhead;
-		nt->qhead = u->next;
-		if (!nt->qhead)
-			nt->qtail = NULL;
-		pthread_mutex_unlock(&nt->qlock);
+	struct unit *u;
+	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
 		run_unit(nt, u);
 		unit_free(u);
 	}
