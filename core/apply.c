@@ -11,12 +11,14 @@
 #include "apply_i.h"
 #include "value.h"
 
-/* Records a group gaining or losing a resource; the record's value_id
- * carries the resource's key id (fs/ needs it for the group's listing). */
+/* Records a group gaining or losing a resource. The record's prop is the
+ * resource's id (the V2 RESOURCE_GAINED/LOST payload, which must survive
+ * the resource's deletion); its value_id carries the resource's key id
+ * (fs/ needs it for the group's listing). */
 static int record_member(struct cfs_txn *t, struct cfs_object *g, struct cfs_object *r, bool added)
 {
 	int e = cfs_txn_record(t, CFS_KIND_GROUP, added ? CFS_CH_MEMBER_ADDED : CFS_CH_MEMBER_REMOVED,
-			       g, NULL, added ? NULL : r->name, added ? r->name : NULL);
+			       g, cfs_obj_id(r), added ? NULL : r->name, added ? r->name : NULL);
 	if (e == 0)
 		t->recs[t->nrecs - 1].value_id = r->key->id;
 	return e;

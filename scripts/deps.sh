@@ -9,6 +9,7 @@ packages=(
 	libfuse3-dev fuse3
 	libsqlite3-dev
 	libcriterion-dev
+	libjson-c-dev
 	inotify-tools attr
 	python3 procps iproute2
 )
