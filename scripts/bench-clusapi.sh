@@ -220,7 +220,7 @@ say "   from write() returned, p50: clusapi $(f1 "$(getv "$R_CL" after_p50)") us
 say "   paired on the same changes (clusapi minus port reader), p50 $(f1 "$DIFF50") us, p99 $(f1 "$(getv "$R_DIFF" diff_p99)") us   $(met "$DIFF50")"
 say "   where it goes (p50, from before write()): poll()+read() instead of a blocking read() $(sub "$PP50" "$PR50") us;"
 say "     the library on top of poll()+read() $(sub "$CL50" "$PP50") us$([ -n "$R_DRAIN" ] && echo "; its CPU per event $(getv "$R_DRAIN" clusapi_us) us against $(getv "$R_DRAIN" port_us) us for read() alone")"
-say "   (a blocked read() is answered by the daemon as it commits the record; a poll() is woken by the"
+say "   (likely: a blocked read() is answered by the daemon as it commits the record; a poll() is woken by the"
 say "   daemon's poll notification and then needs a second FUSE request, the read(), served while the"
 say "   daemon is still busy with that commit and its inotify replay; then the library parses the JSON"
 say "   line and builds the event: the CPU figure above)"
