@@ -81,6 +81,7 @@ struct cl_port {
 	size_t nregs;
 	uint64_t next_key;
 	HANDLE event; /* GetNotifyEventHandle's handle, or NULL */
+	json_tokener *tok; /* reused for every record line */
 	uint64_t stat_events;
 };
 
@@ -156,6 +157,19 @@ static struct cl_event *pop(struct cl_port *p)
 			p->tail = NULL;
 	}
 	return ev;
+}
+
+/* The cluster's current name (for RECONNECT, CLUSTER_STATE, HANDLE_CLOSE
+ * and cluster events); the last one known once the daemon is gone. Lock
+ * held. */
+static const char *cluster_name(struct cl_port *p)
+{
+	char *name;
+	if (!p->lost && cl_read_line(p->mount, "name", &name) == 0) {
+		free(p->cluster_name);
+		p->cluster_name = name;
+	}
+	return p->cluster_name ? p->cluster_name : "";
 }
 
 /* ---- payloads ------------------------------------------------------- */
@@ -401,7 +415,8 @@ static int v2_fill(struct cl_port *p, const struct rec *r, struct cl_event *ev)
 /* Turns one record line into events. Lock held. */
 static void dispatch(struct cl_port *p, const char *line)
 {
-	json_object *o = json_tokener_parse(line);
+	json_tokener_reset(p->tok);
+	json_object *o = json_tokener_parse_ex(p->tok, line, (int)strlen(line));
 	if (!o)
 		return;
 	struct rec r = {
@@ -436,7 +451,7 @@ static void dispatch(struct cl_port *p, const char *line)
 								 CLUSTER_CHANGE_CLUSTER_RECONNECT_V2));
 			if (i == p->nregs ? told : !asked)
 				continue;
-			struct cl_event *ev = event_new(g, p->cluster_name);
+			struct cl_event *ev = event_new(g, cluster_name(p));
 			if (ev) {
 				ev->v1 = CLUSTER_CHANGE_CLUSTER_RECONNECT;
 				ev->v2type = CLUSTER_OBJECT_TYPE_CLUSTER;
@@ -463,7 +478,7 @@ static void dispatch(struct cl_port *p, const char *line)
 			if (strcmp(r.kind, "cluster") == 0)
 				set_str(&ev->name, r.change && strcmp(r.change, "renamed") == 0 && r.new
 							   ? r.new
-							   : p->cluster_name);
+							   : cluster_name(p));
 			else
 				set_str(&ev->name, r.name);
 			if (g->version == 2) {
@@ -521,7 +536,7 @@ static void port_lost(struct cl_port *p)
 						       (g->v2flags & CLUSTER_CHANGE_CLUSTER_STATE_V2);
 		if (!asked)
 			continue;
-		struct cl_event *ev = event_new(g, g->version == 1 ? p->cluster_name : "");
+		struct cl_event *ev = event_new(g, g->version == 1 ? cluster_name(p) : "");
 		if (ev) {
 			ev->v1 = CLUSTER_CHANGE_CLUSTER_STATE;
 			ev->v2type = CLUSTER_OBJECT_TYPE_CLUSTER;
@@ -545,6 +560,8 @@ void cl_port_free(struct cl_port *p)
 	free(p->partial);
 	free(p->mount);
 	free(p->cluster_name);
+	if (p->tok)
+		json_tokener_free(p->tok);
 	if (p->fd >= 0)
 		close(p->fd);
 	if (p->wakefd >= 0)
@@ -571,7 +588,7 @@ static int port_new(const char *mount, struct cl_port **ret)
 	pthread_cond_init(&p->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	p->next_key = 1;
-	int e = (p->mount = strdup(mount)) ? 0 : -ENOMEM;
+	int e = (p->mount = strdup(mount)) && (p->tok = json_tokener_new()) ? 0 : -ENOMEM;
 	if (e == 0 && cl_read_line(mount, "name", &p->cluster_name) < 0)
 		p->cluster_name = strdup("");
 	char *path = NULL;
@@ -953,7 +970,8 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 	if (!po)
 		return cl_set_error(ERROR_INVALID_HANDLE);
 	struct cl_port *p = po->u.port;
-	int64_t deadline = ms == INFINITE ? INT64_MAX : now_ms() + ms;
+	const bool forever = ms == INFINITE;
+	const int64_t deadline = forever ? 0 : now_ms() + ms;
 	DWORD r;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -973,13 +991,13 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 			r = RPC_S_SERVER_UNAVAILABLE;
 			break;
 		}
-		int64_t left = deadline == INT64_MAX ? -1 : deadline - now_ms();
-		if (ms == 0 || (left != -1 && left <= 0)) {
+		int64_t left = forever ? 0 : deadline - now_ms();
+		if (!forever && left <= 0) {
 			r = WAIT_TIMEOUT;
 			break;
 		}
 		if (p->polling) {
-			if (left < 0) {
+			if (forever) {
 				pthread_cond_wait(&p->cv, &p->mu);
 			} else {
 				struct timespec ts;
@@ -999,7 +1017,7 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 		struct pollfd fds[2] = {{.fd = p->fd, .events = POLLIN},
 					{.fd = p->wakefd, .events = POLLIN}};
 		/* Signals do not interrupt the call: poll again. */
-		int pr = poll(fds, 2, left > INT32_MAX ? INT32_MAX : (int)left);
+		int pr = poll(fds, 2, forever ? -1 : left > INT32_MAX ? INT32_MAX : (int)left);
 		pthread_mutex_lock(&p->mu);
 		/* The wake eventfd also says "events were queued here" (a
 		 * HANDLE_CLOSE); drain it unless the port is closing. */
@@ -1236,12 +1254,15 @@ static void port_handle_closed(struct cl_obj *po, void *arg)
 	struct cl_port *p = po->u.port;
 	/* The closed object's name: current if it still exists. */
 	char *name = NULL;
-	if (o->kind == CL_CLUSTER)
-		name = strdup(p->cluster_name);
-	else if (o->kind == CL_KEY)
+	if (o->kind == CL_CLUSTER) {
+		pthread_mutex_lock(&p->mu);
+		name = strdup(cluster_name(p));
+		pthread_mutex_unlock(&p->mu);
+	} else if (o->kind == CL_KEY) {
 		name = strdup(o->u.key.path);
-	else if (cl_object_name(o, &name) < 0)
+	} else if (cl_object_name(o, &name) < 0) {
 		name = strdup(o->u.object.name);
+	}
 	pthread_mutex_lock(&p->mu);
 	/* What was committed before the close comes before HANDLE_CLOSE:
 	 * take it in now, as removing the registration drops what the port
