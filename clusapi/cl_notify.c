@@ -73,7 +73,13 @@ struct cl_port {
 	bool ready;  /* readyfd is signalled */
 	char *mount;
 	char *cluster_name; /* for RECONNECT and CLUSTER_STATE names */
-	bool closed, lost, polling;
+	bool closed, lost;
+	/* One thread at a time reads the port (polling); a thread that
+	 * must read now (a HANDLE_CLOSE drain) counts itself in drainers,
+	 * so waiters leave the reading to it. */
+	bool polling;
+	unsigned drainers;
+	int64_t wait_ms; /* the daemon's "wait" for this reader (-1: not set) */
 	struct cl_event *head, *tail;
 	char *partial; /* an incomplete line from the last read */
 	size_t plen;
@@ -494,13 +500,11 @@ static void dispatch(struct cl_port *p, const char *line)
 	json_object_put(o);
 }
 
-/* Reads what the port has (without blocking) and dispatches whole lines.
- * Lock held. 1 when it read something, 0 when there was nothing, -errno
- * when the port is gone (-ENOTCONN at its end). */
-static int port_fill(struct cl_port *p)
+/* Dispatches the whole lines of what a read returned (n bytes, or -1 with
+ * errno). Lock held. 1 when there was something, 0 when there was nothing,
+ * -errno when the port is gone (-ENOTCONN at its end). */
+static int port_take(struct cl_port *p, const char *buf, ssize_t n)
 {
-	char buf[65536];
-	ssize_t n = read(p->fd, buf, sizeof(buf));
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0)
@@ -521,6 +525,14 @@ static int port_fill(struct cl_port *p)
 	p->plen -= (size_t)(start - p->partial);
 	memmove(p->partial, start, p->plen);
 	return 1;
+}
+
+/* Reads what the port has, without blocking. Lock held, and only when no
+ * other thread reads (!p->polling). */
+static int port_fill(struct cl_port *p)
+{
+	char buf[65536];
+	return port_take(p, buf, read(p->fd, buf, sizeof(buf)));
 }
 
 /* The daemon went away: CLUSTER_STATE to registrations that asked. */
@@ -588,6 +600,7 @@ static int port_new(const char *mount, struct cl_port **ret)
 	pthread_cond_init(&p->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	p->next_key = 1;
+	p->wait_ms = -1;
 	int e = (p->mount = strdup(mount)) && (p->tok = json_tokener_new()) ? 0 : -ENOMEM;
 	if (e == 0 && cl_read_line(mount, "name", &p->cluster_name) < 0)
 		p->cluster_name = strdup("");
@@ -971,6 +984,7 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 		return cl_set_error(ERROR_INVALID_HANDLE);
 	struct cl_port *p = po->u.port;
 	const bool forever = ms == INFINITE;
+	bool first_wait = true;
 	const int64_t deadline = forever ? 0 : now_ms() + ms;
 	DWORD r;
 	pthread_mutex_lock(&p->mu);
@@ -979,7 +993,7 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 			r = ERROR_INVALID_HANDLE;
 			break;
 		}
-		if (!p->head && !p->lost && port_fill(p) < 0)
+		if (!p->head && !p->lost && !p->polling && !p->drainers && port_fill(p) < 0)
 			port_lost(p);
 		if (p->head) {
 			r = copy(p->head, arg);
@@ -996,7 +1010,7 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 			r = WAIT_TIMEOUT;
 			break;
 		}
-		if (p->polling) {
+		if (p->polling || p->drainers) {
 			if (forever) {
 				pthread_cond_wait(&p->cv, &p->mu);
 			} else {
@@ -1012,21 +1026,54 @@ static DWORD port_get(HCHANGE hChange, DWORD ms, DWORD (*copy)(const struct cl_e
 			}
 			continue;
 		}
+		/* This thread reads. The first wait of a call is one blocking
+		 * read that the daemon answers with the first record, or with
+		 * EAGAIN after the call's timeout ("wait MS") or at a "wake";
+		 * a wait for the rest of a timeout polls. */
 		p->polling = true;
+		bool blocking = forever || first_wait;
+		first_wait = false;
+		int64_t want = forever ? 0 : (int64_t)ms;
 		pthread_mutex_unlock(&p->mu);
-		struct pollfd fds[2] = {{.fd = p->fd, .events = POLLIN},
-					{.fd = p->wakefd, .events = POLLIN}};
-		/* Signals do not interrupt the call: poll again. */
-		int pr = poll(fds, 2, forever ? -1 : left > INT32_MAX ? INT32_MAX : (int)left);
-		pthread_mutex_lock(&p->mu);
-		/* The wake eventfd also says "events were queued here" (a
-		 * HANDLE_CLOSE); drain it unless the port is closing. */
-		uint64_t v;
-		if (pr > 0 && (fds[1].revents & POLLIN) && !p->closed &&
-		    read(p->wakefd, &v, sizeof(v)) < 0) {
-			/* nothing to drain */
+		char buf[65536];
+		ssize_t n = -1;
+		int err = EAGAIN;
+		if (blocking && want != p->wait_ms) {
+			char line[32];
+			snprintf(line, sizeof(line), "wait %lld\n", (long long)want);
+			if (port_write(p, line) == 0)
+				p->wait_ms = want;
+			else
+				blocking = false;
 		}
+		if (blocking) {
+			int fl = fcntl(p->fd, F_GETFL);
+			if (fl >= 0 && fcntl(p->fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+				n = read(p->fd, buf, sizeof(buf));
+				err = errno;
+				fcntl(p->fd, F_SETFL, fl);
+			} else {
+				blocking = false;
+			}
+		}
+		if (!blocking) {
+			struct pollfd fds[2] = {{.fd = p->fd, .events = POLLIN},
+						{.fd = p->wakefd, .events = POLLIN}};
+			/* Signals do not interrupt the call: it waits again. */
+			int pr = poll(fds, 2, forever ? -1 : left > INT32_MAX ? INT32_MAX : (int)left);
+			uint64_t v;
+			/* The wake eventfd also says "events were queued
+			 * here" (a HANDLE_CLOSE); drained unless closing. */
+			if (pr > 0 && (fds[1].revents & POLLIN) && !p->closed &&
+			    read(p->wakefd, &v, sizeof(v)) < 0) {
+				/* nothing to drain */
+			}
+		}
+		pthread_mutex_lock(&p->mu);
 		p->polling = false;
+		errno = err;
+		if (blocking && port_take(p, buf, n) < 0)
+			port_lost(p);
 		pthread_cond_broadcast(&p->cv);
 	}
 	update_ready(p);
@@ -1162,7 +1209,12 @@ CL_EXPORT BOOL WINAPI CloseClusterNotifyPort(HCHANGE hChange)
 	pthread_cond_broadcast(&p->cv);
 	HANDLE event = p->event;
 	p->event = NULL;
+	bool reading = p->polling;
 	pthread_mutex_unlock(&p->mu);
+	/* A blocked read ends at the daemon's "wake" (if it has not parked
+	 * yet, its read returns at once). */
+	if (reading)
+		port_write(p, "wake\n");
 	struct cl_obj *eo = event ? cl_handle_take(event, CL_EVENT) : NULL;
 	cl_obj_put(eo);
 	cl_obj_put(po);
@@ -1271,10 +1323,26 @@ static void port_handle_closed(struct cl_obj *po, void *arg)
 	bool registered = false;
 	for (size_t i = 0; i < p->nregs; i++)
 		registered = registered || p->regs[i].obj == o;
-	while (registered && !p->closed && !p->lost && (e = port_fill(p)) > 0)
-		;
-	if (e < 0)
-		port_lost(p);
+	if (registered && !p->closed && !p->lost) {
+		/* Take over the reading: end a waiter's blocked read. */
+		p->drainers++;
+		while (p->polling) {
+			uint64_t one = 1;
+			pthread_mutex_unlock(&p->mu);
+			port_write(p, "wake\n");
+			if (write(p->wakefd, &one, sizeof(one)) < 0) {
+				/* already signalled */
+			}
+			pthread_mutex_lock(&p->mu);
+			if (p->polling)
+				pthread_cond_wait(&p->cv, &p->mu);
+		}
+		while (!p->lost && (e = port_fill(p)) > 0)
+			;
+		if (e < 0)
+			port_lost(p);
+		p->drainers--;
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < p->nregs; i++) {
 		struct cl_reg *g = &p->regs[i];

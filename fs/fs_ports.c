@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fuse.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include "eventlog.h"
 #include "fs_inode.h"
@@ -18,6 +21,11 @@ struct cfs_fsports {
 	struct cfs_ports ports;
 	struct cfs_eventlog log;
 	bool stopping; /* guarded by ports.lock */
+	/* The timer that ends parked reads with a deadline ("wait MS"):
+	 * started at the first such request, stopped at shutdown. */
+	pthread_t timer;
+	pthread_cond_t timer_cv; /* CLOCK_MONOTONIC; with ports.lock */
+	bool timer_started, timer_stop;
 };
 
 /* What fs/ keeps per reader (struct cfs_reader.user), guarded by the
@@ -26,7 +34,20 @@ struct park {
 	fuse_req_t req; /* a parked read, or NULL */
 	size_t size;
 	struct fuse_pollhandle *ph;
+	/* "wait MS" (0: forever): a parked read ends with EAGAIN at
+	 * deadline (monotonic ms; 0: none). "wake" ends the parked read
+	 * now, or, with none parked, the next one that would park. */
+	uint32_t wait_ms;
+	int64_t deadline;
+	bool woken;
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 enum pfh_kind { PFH_READER, PFH_FILE, PFH_LOG };
 
@@ -184,6 +205,11 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
 	if (!fp)
 		return -ENOMEM;
 	fp->fs = fs;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&fp->timer_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	int r = cfs_ports_open(&fp->ports, fs->e, state_dir);
 	if (r == 0)
 		r = cfs_eventlog_init(&fp->log, &fs->e->journal);
@@ -191,11 +217,24 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
 		r = cfs_engine_add_listener(fs->e, on_commit, fp);
 	if (r < 0) {
 		cfs_ports_close(&fp->ports);
+		pthread_cond_destroy(&fp->timer_cv);
 		free(fp);
 		return r;
 	}
 	fs->ports = fp;
 	return 0;
+}
+
+static void stop_timer(struct cfs_fsports *fp)
+{
+	pthread_mutex_lock(&fp->ports.lock);
+	fp->timer_stop = true;
+	bool timer = fp->timer_started;
+	fp->timer_started = false;
+	pthread_cond_signal(&fp->timer_cv);
+	pthread_mutex_unlock(&fp->ports.lock);
+	if (timer)
+		pthread_join(fp->timer, NULL);
 }
 
 void cfs_fsports_shutdown(struct cfs_fs *fs)
@@ -206,6 +245,7 @@ void cfs_fsports_shutdown(struct cfs_fs *fs)
 	pthread_mutex_lock(&fp->ports.lock);
 	fp->stopping = true;
 	pthread_mutex_unlock(&fp->ports.lock);
+	stop_timer(fp);
 	wake_all(fp, true);
 }
 
@@ -215,6 +255,7 @@ void cfs_fsports_free(struct cfs_fs *fs)
 	if (!fp)
 		return;
 	cfs_engine_remove_listener(fs->e, fp);
+	stop_timer(fp);
 	/* Readers still open (their files were never released) go too. */
 	for (size_t i = 0; i < fp->ports.ports.n; i++) {
 		struct cfs_port *p = fp->ports.ports.v[i];
@@ -231,6 +272,7 @@ void cfs_fsports_free(struct cfs_fs *fs)
 	}
 	cfs_ports_close(&fp->ports);
 	cfs_eventlog_free(&fp->log);
+	pthread_cond_destroy(&fp->timer_cv);
 	free(fp);
 	fs->ports = NULL;
 }
@@ -509,9 +551,26 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	fi->nonseekable = h->kind == PFH_READER;
 	fi->noflush = 1;
-	fuse_reply_open(req, fi);
+	if (h->kind != PFH_READER) {
+		fuse_reply_open(req, fi);
+		return;
+	}
+	/* A reader is a stream (FOPEN_STREAM, which libfuse 3.14 cannot
+	 * set, hence the raw reply): no file position, so the kernel does
+	 * not serialize read() and write() on one descriptor, and a thread
+	 * can write filter, "wait" or "wake" lines while another is blocked
+	 * in read(). */
+	struct fuse_open_out arg = {.fh = fi->fh,
+				    .open_flags = FOPEN_DIRECT_IO | FOPEN_STREAM | FOPEN_NOFLUSH};
+	struct iovec iov = {&arg, sizeof(arg)};
+	if (fuse_reply_iov(req, &iov, 1) == -ENOENT) {
+		/* The open was interrupted: nobody will release it. */
+		free(h->rd->user);
+		h->rd->user = NULL;
+		cfs_reader_close(&fp->ports, h->rd);
+		free(h);
+	}
 }
 
 static void interrupted(fuse_req_t req, void *data)
@@ -548,9 +607,14 @@ static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_
 	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, size) : -ENOMEM;
 	if (n == -EAGAIN && fp->stopping)
 		n = 0;
-	if (n == -EAGAIN && !(fi->flags & O_NONBLOCK) && !fuse_req_interrupted(req)) {
+	bool woken = pk->woken;
+	pk->woken = false;
+	if (n == -EAGAIN && !woken && !(fi->flags & O_NONBLOCK) && !fuse_req_interrupted(req)) {
 		pk->req = req;
 		pk->size = size;
+		pk->deadline = pk->wait_ms ? mono_ms() + pk->wait_ms : 0;
+		if (pk->deadline)
+			pthread_cond_signal(&fp->timer_cv);
 		pthread_mutex_unlock(&fp->ports.lock);
 		free(buf);
 		return;
@@ -599,6 +663,93 @@ void cfs_fsports_read(fuse_req_t req, uint64_t ino, size_t size, off_t off,
 	fuse_reply_buf(req, h->snap.data ? h->snap.data + start : "", n);
 }
 
+/* Ends the parked reads whose deadline passed (EAGAIN), then sleeps until
+ * the next deadline or a new one. */
+static void *timer_main(void *arg)
+{
+	struct cfs_fsports *fp = arg;
+	pthread_mutex_lock(&fp->ports.lock);
+	while (!fp->timer_stop) {
+		int64_t now = mono_ms(), next = 0;
+		struct wakes w = {0};
+		for (size_t i = 0; i < fp->ports.ports.n; i++) {
+			struct cfs_port *p = fp->ports.ports.v[i];
+			for (size_t k = 0; k < p->readers.n; k++) {
+				struct park *pk = ((struct cfs_reader *)p->readers.v[k])->user;
+				if (!pk || !pk->req || !pk->deadline)
+					continue;
+				if (pk->deadline <= now) {
+					wakes_push(&w, (struct wake){pk->req, NULL, -EAGAIN, NULL});
+					pk->req = NULL;
+					pk->deadline = 0;
+				} else if (!next || pk->deadline < next) {
+					next = pk->deadline;
+				}
+			}
+		}
+		if (w.n) {
+			pthread_mutex_unlock(&fp->ports.lock);
+			wakes_send(&w);
+			pthread_mutex_lock(&fp->ports.lock);
+			continue;
+		}
+		if (!next) {
+			pthread_cond_wait(&fp->timer_cv, &fp->ports.lock);
+		} else {
+			struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
+			pthread_cond_timedwait(&fp->timer_cv, &fp->ports.lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&fp->ports.lock);
+	return NULL;
+}
+
+/* "wake" and "wait MS" on a reader: how its blocking reads end (see
+ * struct park). Returns 1 when buf was one of them, 0 when it was not,
+ * -errno when it was but is bad. */
+static int reader_wait_line(struct cfs_fsports *fp, struct pfh *h, const char *buf, size_t size)
+{
+	char line[32];
+	if (size == 0 || size >= sizeof(line))
+		return 0;
+	memcpy(line, buf, size);
+	line[size] = '\0';
+	if (line[size - 1] == '\n')
+		line[size - 1] = '\0';
+	bool wake = strcmp(line, "wake") == 0;
+	if (!wake && strncmp(line, "wait ", 5) != 0)
+		return 0;
+	unsigned long ms = 0;
+	if (!wake) {
+		char *end;
+		errno = 0;
+		ms = strtoul(line + 5, &end, 10);
+		if (!line[5] || *end || errno || ms > 86400000ul)
+			return -EINVAL;
+	}
+	fuse_req_t parked = NULL;
+	int r = 0;
+	pthread_mutex_lock(&fp->ports.lock);
+	struct park *pk = h->rd->user;
+	if (wake) {
+		parked = pk->req;
+		pk->req = NULL;
+		pk->woken = !parked;
+	} else {
+		pk->wait_ms = (uint32_t)ms;
+		if (ms && !fp->timer_started && !fp->timer_stop) {
+			if (pthread_create(&fp->timer, NULL, timer_main, fp) == 0)
+				fp->timer_started = true;
+			else
+				r = -EAGAIN;
+		}
+	}
+	pthread_mutex_unlock(&fp->ports.lock);
+	if (parked)
+		fuse_reply_err(parked, EAGAIN);
+	return r < 0 ? r : 1;
+}
+
 void cfs_fsports_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size,
 		       struct fuse_file_info *fi)
 {
@@ -609,6 +760,12 @@ void cfs_fsports_write(fuse_req_t req, uint64_t ino, const char *buf, size_t siz
 	int r;
 	if (memchr(buf, '\0', size)) {
 		r = -EINVAL;
+	} else if (h->kind == PFH_READER && (r = reader_wait_line(fp, h, buf, size)) != 0) {
+		why = "wait takes milliseconds (at most a day)";
+		if (r > 0) {
+			fuse_reply_write(req, size);
+			return;
+		}
 	} else if (h->kind == PFH_READER) {
 		r = cfs_reader_write(&fp->ports, h->rd, buf, size, &why);
 	} else if (h->kind == PFH_FILE && strcmp(h->file, "filter") == 0) {

@@ -11,6 +11,8 @@
  * filter `all` got, against a model of the objects, or field by field. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -997,4 +1000,89 @@ Test(ports, clone_is_anonymous)
 		  "directory, what each got (a: the group's added record; b: the group's "
 		  "registry key and Y)");
 	free(out);
+}
+
+/* ---- how blocking reads end: "wait MS" and "wake" (README: Ports) ----- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int open_clone(const char *filter)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/ports/clone", M.mnt);
+	int fd = open(path, O_RDWR);
+	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, filter, strlen(filter)), (ssize_t)strlen(filter));
+	return fd;
+}
+
+static void put_line(int fd, const char *line)
+{
+	cr_assert_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line), "%s: %s", line,
+		     strerror(errno));
+}
+
+struct blocked {
+	int fd;
+	ssize_t n;
+	int err;
+	char buf[4096];
+};
+
+static void *blocked_read(void *arg)
+{
+	struct blocked *b = arg;
+	b->n = read(b->fd, b->buf, sizeof(b->buf) - 1);
+	b->err = errno;
+	return NULL;
+}
+
+Test(ports, wait_and_wake_end_blocked_reads)
+{
+	int fd = open_clone("kind=group\n");
+	char buf[256];
+	/* "wait MS": a blocking read with nothing to give ends with EAGAIN. */
+	put_line(fd, "wait 300\n");
+	int64_t t0 = mono_ms();
+	cr_assert_eq(read(fd, buf, sizeof(buf)), -1);
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_geq(mono_ms() - t0, 290);
+	/* "wake" from another thread ends a blocked read at once... */
+	put_line(fd, "wait 0\n");
+	struct blocked b = {.fd = fd};
+	pthread_t t;
+	pthread_create(&t, NULL, blocked_read, &b);
+	usleep(200 * 1000);
+	/* ...and a thread can write while another is blocked in read(). */
+	put_line(fd, "kind=node\n");
+	put_line(fd, "wake\n");
+	pthread_join(t, NULL);
+	cr_assert_eq(b.n, -1);
+	cr_assert_eq(b.err, EAGAIN);
+	/* With no read parked, "wake" ends the next one that would block. */
+	put_line(fd, "wake\n");
+	cr_assert_eq(read(fd, buf, sizeof(buf)), -1);
+	cr_assert_eq(errno, EAGAIN);
+	/* A record still ends a blocked read, under "wait" too. */
+	put_line(fd, "wait 10000\n");
+	pthread_create(&t, NULL, blocked_read, &b);
+	usleep(100 * 1000);
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/groups/w", M.mnt);
+	cr_assert_eq(mkdir(dir, 0755), 0, "%s", strerror(errno));
+	pthread_join(t, NULL);
+	cr_assert_gt(b.n, 0, "%s", strerror(b.err));
+	b.buf[b.n] = '\0';
+	cr_assert(strstr(b.buf, "\"name\":\"w\""), "%s", b.buf);
+	/* Bad lines change nothing. */
+	cr_assert_eq(write(fd, "wait x\n", 7), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(write(fd, "wait 86400001\n", 14), -1);
+	cr_assert_eq(errno, EINVAL);
+	close(fd);
 }
