@@ -283,7 +283,8 @@ static DWORD state_number(const char *kind, const char *word)
 	return (DWORD)-1;
 }
 
-/* A node's id from its name (for owner lists); NULL when unknown. */
+/* A node's id from its name (owner lists name nodes; nodes are never
+ * renamed); NULL when unknown. */
 static char *node_id(struct cl_port *p, const char *name)
 {
 	char id[CL_ID_LEN + 1], *real = NULL;
@@ -292,6 +293,7 @@ static char *node_id(struct cl_port *p, const char *name)
 	free(real);
 	return strdup(id);
 }
+
 
 /* ---- records -------------------------------------------------------- */
 
@@ -387,8 +389,11 @@ static int v2_fill(struct cl_port *p, const struct rec *r, struct cl_event *ev)
 		return buf_wstr(ev, r->parent ? r->parent : "", 0);
 	if (IS("netinterface", "added"))
 		return buf_wstr(ev, r->parent ? r->parent : "", 0); /* the node */
-	if (IS("group", "member_added") || IS("group", "member_removed"))
-		return buf_wstr(ev, r->prop ? r->prop : "", 0); /* the resource */
+	if (IS("group", "member_added") || IS("group", "member_removed") ||
+	    IS("node", "group_gained") || IS("node", "group_lost"))
+		return buf_wstr(ev, r->prop ? r->prop : "", 0); /* the resource; the group */
+	if (IS("resource", "dependents"))
+		return buf_multi(ev, r->prop, NULL, p); /* the dependents' ids */
 	if (IS("group", "preferred_owners") || IS("resource", "possible_owners"))
 		return buf_multi(ev, r->new, node_id, p);
 	if (IS("resource", "dependencies")) {

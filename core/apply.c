@@ -346,10 +346,17 @@ static int set_owner(struct cfs_txn *t, struct cfs_object *g, struct cfs_object 
 	if (old == node)
 		return 0;
 	int e = set_sz(t, g, CFS_P_OWNER_NODE, cfs_obj_id(node));
-	if (e < 0)
-		return e;
-	return cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_OWNER, g, NULL, old ? old->name : "",
-			      node->name);
+	if (e == 0)
+		e = cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_OWNER, g, NULL, old ? old->name : "",
+				   node->name);
+	/* The nodes' view of it (V2 NODE_GROUP_LOST / GAINED). */
+	if (e == 0 && old)
+		e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_GROUP_LOST, old, cfs_obj_id(g), g->name,
+				   NULL);
+	if (e == 0)
+		e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_GROUP_GAINED, node, cfs_obj_id(g), NULL,
+				   g->name);
+	return e;
 }
 
 /* Move: offline on the old owner, new owner, back online on the new one
@@ -462,6 +469,22 @@ static bool depends_on(struct cfs_model *m, struct cfs_object *p, struct cfs_obj
 	return false;
 }
 
+/* The names (or ids) of the resources that depend on p, one per line. */
+static char *dependents_list(struct cfs_model *m, struct cfs_object *p, bool ids)
+{
+	struct cfs_buf b = {0};
+	struct cfs_object *g = cfs_obj_ref(m, p, CFS_P_GROUP);
+	for (size_t i = 0; g && i < g->members.n; i++) {
+		struct cfs_object *d = g->members.v[i];
+		if (!cfs_obj_list_has(d, CFS_P_DEPENDENCIES, cfs_obj_id(p)))
+			continue;
+		if (b.len)
+			cfs_buf_append(&b, "\n", 1);
+		cfs_buf_puts(&b, ids ? cfs_obj_id(d) : d->name);
+	}
+	return cfs_buf_steal(&b);
+}
+
 static int change_deps(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *p, bool add,
 		       const char **why)
 {
@@ -494,6 +517,7 @@ static int change_deps(struct cfs_txn *t, struct cfs_object *r, struct cfs_objec
 	if (add)
 		items[n++] = p;
 	char *old = cfs_list_names(m, r, CFS_P_DEPENDENCIES);
+	char *old_dependents = dependents_list(m, p, false);
 	int e = set_list(t, r, CFS_P_DEPENDENCIES, items, n);
 	free(items);
 	if (e == 0) {
@@ -501,6 +525,17 @@ static int change_deps(struct cfs_txn *t, struct cfs_object *r, struct cfs_objec
 		e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DEPENDENCIES, r, NULL, old, new);
 		free(new);
 	}
+	/* The provider's view of it (V2 RESOURCE_DEPENDENTS): names in
+	 * old/new, and the new list's ids in prop (names can change before
+	 * a reader looks). */
+	if (e == 0) {
+		char *new = dependents_list(m, p, false), *ids = dependents_list(m, p, true);
+		e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DEPENDENTS, p, ids ? ids : "",
+				   old_dependents ? old_dependents : "", new ? new : "");
+		free(ids);
+		free(new);
+	}
+	free(old_dependents);
 	free(old);
 	return e;
 }

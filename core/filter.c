@@ -59,6 +59,10 @@ static const struct flag_row rows[] = {
 	{CFS_KIND_REGISTRY, CFS_CH_VALUE_DELETED, 0x40, T_REGISTRY, 0x8},
 	{CFS_KIND_REGISTRY, CFS_CH_VALUE_RENAMED, 0x40, T_REGISTRY, 0x8},
 	{CFS_KIND_REGISTRY, CFS_CH_SECURITY, 0x20, T_REGISTRY, 0x1},
+	/* V2 only: V1 reports these on the group and on the dependent. */
+	{CFS_KIND_NODE, CFS_CH_GROUP_GAINED, 0, T_NODE, 0x20},
+	{CFS_KIND_NODE, CFS_CH_GROUP_LOST, 0, T_NODE, 0x40},
+	{CFS_KIND_RESOURCE, CFS_CH_DEPENDENTS, 0, T_RESOURCE, 0x20},
 };
 
 /* Any other change of an object kind is a property change. */

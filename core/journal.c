@@ -25,6 +25,9 @@ static const char *const change_names[CFS_CH_COUNT] = {
 	[CFS_CH_VALUE_DELETED] = "value_deleted",
 	[CFS_CH_SECURITY] = "security",
 	[CFS_CH_VALUE_RENAMED] = "value_renamed",
+	[CFS_CH_GROUP_GAINED] = "group_gained",
+	[CFS_CH_GROUP_LOST] = "group_lost",
+	[CFS_CH_DEPENDENTS] = "dependents",
 };
 
 const char *cfs_change_name(enum cfs_change c)

@@ -35,6 +35,9 @@ enum cfs_change {
 	CFS_CH_VALUE_DELETED,
 	CFS_CH_SECURITY,       /* registry: old/new "mode uid gid" */
 	CFS_CH_VALUE_RENAMED,  /* registry: prop = new name; old/new: the names */
+	CFS_CH_GROUP_GAINED,   /* node: a group moved to it; prop = the group's id, new = its name */
+	CFS_CH_GROUP_LOST,     /* node: a group moved away; prop = the group's id, old = its name */
+	CFS_CH_DEPENDENTS,     /* resource: what depends on it; old/new: names; prop: the new ids */
 	CFS_CH_COUNT,
 };
 

@@ -392,6 +392,10 @@ Test(clusnotify, v2_group_and_resource_fields)
 	expect(&e, CLUSTER_OBJECT_TYPE_RESOURCE, CLUSTER_CHANGE_RESOURCE_DEPENDENCIES_V2);
 	cr_assert_str_eq(e.name, "app");
 	cr_assert_str_eq(wbuf(&e), "[ip]");
+	e = next_v2(p); /* and on the provider: its dependents */
+	expect(&e, CLUSTER_OBJECT_TYPE_RESOURCE, CLUSTER_CHANGE_RESOURCE_DEPENDENTS_V2);
+	cr_assert_str_eq(e.name, "ip");
+	cr_assert_str_eq(wbuf(&e), aid);
 	e = next_v2(p);
 	expect(&e, CLUSTER_OBJECT_TYPE_RESOURCE, CLUSTER_CHANGE_RESOURCE_COMMON_PROPERTY_V2);
 	cr_assert_str_eq(e.name, "app2");
@@ -402,6 +406,9 @@ Test(clusnotify, v2_group_and_resource_fields)
 	cr_assert_eq(e.buf[8], 10); /* "Name" + NUL in bytes */
 	e = next_v2(p);
 	expect(&e, CLUSTER_OBJECT_TYPE_RESOURCE, CLUSTER_CHANGE_RESOURCE_DEPENDENCIES_V2);
+	cr_assert_str_eq(wbuf(&e), "");
+	e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_RESOURCE, CLUSTER_CHANGE_RESOURCE_DEPENDENTS_V2);
 	cr_assert_str_eq(wbuf(&e), "");
 	e = next_v2(p);
 	expect(&e, CLUSTER_OBJECT_TYPE_CLUSTER, CLUSTER_CHANGE_CLUSTER_GROUP_ADDED_V2);
@@ -451,12 +458,20 @@ Test(clusnotify, v2_node_network_type_cluster_fields)
 	add_v2(p, CLUSTER_OBJECT_TYPE_NETWORK, CLUSTER_CHANGE_NETWORK_ALL_V2, 3);
 	add_v2(p, CLUSTER_OBJECT_TYPE_NETWORK_INTERFACE, CLUSTER_CHANGE_NETINTERFACE_ALL_V2, 4);
 	add_v2(p, CLUSTER_OBJECT_TYPE_RESOURCE_TYPE, CLUSTER_CHANGE_RESOURCE_TYPE_ALL_V2, 5);
-	CTL("'node-add n2 2 192.0.2.20 joining'", "'node-state n2 up'",
+	CTL("'group-create g'");
+	struct v2 e;
+	while (get_v2(p, &e, 0) == ERROR_SUCCESS)
+		;
+	char back[300];
+	snprintf(back, sizeof(back), "'group-move g %s'", host());
+	CTL("'node-add n2 2 192.0.2.20 joining'", "'node-state n2 up'", "'group-move g n2'", back,
 	    "'network-add net9 198.51.100.0 24 internal up'",
 	    "'netif-add \"n2 - eth1\" n2 net9 eth1 198.51.100.2 up'", "'netif-state \"n2 - eth1\" failed'",
 	    "'type-create T'", "'type-delete T'", "'cluster-rename big'", "'node-evict n2'");
-	char n2[160];
-	struct v2 e = next_v2(p);
+	char n2[160], gid[64], me[64];
+	snprintf(gid, sizeof(gid), "%s", shx("cat groups/g/id"));
+	snprintf(me, sizeof(me), "%s", shx("cat nodes/%s/id", host()));
+	e = next_v2(p);
 	expect(&e, CLUSTER_OBJECT_TYPE_CLUSTER, CLUSTER_CHANGE_CLUSTER_NODE_ADDED_V2);
 	cr_assert_eq(dword_of(&e), ClusterNodeJoining);
 	cr_assert_str_eq(e.name, "n2");
@@ -467,6 +482,22 @@ Test(clusnotify, v2_node_network_type_cluster_fields)
 	cr_assert_eq(dword_of(&e), ClusterNodeUp);
 	cr_assert_str_eq(e.id, n2);
 	cr_assert_str_eq(e.parent, "");
+	/* A group moving: lost by one node, gained by the other, and back. */
+	e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_GROUP_LOST_V2);
+	cr_assert_str_eq(e.id, me);
+	cr_assert_str_eq(wbuf(&e), gid);
+	e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_GROUP_GAINED_V2);
+	cr_assert_str_eq(e.id, n2);
+	cr_assert_str_eq(e.name, "n2");
+	cr_assert_str_eq(wbuf(&e), gid);
+	e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_GROUP_LOST_V2);
+	cr_assert_str_eq(e.id, n2);
+	e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_GROUP_GAINED_V2);
+	cr_assert_str_eq(e.id, me);
 	e = next_v2(p);
 	expect(&e, CLUSTER_OBJECT_TYPE_CLUSTER, CLUSTER_CHANGE_CLUSTER_NETWORK_ADDED_V2);
 	cr_assert_str_eq(e.name, "net9");
