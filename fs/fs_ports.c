@@ -40,6 +40,9 @@ struct park {
 	uint32_t wait_ms;
 	int64_t deadline;
 	bool woken;
+	/* The open file's handle, so that readers still open when the
+	 * daemon stops (never released) are freed whole. */
+	struct pfh *h;
 };
 
 static int64_t mono_ms(void)
@@ -264,6 +267,10 @@ void cfs_fsports_free(struct cfs_fs *fs)
 			struct park *pk = rd->user;
 			if (pk && pk->ph)
 				fuse_pollhandle_destroy(pk->ph);
+			if (pk && pk->h) {
+				cfs_buf_free(&pk->h->snap);
+				free(pk->h);
+			}
 			free(pk);
 			cfs_buf_free(&rd->out);
 			free(rd);
@@ -536,6 +543,8 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 				cfs_reader_close(&fp->ports, h->rd);
 				r = -ENOMEM;
 			}
+			if (r == 0)
+				((struct park *)h->rd->user)->h = h;
 		} else {
 			h->kind = PFH_FILE;
 			h->port_id = cfs_ino_id(ino);
