@@ -42,12 +42,7 @@ CL_EXPORT HCLUSTER WINAPI OpenCluster(LPCWSTR lpszClusterName)
 		return NULL;
 	}
 	o->kind = CL_CLUSTER;
-	HANDLE h = cl_handle_new(o);
-	if (!h) {
-		cl_obj_free(o);
-		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
-	}
-	return (HCLUSTER)h;
+	return (HCLUSTER)cl_handle_child(NULL, o);
 }
 
 static void close_child(struct cl_obj *o)
@@ -140,15 +135,7 @@ HANDLE cl_object_open(struct cl_obj *c, enum cl_kind k, const char *id, const ch
 	}
 	o->kind = k;
 	memcpy(o->u.object.id, id, CL_ID_LEN + 1);
-	cl_obj_ref(c);
-	o->parent = c;
-	HANDLE h = cl_handle_new(o);
-	if (!h) {
-		cl_obj_put(c);
-		cl_obj_free(o);
-		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
-	}
-	return h;
+	return cl_handle_child(c, o);
 }
 
 BOOL cl_object_close(HANDLE h, enum cl_kind k)

@@ -123,15 +123,7 @@ static HANDLE open_enum(struct cl_obj *parent_cluster, struct cl_enum *en, int e
 	}
 	o->kind = CL_ENUM;
 	o->u.en = *en;
-	cl_obj_ref(parent_cluster);
-	o->parent = parent_cluster;
-	HANDLE h = cl_handle_new(o);
-	if (!h) {
-		cl_obj_put(o->parent);
-		cl_obj_free(o);
-		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
-	}
-	return h;
+	return cl_handle_child(parent_cluster, o);
 }
 
 #define ENUM_VALID                                                                         \

@@ -68,6 +68,20 @@ HANDLE cl_handle_new(struct cl_obj *o)
 	return h;
 }
 
+HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o)
+{
+	if (parent)
+		cl_obj_ref(parent);
+	o->parent = parent;
+	HANDLE h = cl_handle_new(o);
+	if (!h) {
+		cl_obj_put(parent);
+		cl_obj_free(o);
+		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
+	}
+	return h;
+}
+
 struct cl_obj *cl_handle_get(HANDLE h, enum cl_kind k)
 {
 	pthread_mutex_lock(&lock);

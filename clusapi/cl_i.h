@@ -77,6 +77,9 @@ struct cl_obj {
 /* Puts o in the table (o->refs becomes 1, the table's); returns its handle,
  * or NULL with -ENOMEM. */
 HANDLE cl_handle_new(struct cl_obj *o);
+/* The same for an object that depends on parent (which it references):
+ * on failure o is freed and the last error set. */
+HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o);
 /* The object behind h if it is live and of kind k, with a reference taken;
  * NULL otherwise. */
 struct cl_obj *cl_handle_get(HANDLE h, enum cl_kind k);

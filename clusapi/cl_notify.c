@@ -1243,12 +1243,7 @@ CL_EXPORT DWORD WINAPI GetNotifyEventHandle(HCHANGE hChange, LPHANDLE lphTargetE
 		if (eo) {
 			eo->kind = CL_EVENT;
 			eo->u.port = p;
-			cl_obj_ref(po);
-			eo->parent = po;
-			if (!(p->event = cl_handle_new(eo))) {
-				cl_obj_put(po);
-				free(eo);
-			}
+			p->event = cl_handle_child(po, eo);
 		}
 		if (!p->event)
 			r = ERROR_NOT_ENOUGH_MEMORY;

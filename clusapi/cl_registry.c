@@ -34,15 +34,7 @@ HKEY cl_key_open(struct cl_obj *c, const char *path)
 		return NULL;
 	}
 	o->kind = CL_KEY;
-	cl_obj_ref(c);
-	o->parent = c;
-	HANDLE h = cl_handle_new(o);
-	if (!h) {
-		cl_obj_put(c);
-		cl_obj_free(o);
-		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
-	}
-	return (HKEY)h;
+	return (HKEY)cl_handle_child(c, o);
 }
 
 CL_EXPORT HKEY WINAPI GetClusterKey(HCLUSTER hCluster, REGSAM samDesired)
@@ -118,6 +110,25 @@ static struct cl_obj *key_arg(HKEY hKey, LPCWSTR w, char **ret, DWORD *err)
 	if (w && cl_wide_to_utf8(w, ret) < 0) {
 		cl_obj_put(k);
 		*err = ERROR_INVALID_PARAMETER;
+		return NULL;
+	}
+	return k;
+}
+
+/* The key behind hKey (a reference) and its directory's status; NULL
+ * with *err. */
+static struct cl_obj *key_stat(HKEY hKey, struct stat *st, DWORD *err)
+{
+	char *unused;
+	struct cl_obj *k = key_arg(hKey, NULL, &unused, err);
+	if (!k)
+		return NULL;
+	char *rel = rel_path(k->u.key.path, NULL);
+	int e = rel ? stat_rel(cl_mount_of(k), rel, st) : -ENOMEM;
+	free(rel);
+	if (e < 0) {
+		*err = cl_win32(e, reg_errors);
+		cl_obj_put(k);
 		return NULL;
 	}
 	return k;
@@ -587,18 +598,16 @@ CL_EXPORT LONG WINAPI ClusterRegQueryInfoKey(HKEY hKey, LPDWORD lpcSubKeys,
 					     PFILETIME lpftLastWriteTime)
 {
 	DWORD r;
-	char *unused, **keys = NULL, **vals = NULL, *rel = NULL;
+	char **keys = NULL, **vals = NULL;
 	size_t nk = 0, nv = 0;
-	struct cl_obj *k = key_arg(hKey, NULL, &unused, &r);
+	struct stat st;
+	struct cl_obj *k = key_stat(hKey, &st, &r);
 	if (!k)
 		return (LONG)cl_set_error(r);
 	const char *mount = cl_mount_of(k);
-	struct stat st;
 	int e = list_key(mount, k->u.key.path, true, &keys, &nk);
 	if (e == 0)
 		e = list_key(mount, k->u.key.path, false, &vals, &nv);
-	if (e == 0)
-		e = (rel = rel_path(k->u.key.path, NULL)) ? stat_rel(mount, rel, &st) : -ENOMEM;
 	if (e == 0) {
 		DWORD mk = 0, mv = 0, mb = 0;
 		for (size_t i = 0; i < nk; i++)
@@ -629,7 +638,6 @@ CL_EXPORT LONG WINAPI ClusterRegQueryInfoKey(HKEY hKey, LPDWORD lpcSubKeys,
 			to_filetime(&st.st_mtim, lpftLastWriteTime);
 	}
 	r = cl_win32(e, reg_errors);
-	free(rel);
 	cl_strv_free(keys, nk);
 	cl_strv_free(vals, nv);
 	cl_obj_put(k);
@@ -754,25 +762,18 @@ CL_EXPORT LONG WINAPI ClusterRegGetKeySecurity(HKEY hKey,
 	if (!lpcbSecurityDescriptor)
 		return (LONG)cl_set_error(ERROR_INVALID_PARAMETER);
 	DWORD r;
-	char *unused, *rel = NULL;
-	struct cl_obj *k = key_arg(hKey, NULL, &unused, &r);
+	struct stat st;
+	struct cl_obj *k = key_stat(hKey, &st, &r);
 	if (!k)
 		return (LONG)cl_set_error(r);
-	struct stat st;
-	int e = (rel = rel_path(k->u.key.path, NULL)) ? stat_rel(cl_mount_of(k), rel, &st) : -ENOMEM;
-	if (e < 0) {
-		r = cl_win32(e, reg_errors);
+	size_t need = sd_build(&st, RequestedInformation, NULL);
+	if (!pSecurityDescriptor || *lpcbSecurityDescriptor < need) {
+		r = ERROR_INSUFFICIENT_BUFFER;
 	} else {
-		size_t need = sd_build(&st, RequestedInformation, NULL);
-		if (!pSecurityDescriptor || *lpcbSecurityDescriptor < need) {
-			r = ERROR_INSUFFICIENT_BUFFER;
-		} else {
-			sd_build(&st, RequestedInformation, pSecurityDescriptor);
-			r = ERROR_SUCCESS;
-		}
-		*lpcbSecurityDescriptor = (DWORD)need;
+		sd_build(&st, RequestedInformation, pSecurityDescriptor);
+		r = ERROR_SUCCESS;
 	}
-	free(rel);
+	*lpcbSecurityDescriptor = (DWORD)need;
 	cl_obj_put(k);
 	return (LONG)cl_set_error(r);
 }
@@ -809,12 +810,11 @@ CL_EXPORT LONG WINAPI ClusterRegSetKeySecurity(HKEY hKey, SECURITY_INFORMATION S
 	    !(get16(sd + 2) & SE_SELF_RELATIVE))
 		return (LONG)cl_set_error(ERROR_INVALID_PARAMETER);
 	DWORD r;
-	char *unused, *rel = NULL;
-	struct cl_obj *k = key_arg(hKey, NULL, &unused, &r);
+	struct stat st;
+	struct cl_obj *k = key_stat(hKey, &st, &r);
 	if (!k)
 		return (LONG)cl_set_error(r);
-	struct stat st;
-	int e = (rel = rel_path(k->u.key.path, NULL)) ? stat_rel(cl_mount_of(k), rel, &st) : -ENOMEM;
+	int e = 0;
 	uint32_t uid = st.st_uid, gid = st.st_gid, mode = st.st_mode & 07777;
 	const size_t size = 1u << 16; /* the largest a self-relative SD can be */
 	int kind;
@@ -857,7 +857,6 @@ CL_EXPORT LONG WINAPI ClusterRegSetKeySecurity(HKEY hKey, SECURITY_INFORMATION S
 		e = cl_control(cl_mount_of(k), "reg-security", k->u.key.path, m, u, g, NULL);
 	}
 	r = cl_win32(e, reg_errors);
-	free(rel);
 	cl_obj_put(k);
 	return (LONG)cl_set_error(r);
 }
