@@ -54,10 +54,9 @@ static void close_child(struct cl_obj *o)
 	 * handles do not (the port outlives the cluster handle). */
 	if (h && k != CL_PORT && k != CL_EVENT) {
 		struct cl_obj *t = cl_handle_take(h, k);
-		if (t) {
+		if (t && k != CL_ENUM) /* enumerations are never registered */
 			cl_notify_handle_closed(t);
-			cl_obj_put(t);
-		}
+		cl_obj_put(t);
 	}
 }
 

@@ -30,8 +30,8 @@ static int add_objects(struct cl_enum *en, const char *mount, const char *coll, 
 		       bool (*keep)(const char *mount, const char *id, const void *arg),
 		       const void *arg)
 {
-	char rel[64], **ids;
-	size_t n;
+	char rel[64], **ids = NULL;
+	size_t n = 0;
 	snprintf(rel, sizeof(rel), "registry/%s", coll);
 	int e = cl_list_dir(mount, rel, &ids, &n);
 	for (size_t i = 0; e == 0 && i < n; i++) {
@@ -43,7 +43,7 @@ static int add_objects(struct cl_enum *en, const char *mount, const char *coll, 
 		e = add(en, type, name);
 		free(name);
 	}
-	if (e == 0)
+	if (ids)
 		cl_strv_free(ids, n);
 	return e;
 }

@@ -68,12 +68,28 @@ HANDLE cl_handle_new(struct cl_obj *o)
 	return h;
 }
 
+bool cl_obj_live(struct cl_obj *o)
+{
+	pthread_mutex_lock(&lock);
+	bool live = o->handle != NULL;
+	pthread_mutex_unlock(&lock);
+	return live;
+}
+
 HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o)
 {
 	if (parent)
 		cl_obj_ref(parent);
 	o->parent = parent;
-	HANDLE h = cl_handle_new(o);
+	/* A parent closed meanwhile (CloseCluster in another thread) gets no
+	 * new children: they would outlive it. */
+	HANDLE h = !parent || cl_obj_live(parent) ? cl_handle_new(o) : NULL;
+	if (!h && parent && !cl_obj_live(parent)) {
+		cl_obj_put(parent);
+		cl_obj_free(o);
+		cl_set_error(ERROR_INVALID_HANDLE);
+		return NULL;
+	}
 	if (!h) {
 		cl_obj_put(parent);
 		cl_obj_free(o);

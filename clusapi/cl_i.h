@@ -84,6 +84,8 @@ HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o);
  * NULL otherwise. */
 struct cl_obj *cl_handle_get(HANDLE h, enum cl_kind k);
 void cl_obj_ref(struct cl_obj *o);
+/* True while o's handle is open. */
+bool cl_obj_live(struct cl_obj *o);
 void cl_obj_put(struct cl_obj *o);
 /* Removes h from the table (if live and of kind k) and returns the object
  * with the table's reference, for the caller to put; NULL otherwise. */
@@ -115,7 +117,8 @@ int cl_utf8_to_wide(const char *s, size_t len, WCHAR **ret, size_t *ret_units);
 /* The cch convention: copies s (UTF-8) into buf of *cch WCHARs as UTF-16
  * with a NUL. On success *cch = length without the NUL and ERROR_SUCCESS;
  * when buf is NULL or too small, ERROR_MORE_DATA and *cch = the length
- * needed without the NUL. A NULL cch with a NULL buf is a no-op. */
+ * needed without the NUL. A NULL cch with a NULL buf is a no-op; a buf
+ * without its cch is ERROR_INVALID_PARAMETER. */
 DWORD cl_copy_out(const char *s, LPWSTR buf, LPDWORD cch);
 
 /* cl_mount.c */

@@ -88,6 +88,13 @@ struct cl_port {
 	uint64_t next_key;
 	HANDLE event; /* GetNotifyEventHandle's handle, or NULL */
 	json_tokener *tok; /* reused for every record line */
+	/* Resources' type names as last seen, for events about resources
+	 * that are gone by the time their record is read. */
+	struct {
+		char id[CL_ID_LEN + 1];
+		char *type;
+	} types[64];
+	unsigned types_next;
 	uint64_t stat_events;
 };
 
@@ -200,15 +207,14 @@ static int buf_dword(struct cl_event *ev, DWORD v)
 /* UTF-16LE with its NUL, padded with zeros to a multiple of pad bytes. */
 static int buf_wstr(struct cl_event *ev, const char *s, size_t pad)
 {
-	WCHAR *w;
-	size_t n;
+	WCHAR *w = NULL;
+	size_t n = 0;
 	int e = cl_utf8_to_wide(s, strlen(s), &w, &n);
 	for (size_t i = 0; e == 0 && i <= n; i++) {
 		BYTE b[2] = {(BYTE)w[i], (BYTE)(w[i] >> 8)};
 		e = buf_put(ev, b, 2);
 	}
-	if (e == 0)
-		free(w);
+	free(w);
 	static const BYTE zero[4];
 	size_t bytes = (n + 1) * 2;
 	if (e == 0 && pad && bytes % pad)
@@ -326,13 +332,29 @@ static struct cl_reg *reg_by_key(struct cl_port *p, uint64_t key)
 	return NULL;
 }
 
-/* The resource type name of resource id, for V2 resource events. */
+/* The resource type name of resource id, for V2 resource events: read
+ * from the mount, else as last seen (the resource may be gone). */
 static char *resource_type(struct cl_port *p, const char *id)
 {
 	char *tid = NULL, *name = NULL;
-	if (id && *id && cl_prop(p->mount, "Resources", id, "Type", &tid) == 0)
+	const size_t nt = sizeof(p->types) / sizeof(p->types[0]);
+	if (!id || strlen(id) != CL_ID_LEN)
+		return NULL;
+	if (cl_prop(p->mount, "Resources", id, "Type", &tid) == 0)
 		cl_prop(p->mount, "ResourceTypes", tid, "Name", &name);
 	free(tid);
+	size_t at = nt;
+	for (size_t i = 0; i < nt; i++)
+		if (strcmp(p->types[i].id, id) == 0)
+			at = i;
+	if (!name)
+		return at < nt && p->types[at].type ? strdup(p->types[at].type) : NULL;
+	if (at == nt) {
+		at = p->types_next++ % nt;
+		memcpy(p->types[at].id, id, CL_ID_LEN + 1);
+	}
+	free(p->types[at].type);
+	p->types[at].type = strdup(name);
 	return name;
 }
 
@@ -577,6 +599,8 @@ void cl_port_free(struct cl_port *p)
 	free(p->partial);
 	free(p->mount);
 	free(p->cluster_name);
+	for (size_t i = 0; i < sizeof(p->types) / sizeof(p->types[0]); i++)
+		free(p->types[i].type);
 	if (p->tok)
 		json_tokener_free(p->tok);
 	if (p->fd >= 0)
@@ -714,6 +738,10 @@ static char *reg_lines(const struct cl_reg *g)
 static DWORD port_register(struct cl_port *p, struct cl_reg g, struct cl_obj *obj)
 {
 	if (p->closed)
+		return ERROR_INVALID_HANDLE;
+	/* A handle closed meanwhile (by another thread) takes no new
+	 * registration: its HANDLE_CLOSE has been made already. */
+	if (obj && !cl_obj_live(obj))
 		return ERROR_INVALID_HANDLE;
 	struct cl_reg *v = realloc(p->regs, (p->nregs + 1) * sizeof(*v));
 	if (!v)
@@ -907,7 +935,12 @@ CL_EXPORT HCHANGE WINAPI CreateClusterNotifyPortV2(HCHANGE hChange, HCLUSTER hCl
 		cl_set_error(ERROR_INVALID_PARAMETER);
 		return NULL;
 	}
-	struct cl_reg *regs = calloc(dwFilterCount + 1, sizeof(*regs));
+	struct cl_reg *regs = dwFilterCount < 4096 ? calloc((size_t)dwFilterCount + 1, sizeof(*regs))
+						   : NULL;
+	if (dwFilterCount >= 4096) {
+		cl_set_error(ERROR_INVALID_PARAMETER);
+		return NULL;
+	}
 	if (!regs) {
 		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
 		return NULL;
@@ -937,7 +970,10 @@ static DWORD register_object(HCHANGE hChange, struct cl_reg g, HANDLE hObject)
 	if (!po || !o) {
 		r = ERROR_INVALID_HANDLE;
 	} else if (g.version == 1) {
-		if (!g.v1 || (g.v1 & ~v1_allowed(o->kind)))
+		/* HANDLE_CLOSE alone takes a cluster handle (reference §6.3);
+		 * SUBTREE only modifies other registry bits. */
+		DWORD alone = g.v1 & ~(CLUSTER_CHANGE_HANDLE_CLOSE | CLUSTER_CHANGE_REGISTRY_SUBTREE);
+		if (!g.v1 || (g.v1 & ~v1_allowed(o->kind)) || (o->kind != CL_CLUSTER && !alone))
 			r = ERROR_INVALID_PARAMETER;
 	} else {
 		uint64_t all = v2_all(g.v2type);
@@ -1111,6 +1147,8 @@ CL_EXPORT DWORD WINAPI GetClusterNotify(HCHANGE hChange, DWORD_PTR *lpdwNotifyKe
 					LPDWORD lpdwFilterType, LPWSTR lpszName,
 					LPDWORD lpcchName, DWORD dwMilliseconds)
 {
+	if (lpszName && !lpcchName)
+		return cl_set_error(ERROR_INVALID_PARAMETER); /* a buffer of no size */
 	struct v1_out o = {lpdwNotifyKey, lpdwFilterType, lpszName, lpcchName};
 	return port_get(hChange, dwMilliseconds, copy_v1, &o);
 }
@@ -1185,6 +1223,9 @@ CL_EXPORT DWORD WINAPI GetClusterNotifyV2(HCHANGE hChange, DWORD_PTR *lpdwNotify
 					  LPDWORD lpcchParentId, LPWSTR lpszName, LPDWORD lpcchName,
 					  LPWSTR lpszType, LPDWORD lpcchType, DWORD dwMilliseconds)
 {
+	if ((buffer && !lpbBufferSize) || (lpszObjectId && !lpcchObjectId) ||
+	    (lpszParentId && !lpcchParentId) || (lpszName && !lpcchName) || (lpszType && !lpcchType))
+		return cl_set_error(ERROR_INVALID_PARAMETER); /* a buffer of no size */
 	struct v2_out o = {lpdwNotifyKey,
 			   pFilterAndType,
 			   buffer,
@@ -1236,7 +1277,9 @@ CL_EXPORT DWORD WINAPI GetNotifyEventHandle(HCHANGE hChange, LPHANDLE lphTargetE
 	struct cl_port *p = po->u.port;
 	DWORD r = ERROR_SUCCESS;
 	pthread_mutex_lock(&p->mu);
-	if (!p->event) {
+	if (p->closed)
+		r = ERROR_INVALID_HANDLE;
+	else if (!p->event) {
 		/* The event handle keeps the port's memory while it lives; it
 		 * dies with CloseClusterNotifyPort. */
 		struct cl_obj *eo = calloc(1, sizeof(*eo));
@@ -1248,7 +1291,7 @@ CL_EXPORT DWORD WINAPI GetNotifyEventHandle(HCHANGE hChange, LPHANDLE lphTargetE
 		if (!p->event)
 			r = ERROR_NOT_ENOUGH_MEMORY;
 	}
-	if (p->event)
+	if (r == ERROR_SUCCESS)
 		*lphTargetEvent = p->event;
 	update_ready(p);
 	pthread_mutex_unlock(&p->mu);
@@ -1304,6 +1347,15 @@ static void port_handle_closed(struct cl_obj *po, void *arg)
 {
 	struct cl_obj *o = arg;
 	struct cl_port *p = po->u.port;
+	pthread_mutex_lock(&p->mu);
+	bool registered = false;
+	for (size_t i = 0; i < p->nregs; i++)
+		registered = registered || p->regs[i].obj == o;
+	pthread_mutex_unlock(&p->mu);
+	if (!registered) {
+		cl_obj_put(po);
+		return;
+	}
 	/* The closed object's name: current if it still exists. */
 	char *name = NULL;
 	if (o->kind == CL_CLUSTER) {
@@ -1313,17 +1365,14 @@ static void port_handle_closed(struct cl_obj *po, void *arg)
 	} else if (o->kind == CL_KEY) {
 		name = strdup(o->u.key.path);
 	} else if (cl_object_name(o, &name) < 0) {
-		name = strdup(o->u.object.name);
+		name = strdup(o->u.object.name ? o->u.object.name : "");
 	}
 	pthread_mutex_lock(&p->mu);
 	/* What was committed before the close comes before HANDLE_CLOSE:
 	 * take it in now, as removing the registration drops what the port
 	 * still holds for it. */
 	int e = 0;
-	bool registered = false;
-	for (size_t i = 0; i < p->nregs; i++)
-		registered = registered || p->regs[i].obj == o;
-	if (registered && !p->closed && !p->lost) {
+	if (!p->closed && !p->lost) {
 		/* Take over the reading: end a waiter's blocked read. */
 		p->drainers++;
 		while (p->polling) {

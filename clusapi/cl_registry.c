@@ -53,17 +53,34 @@ CL_EXPORT HKEY WINAPI GetClusterKey(HCLUSTER hCluster, REGSAM samDesired)
 static char *rel_path(const char *path, const char *name)
 {
 	char *r;
-	if (asprintf(&r, "registry%s%s%s%s", *path ? "/" : "", path, name ? "/" : "",
-		     name ? name : "") < 0)
+	if (asprintf(&r, "registry%s%s", *path ? "/" : "", path) < 0)
 		return NULL;
 	for (char *c = r; *c; c++)
 		if (*c == '\\')
 			*c = '/';
+	/* A value's name is one file name ('\\' is an ordinary character
+	 * in it). */
+	char *full;
+	if (name && asprintf(&full, "%s/%s", r, name) >= 0) {
+		free(r);
+		return full;
+	}
+	if (name) {
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
+/* A value name the mount can hold: a file name. */
+static bool value_name_ok(const char *name)
+{
+	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
 /* The key path of sub below key path base; validates sub (no leading '\',
- * no '/', no empty components). */
+ * no '/', no empty, "." or ".." components: a key handle never leaves the
+ * registry). */
 static int sub_path(const char *base, const char *sub, char **ret)
 {
 	if (sub[0] == '\\' || strchr(sub, '/'))
@@ -74,6 +91,14 @@ static int sub_path(const char *base, const char *sub, char **ret)
 	for (size_t i = 0; i + 1 < n; i++)
 		if (sub[i] == '\\' && sub[i + 1] == '\\')
 			return -EINVAL;
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
+		while (k < n && sub[k] != '\\')
+			k++;
+		if ((k - i == 1 && sub[i] == '.') || (k - i == 2 && sub[i] == '.' && sub[i + 1] == '.'))
+			return -EINVAL;
+		i = k + 1;
+	}
 	if (asprintf(ret, "%s%s%.*s", base, *base && n ? "\\" : "", (int)n, sub) < 0)
 		return -ENOMEM;
 	return 0;
@@ -318,7 +343,7 @@ CL_EXPORT DWORD WINAPI ClusterRegSetValue(HKEY hKey, LPCWSTR lpszValueName, DWOR
 	if (!k)
 		return cl_set_error(r);
 	size_t len;
-	int e = *name ? to_stored(dwType, lpData, cbData, &stored, &len) : -EINVAL;
+	int e = value_name_ok(name) ? to_stored(dwType, lpData, cbData, &stored, &len) : -EINVAL;
 	if (e == 0) {
 		struct cl_cmdbuf b = {0};
 		snprintf(type, sizeof(type), "%u", dwType);
@@ -343,7 +368,9 @@ CL_EXPORT DWORD WINAPI ClusterRegDeleteValue(HKEY hKey, LPCWSTR lpszValueName)
 	struct cl_obj *k = key_arg(hKey, lpszValueName, &name, &r);
 	if (!k)
 		return cl_set_error(r);
-	int e = *name ? cl_control(cl_mount_of(k), "reg-delete", k->u.key.path, name, NULL) : -ENOENT;
+	int e = value_name_ok(name)
+			? cl_control(cl_mount_of(k), "reg-delete", k->u.key.path, name, NULL)
+			: -EINVAL;
 	r = cl_win32(e, reg_errors);
 	free(name);
 	cl_obj_put(k);
@@ -459,7 +486,8 @@ CL_EXPORT LONG WINAPI ClusterRegQueryValue(HKEY hKey, LPCWSTR lpszValueName,
 	DWORD type;
 	BYTE *v = NULL;
 	size_t n;
-	int e = *name ? read_value(cl_mount_of(k), k->u.key.path, name, &type, &v, &n) : -ENOENT;
+	int e = value_name_ok(name) ? read_value(cl_mount_of(k), k->u.key.path, name, &type, &v, &n)
+				    : -EINVAL;
 	if (e < 0) {
 		r = cl_win32(e, reg_errors);
 	} else {
@@ -782,10 +810,10 @@ CL_EXPORT LONG WINAPI ClusterRegGetKeySecurity(HKEY hKey,
  * (1 user, 2 group, 0 everyone) or -EINVAL. */
 static int sid_get(const BYTE *sd, size_t size, size_t off, int *kind, uint32_t *id)
 {
-	if (off + 8 > size || sd[off] != 1)
+	if (off < 20 || off + 8 > size || sd[off] != 1)
 		return -EINVAL;
 	int nsub = sd[off + 1];
-	if (off + 8 + 4 * (size_t)nsub > size)
+	if (nsub > 15 || off + 8 + 4 * (size_t)nsub > size)
 		return -EINVAL;
 	if (sd[off + 7] == 22 && nsub == 2 && (get32(sd + off + 8) == 1 || get32(sd + off + 8) == 2)) {
 		*kind = (int)get32(sd + off + 8);
@@ -816,7 +844,10 @@ CL_EXPORT LONG WINAPI ClusterRegSetKeySecurity(HKEY hKey, SECURITY_INFORMATION S
 		return (LONG)cl_set_error(r);
 	int e = 0;
 	uint32_t uid = st.st_uid, gid = st.st_gid, mode = st.st_mode & 07777;
-	const size_t size = 1u << 16; /* the largest a self-relative SD can be */
+	/* The caller gives no size: every offset and length is checked
+	 * against the structure it lies in, and nothing reaches past the
+	 * largest descriptor there can be (64 KiB). */
+	const size_t size = 1u << 16;
 	int kind;
 	uint32_t id;
 	if (e == 0 && (SecurityInformation & OWNER_SECURITY_INFORMATION))
@@ -826,18 +857,21 @@ CL_EXPORT LONG WINAPI ClusterRegSetKeySecurity(HKEY hKey, SECURITY_INFORMATION S
 		e = sid_get(sd, size, get32(sd + 8), &kind, &id) == 0 && kind == 2 ? (gid = id, 0)
 										    : -EINVAL;
 	if (e == 0 && (SecurityInformation & DACL_SECURITY_INFORMATION)) {
-		size_t acl = get32(sd + 16);
-		if (!(get16(sd + 2) & SE_DACL_PRESENT) || !acl || sd[acl] != 2) {
+		size_t acl = get32(sd + 16), end = 0;
+		if (!(get16(sd + 2) & SE_DACL_PRESENT) || acl < 20 || acl + 8 > size || sd[acl] != 2 ||
+		    get16(sd + acl + 2) < 8 || (end = acl + get16(sd + acl + 2)) > size) {
 			e = -EINVAL;
 		} else {
 			mode &= ~0777u;
 			size_t off = acl + 8;
 			for (unsigned i = 0; e == 0 && i < get16(sd + acl + 4); i++) {
-				uint32_t mask = get32(sd + off + 4);
-				if (sd[off] != 0 || sid_get(sd, size, off + 8, &kind, &id) < 0) {
+				size_t ace_size = off + 4 <= end ? get16(sd + off + 2) : 0;
+				if (ace_size < 8 + 12 || off + ace_size > end || sd[off] != 0 ||
+				    sid_get(sd, off + ace_size, off + 8, &kind, &id) < 0) {
 					e = -EINVAL;
 					break;
 				}
+				uint32_t mask = get32(sd + off + 4);
 				unsigned bits = (mask & KEY_QUERY_VALUE ? 5 : 0) |
 						(mask & KEY_SET_VALUE ? 2 : 0);
 				/* An ACE for another user or group than the owner's
@@ -845,7 +879,7 @@ CL_EXPORT LONG WINAPI ClusterRegSetKeySecurity(HKEY hKey, SECURITY_INFORMATION S
 				if ((kind == 1 && id != uid) || (kind == 2 && id != gid))
 					e = -EINVAL;
 				mode |= kind == 1 ? bits << 6 : kind == 2 ? bits << 3 : bits;
-				off += get16(sd + off + 2);
+				off += ace_size;
 			}
 		}
 	}

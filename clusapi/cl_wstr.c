@@ -95,7 +95,7 @@ bad:
 DWORD cl_copy_out(const char *s, LPWSTR buf, LPDWORD cch)
 {
 	if (!cch)
-		return ERROR_SUCCESS;
+		return buf ? ERROR_INVALID_PARAMETER : ERROR_SUCCESS; /* a buffer of no size */
 	WCHAR *w;
 	size_t n;
 	if (cl_utf8_to_wide(s, strlen(s), &w, &n) < 0)

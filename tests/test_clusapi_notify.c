@@ -210,6 +210,13 @@ Test(clusapi_errors_on_register, register_errors, .init = cl_setup, .fini = tear
 	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_GROUP_ADDED, g, 1),
 		     ERROR_INVALID_PARAMETER);
 	cr_assert_eq(RegisterClusterNotify(p, 0, g, 1), ERROR_INVALID_PARAMETER);
+	/* HANDLE_CLOSE alone takes a cluster handle; SUBTREE alone is nothing. */
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_HANDLE_CLOSE, g, 1),
+		     ERROR_INVALID_PARAMETER);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_HANDLE_CLOSE, c, 1), ERROR_SUCCESS);
+	HKEY rk = GetClusterKey(c, KEY_READ);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_REGISTRY_SUBTREE, rk, 1),
+		     ERROR_INVALID_PARAMETER);
 	NOTIFY_FILTER_AND_TYPE f = {CLUSTER_OBJECT_TYPE_GROUP, CLUSTER_CHANGE_GROUP_STATE_V2};
 	cr_assert_eq(RegisterClusterNotifyV2(p, f, n, 1), ERROR_INVALID_PARAMETER);
 	f.FilterFlags = 0x400; /* not a group flag */
@@ -627,6 +634,8 @@ Test(clusnotify, more_data_keeps_the_event)
 	cr_assert_eq(GetClusterNotify(p, &key, &type, name, &cch, 0), ERROR_MORE_DATA);
 	cr_assert_eq(cch, 17); /* without the NUL */
 	cr_assert_eq(type, 0);
+	/* A buffer without its size is refused; the event stays. */
+	cr_assert_eq(GetClusterNotify(p, &key, &type, name, NULL, 0), ERROR_INVALID_PARAMETER);
 	cch = 0;
 	cr_assert_eq(GetClusterNotify(p, &key, &type, NULL, &cch, 0), ERROR_MORE_DATA);
 	cr_assert_eq(cch, 17);
@@ -819,6 +828,22 @@ Test(clusnotify, v2_handle_close_carries_the_object)
 	cr_assert_eq(e.key, 1);
 	/* The port outlives the cluster handle until it is closed. */
 	cr_assert_eq(get_v2(p, &e, 0), WAIT_TIMEOUT);
+	CloseClusterNotifyPort(p);
+}
+
+Test(clusnotify, close_cluster_with_enumerations_and_ports_open)
+{
+	open_cluster();
+	HCHANGE p = port(CLUSTER_CHANGE_GROUP_STATE | CLUSTER_CHANGE_HANDLE_CLOSE, 1);
+	HCLUSENUM e = ClusterOpenEnum(c, CLUSTER_ENUM_NODE);
+	HGROUP g = OpenClusterGroup(c, W("Cluster Group"));
+	HKEY k = GetClusterKey(c, KEY_READ);
+	cr_assert(e && g && k);
+	cr_assert(CloseCluster(c));
+	cr_assert_str_eq(drain(p, true), "1:HANDLE_CLOSE testcluster");
+	cr_assert_eq(ClusterGetEnumCount(e), 0);
+	cr_assert_eq(GetLastError(), ERROR_INVALID_HANDLE);
+	cr_assert_eq(ClusterRegCloseKey(k), ERROR_INVALID_HANDLE);
 	CloseClusterNotifyPort(p);
 }
 

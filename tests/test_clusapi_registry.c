@@ -42,6 +42,12 @@ Test(clusreg, create_open_delete_keys)
 	cr_assert_eq(ClusterRegOpenKey(root, W("Soft\\Nope"), KEY_READ, &k), ERROR_FILE_NOT_FOUND);
 	cr_assert_eq(ClusterRegOpenKey(root, W("\\Soft"), KEY_READ, &k), ERROR_INVALID_PARAMETER);
 	cr_assert_eq(ClusterRegOpenKey(root, NULL, KEY_READ, &k), ERROR_INVALID_PARAMETER);
+	/* A key handle never leaves the registry. */
+	cr_assert_eq(ClusterRegOpenKey(root, W("Soft\\..\\..\\.."), KEY_READ, &k),
+		     ERROR_INVALID_PARAMETER);
+	cr_assert_eq(ClusterRegOpenKey(root, W("."), KEY_READ, &k), ERROR_INVALID_PARAMETER);
+	cr_assert_eq(ClusterRegCreateKey(root, W("Soft\\..\\x"), 0, KEY_ALL_ACCESS, NULL, &k, NULL),
+		     ERROR_INVALID_PARAMETER);
 	/* A key with subkeys cannot be deleted. */
 	cr_assert_eq(ClusterRegDeleteKey(root, W("Soft\\A")), ERROR_ACCESS_DENIED);
 	cr_assert_eq(ClusterRegDeleteKey(root, W("Soft\\A\\B")), ERROR_SUCCESS);
@@ -104,6 +110,18 @@ Test(clusreg, values_of_every_type_round_trip)
 	cr_assert_eq(ClusterRegQueryValue(k, W("sz"), NULL, small, &cb), ERROR_MORE_DATA);
 	cr_assert_eq(cb, sizeof(sz));
 	cr_assert_eq(ClusterRegQueryValue(k, W("nope"), NULL, NULL, &cb), ERROR_FILE_NOT_FOUND);
+	/* No default value; a value name is one name ('\\' is a character
+	 * of it, '/' cannot be). */
+	cr_assert_eq(ClusterRegQueryValue(k, W(""), NULL, NULL, &cb), ERROR_INVALID_PARAMETER);
+	cr_assert_eq(ClusterRegDeleteValue(k, W("")), ERROR_INVALID_PARAMETER);
+	cr_assert_eq(ClusterRegSetValue(k, W("a/b"), REG_DWORD, (const BYTE *)&dw, 4),
+		     ERROR_INVALID_PARAMETER);
+	cr_assert_eq(ClusterRegSetValue(k, W("a\\b"), REG_DWORD, (const BYTE *)&dw, 4), 0);
+	cb = 4;
+	DWORD back = 0;
+	cr_assert_eq(ClusterRegQueryValue(k, W("a\\b"), NULL, (BYTE *)&back, &cb), ERROR_SUCCESS);
+	cr_assert_eq(back, dw);
+	cr_assert_eq(ClusterRegDeleteValue(k, W("a\\b")), ERROR_SUCCESS);
 	/* Bad input changes nothing. */
 	cr_assert_eq(ClusterRegSetValue(k, W("dw"), REG_DWORD, (const BYTE *)&dw, 3),
 		     ERROR_INVALID_PARAMETER);
@@ -246,6 +264,19 @@ Test(clusreg, key_security)
 	cr_assert_eq(ClusterRegSetKeySecurity(k, OWNER_SECURITY_INFORMATION, sd),
 		     ERROR_INVALID_PARAMETER);
 	cr_assert_eq(ClusterRegSetKeySecurity(k, SACL_SECURITY_INFORMATION, sd),
+		     ERROR_INVALID_PARAMETER);
+	/* Offsets and sizes that leave the descriptor are refused, not
+	 * followed. */
+	BYTE bad[20] = {1, 0, 0x04, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40};
+	cr_assert_eq(ClusterRegSetKeySecurity(k, DACL_SECURITY_INFORMATION, bad),
+		     ERROR_INVALID_PARAMETER);
+	sd[4] = 0xff;
+	sd[5] = 0xff;
+	cr_assert_eq(ClusterRegSetKeySecurity(k, OWNER_SECURITY_INFORMATION, sd),
+		     ERROR_INVALID_PARAMETER);
+	sd[ace + 2] = 0; /* an ACE of size 0 */
+	sd[ace + 3] = 0;
+	cr_assert_eq(ClusterRegSetKeySecurity(k, DACL_SECURITY_INFORMATION, sd),
 		     ERROR_INVALID_PARAMETER);
 	cr_assert_str_eq(shx("stat -c '%%a %%u %%g' registry/Sec"), "755 56 34");
 	ClusterRegCloseKey(k);
