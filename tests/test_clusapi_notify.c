@@ -195,6 +195,53 @@ Test(clusnotify, v1_per_object_registrations_duplicate_with_own_keys)
 	CloseCluster(c);
 }
 
+/* RegisterClusterNotify on each kind of object handle: only that
+ * object's events come, with the registration's key. */
+Test(clusnotify, v1_per_object_on_every_handle_kind)
+{
+	open_cluster();
+	char line[512];
+	snprintf(line, sizeof(line), "'netif-add \"n2 - eth1\" %s net9 eth1 198.51.100.2 up'", host());
+	CTL("'node-add n2 2 192.0.2.20 up' 'network-add net9 198.51.100.0 24 internal up'",
+	    "'network-add net8 198.51.101.0 24 internal up'", line,
+	    "'group-create web' 'resource-create ip \"IP Address\" web'",
+	    "'resource-create ip2 \"IP Address\" web'");
+	HCHANGE p = port(0, 0);
+	HNODE n = OpenClusterNode(c, W("n2"));
+	HNETWORK net = OpenClusterNetwork(c, W("net9"));
+	HNETINTERFACE ni = OpenClusterNetInterface(c, W("n2 - eth1"));
+	HRESOURCE r = OpenClusterResource(c, W("ip"));
+	cr_assert(n && net && ni && r);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_NODE_STATE, n, 1), 0);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_NETWORK_STATE |
+						   CLUSTER_CHANGE_NETWORK_PROPERTY,
+					   net, 2),
+		     0);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_NETINTERFACE_STATE, ni, 3), 0);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_RESOURCE_STATE |
+						   CLUSTER_CHANGE_RESOURCE_DELETED,
+					   r, 4),
+		     0);
+	cr_assert_eq(RegisterClusterNotify(p, CLUSTER_CHANGE_NETWORK_STATE, n, 5),
+		     ERROR_INVALID_PARAMETER);
+	CTL("'node-state n2 pause' 'network-state net9 down' 'network-state net8 down'",
+	    "'network-role net9 client' 'netif-state \"n2 - eth1\" failed'",
+	    "'resource-online ip2' 'resource-online ip' 'resource-offline ip' 'resource-delete ip'");
+	cr_assert_str_eq(drain(p, true),
+			 "1:NODE_STATE n2|2:NETWORK_STATE net9|2:NETWORK_PROPERTY net9|"
+			 "3:NETINTERFACE_STATE n2 - eth1|4:RESOURCE_STATE ip|4:RESOURCE_STATE ip|"
+			 "4:RESOURCE_STATE ip|4:RESOURCE_STATE ip|4:RESOURCE_DELETED ip");
+	/* Their keys. */
+	HKEY nk = GetClusterNetworkKey(net, KEY_READ), ik = GetClusterNetInterfaceKey(ni, KEY_READ);
+	cr_assert(nk && ik);
+	WCHAR v[64];
+	DWORD cb = sizeof(v), type;
+	cr_assert_eq(ClusterRegQueryValue(ik, W("Adapter"), &type, (BYTE *)v, &cb), 0);
+	cr_assert_str_eq(U(v), "eth1");
+	CloseClusterNotifyPort(p);
+	CloseCluster(c);
+}
+
 Test(clusapi_errors_on_register, register_errors, .init = cl_setup, .fini = teardown)
 {
 	open_cluster();
@@ -533,6 +580,27 @@ Test(clusnotify, v2_node_network_type_cluster_fields)
 	expect(&e, CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_DELETED_V2);
 	cr_assert_str_eq(e.id, n2);
 	cr_assert_eq(get_v2(p, &e, 0), WAIT_TIMEOUT);
+	CloseClusterNotifyPort(p);
+	CloseCluster(c);
+}
+
+Test(clusnotify, v2_several_filters_in_one_call_and_reconnect_v2)
+{
+	open_cluster();
+	NOTIFY_FILTER_AND_TYPE f[] = {
+		{CLUSTER_OBJECT_TYPE_GROUP, CLUSTER_CHANGE_GROUP_DELETED_V2},
+		{CLUSTER_OBJECT_TYPE_CLUSTER, CLUSTER_CHANGE_CLUSTER_GROUP_ADDED_V2 |
+						      CLUSTER_CHANGE_CLUSTER_RECONNECT_V2},
+	};
+	HCHANGE p = CreateClusterNotifyPortV2(INVALID_HANDLE_VALUE, c, f, 2, 9);
+	cr_assert_not_null(p);
+	CTL("'group-create x' 'group-delete x'");
+	struct v2 e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_CLUSTER, CLUSTER_CHANGE_CLUSTER_GROUP_ADDED_V2);
+	cr_assert_eq(e.key, 9);
+	e = next_v2(p);
+	expect(&e, CLUSTER_OBJECT_TYPE_GROUP, CLUSTER_CHANGE_GROUP_DELETED_V2);
+	cr_assert_eq(e.key, 9);
 	CloseClusterNotifyPort(p);
 	CloseCluster(c);
 }
