@@ -669,7 +669,17 @@ void cfs_fsports_read(fuse_req_t req, uint64_t ino, size_t size, off_t off,
 	}
 	size_t start = (size_t)off < h->snap.len ? (size_t)off : h->snap.len;
 	size_t n = h->snap.len - start < size ? h->snap.len - start : size;
-	fuse_reply_buf(req, h->snap.data ? h->snap.data + start : "", n);
+	/* From a copy: once the kernel has the reply, the file may be
+	 * released (and h freed) while this thread is still in the reply
+	 * call. */
+	char *copy = malloc(n ? n : 1);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, h->snap.data ? h->snap.data + start : "", n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
 }
 
 /* Ends the parked reads whose deadline passed (EAGAIN), then sleeps until
