@@ -49,12 +49,36 @@ struct fh {
 	bool in_block;
 	struct cfs_buf snap;	/* read snapshot, taken at the first read */
 	bool snap_taken;
+	struct fh *prev, *next; /* every open file, for destroy (fh_lock) */
 };
+
+/* Files still open when the session ends are never released: destroy
+ * frees them. */
+static pthread_mutex_t fh_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fh *fh_open; /* guarded by fh_lock */
+
+static void fh_link(struct fh *h)
+{
+	pthread_mutex_lock(&fh_lock);
+	h->next = fh_open;
+	if (fh_open)
+		fh_open->prev = h;
+	fh_open = h;
+	pthread_mutex_unlock(&fh_lock);
+}
 
 static void fh_free(struct fh *h)
 {
 	if (!h)
 		return;
+	pthread_mutex_lock(&fh_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (fh_open == h)
+		fh_open = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&fh_lock);
 	cfs_buf_free(&h->staged);
 	cfs_buf_free(&h->line);
 	for (size_t i = 0; i < h->held.n; i++)
@@ -627,6 +651,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			return;
 		}
 		pthread_mutex_init(&h->lock, NULL);
+		fh_link(h);
 		h->kind = FH_SELF;
 		fi->fh = (uintptr_t)h;
 		fi->direct_io = 1;
@@ -660,6 +685,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_init(&h->lock, NULL);
+	fh_link(h);
 	h->kind = n.type == N_REGVAL ? FH_VALUE
 		  : n.type == N_ATTR ? FH_ATTR
 		  : ino == CFS_INO_CONTROL ? FH_CONTROL
@@ -1792,8 +1818,23 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = 1024 * 1024;
 }
 
+/* The session ends: files the kernel never released go now. */
+static void cfs_destroy(void *userdata)
+{
+	(void)userdata;
+	pthread_mutex_lock(&fh_lock);
+	struct fh *h = fh_open;
+	pthread_mutex_unlock(&fh_lock);
+	while (h) {
+		struct fh *next = h->next;
+		fh_free(h);
+		h = next;
+	}
+}
+
 const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.init = cfs_init,
+	.destroy = cfs_destroy,
 	.lookup = cfs_lookup,
 	.forget = cfs_forget,
 	.forget_multi = cfs_forget_multi,
