@@ -800,9 +800,11 @@ void cfs_fsports_write(fuse_req_t req, uint64_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, -r);
 		return;
 	}
+	/* Once answered, the file may be released and h freed. */
+	bool reader = h->kind == PFH_READER;
 	fuse_reply_write(req, size);
 	/* A new filter or start may give a waiting reader something. */
-	if (h->kind == PFH_READER)
+	if (reader)
 		wake_all(fp, false);
 }
 
