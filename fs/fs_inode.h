@@ -100,6 +100,9 @@ struct cfs_attr_spec {
 	 * write applies all of it (a shell writes a list line by line).
 	 * Other files take each write as a whole new value. */
 	bool accumulate;
+	/* The registry value it shows, when a node "property" record with
+	 * this prop must modify the file (fs_notify.c); NULL otherwise. */
+	const char *prop;
 };
 
 /* The files of an object kind, NULL-name terminated; slot = index. */
