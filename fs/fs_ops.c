@@ -882,8 +882,8 @@ static enum ctl_word ctl_word(const char *s, size_t k)
 
 /* Parses complete lines into *batch (outside a block) or h->held (inside
  * one). On error nothing of this text is kept. */
-static int parse_lines(struct fh *h, const char *text, size_t len, struct cfs_vec *batch,
-		       const char **why, int *bad_line)
+static int parse_lines(struct cfs_engine *e, struct fh *h, const char *text, size_t len,
+		       struct cfs_vec *batch, const char **why, int *bad_line)
 {
 	const char *p = text, *end = text + len;
 	size_t held_before = h->held.n;
@@ -932,6 +932,11 @@ static int parse_lines(struct fh *h, const char *text, size_t len, struct cfs_ve
 		}
 		if (r < 0)
 			break;
+		if (k > 4 && memcmp(s, "sim", 3) == 0 && (s[3] == ' ' || s[3] == '\t')) {
+			/* A back-end line: its commands join the batch. */
+			r = cfs_engine_backend_line(e, s, k, h->in_block ? &h->held : batch, why);
+			continue;
+		}
 		struct cfs_cmd *c;
 		r = cfs_cmd_parse(s, k, &c, why);
 		if (r == 0 && (r = cfs_vec_push(h->in_block ? &h->held : batch, c)) < 0)
@@ -979,7 +984,7 @@ static void write_control(fuse_req_t req, struct fh *h, const char *buf, size_t 
 	/* Complete lines now; an incomplete last line waits. */
 	char *last_nl = h->line.len ? memrchr(h->line.data, '\n', h->line.len) : NULL;
 	size_t upto = last_nl ? (size_t)(last_nl - h->line.data) + 1 : 0;
-	r = parse_lines(h, h->line.data, upto, &cmds, &why, &bad);
+	r = parse_lines(fs_of(req)->e, h, h->line.data, upto, &cmds, &why, &bad);
 	if (r == 0) {
 		memmove(h->line.data, h->line.data + upto, h->line.len - upto);
 		h->line.len -= upto;
@@ -1197,7 +1202,8 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		int bad = 0, r = 0;
 		pthread_mutex_lock(&h->lock);
 		if (h->line.len)
-			r = parse_lines(h, h->line.data, h->line.len, &cmds, &why, &bad);
+			r = parse_lines(fs_of(req)->e, h, h->line.data, h->line.len, &cmds, &why,
+					&bad);
 		cfs_buf_reset(&h->line);
 		bool open_block = h->in_block;
 		while (h->held.n)
