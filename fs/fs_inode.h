@@ -53,6 +53,7 @@ enum cfs_fixed_ino {
 	CFS_INO_CLONE, /* ports/clone */
 	CFS_INO_LOG,   /* log */
 	CFS_INO_LOG1,  /* log.1 */
+	CFS_INO_LOCAL_NODE, /* local_node: the name of this daemon's node */
 	CFS_INO_FIXED_END,
 };
 

@@ -75,6 +75,7 @@ static const char *const root_names[] = {
 	[CFS_INO_STATE] = "state",	   [CFS_INO_QUORUM] = "quorum",
 	[CFS_INO_CONTROL] = "control",	   [CFS_INO_PORTS] = "ports",
 	[CFS_INO_LOG] = "log",		   [CFS_INO_LOG1] = "log.1",
+	[CFS_INO_LOCAL_NODE] = "local_node",
 };
 
 static bool quorate(const struct cfs_model *m)
@@ -89,7 +90,8 @@ static bool quorate(const struct cfs_model *m)
 }
 
 /* Content of a file node (model read-locked). */
-static int render(const struct cfs_model *m, const struct cfs_node *n, struct cfs_buf *out)
+static int render(const struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
+		  struct cfs_buf *out)
 {
 	switch (n->type) {
 	case N_FIXED:
@@ -103,6 +105,11 @@ static int render(const struct cfs_model *m, const struct cfs_node *n, struct cf
 			return cfs_buf_puts(out, "up\n");
 		case CFS_INO_QUORUM:
 			return cfs_buf_puts(out, quorate(m) ? "quorate\n" : "lost\n");
+		case CFS_INO_LOCAL_NODE: {
+			const char *id = fs->e->local_node_id;
+			struct cfs_object *o = id ? cfs_model_by_id(m, id) : NULL;
+			return cfs_buf_printf(out, "%s\n", o ? o->name : "");
+		}
 		default:
 			return cfs_buf_append(out, "", 0);
 		}
@@ -161,7 +168,7 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 			st->st_mode = S_IFREG | 0220;
 		} else {
 			st->st_mode = S_IFREG | (n->ino == CFS_INO_NAME ? 0664 : 0444);
-			if ((r = render(m, n, &b)) < 0)
+			if ((r = render(fs, m, n, &b)) < 0)
 				return r;
 			st->st_size = (off_t)b.len;
 			t = key_values_mtime(m->reg.root);
@@ -179,7 +186,7 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 		st->st_uid = n->key->uid;
 		st->st_gid = n->key->gid;
 		st->st_nlink = 1;
-		if ((r = render(m, n, &b)) < 0)
+		if ((r = render(fs, m, n, &b)) < 0)
 			return r;
 		st->st_size = (off_t)b.len;
 		t = n->val->mtime_ns;
@@ -203,7 +210,7 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 	case N_ATTR:
 		st->st_mode = S_IFREG | (n->spec->writable ? 0664 : 0444);
 		st->st_nlink = 1;
-		if ((r = render(m, n, &b)) < 0)
+		if ((r = render(fs, m, n, &b)) < 0)
 			return r;
 		st->st_size = (off_t)b.len;
 		t = key_values_mtime(n->key);
@@ -693,7 +700,7 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		cfs_engine_rdlock(fs->e);
 		r = resolve_locked(fs, ino, &n);
 		if (r == 0)
-			r = render(&fs->e->model, &n, &h->snap);
+			r = render(fs, &fs->e->model, &n, &h->snap);
 		cfs_engine_unlock(fs->e);
 		h->snap_taken = r == 0;
 	}

@@ -240,6 +240,8 @@ Test(cmm_sim, roles_survive_a_restart)
 Test(cmm_local, no_sim_lines_without_the_sim_backend)
 {
 	expect_out("master\n", "cat nodes/$h/role");
+	expect_out("ok 444\n", "[ \"$(cat local_node)\" = \"$h\" ] && echo ok $(stat -c %a local_node)");
+	expect_err("Permission denied", "echo x > local_node");
 	expect_err("Operation not supported", "echo 'sim join n2 2 10.0.0.2' > control");
 	expect_out("", "ls nodes | grep -v \"^$h$\" || true");
 	stop_check(true);
