@@ -357,7 +357,7 @@ int cfs_cmm_set(struct cfs_txn *t, struct cfs_object *node, const char *attr, co
 static int must_be_master(struct cfs_object *node, const char **why)
 {
 	if (!member(node))
-		return cfs_fail(why, "the node is not in the cluster", -ENOTCONN);
+		return cfs_fail(why, "the node is not in the cluster", -EHOSTDOWN);
 	if (cfs_cmm_role(node) != CFS_CMM_MASTER)
 		return cfs_fail(why, "only the master may do this", -EPERM);
 	return 0;
@@ -393,7 +393,7 @@ int cfs_cmm_release(struct cfs_txn *t, struct cfs_object *node, const char **why
 int cfs_cmm_remove(struct cfs_txn *t, struct cfs_object *node, const char **why)
 {
 	if (!member(node))
-		return cfs_fail(why, "the node is not in the cluster", -ENOTCONN);
+		return cfs_fail(why, "the node is not in the cluster", -EHOSTDOWN);
 	if (cfs_cmm_role(node) == CFS_CMM_MASTER && !successor(t->m))
 		return cfs_fail(why, "no vice-master can take over the mastership", -ECANCELED);
 	int r = cfs_set_state(t, node, CFS_NODE_DOWN);
@@ -432,7 +432,7 @@ int cfs_cmm_setqualif(struct cfs_txn *t, struct cfs_object *caller, struct cfs_o
 int cfs_cmm_seize(struct cfs_txn *t, struct cfs_object *node, const char **why)
 {
 	if (!member(node))
-		return cfs_fail(why, "the node is not in the cluster", -ENOTCONN);
+		return cfs_fail(why, "the node is not in the cluster", -EHOSTDOWN);
 	if (!getp(node, CFS_P_CMM_ELIGIBLE))
 		return cfs_fail(why, "the node is not master-eligible", -EPERM);
 	struct cfs_object **v;

@@ -101,7 +101,7 @@ int cfs_cmm_elect(struct cfs_txn *t);
 /* The node is about to be deleted: its role becomes out (recorded). */
 int cfs_cmm_node_gone(struct cfs_txn *t, struct cfs_object *node);
 
-/* cmm-release NODE: switchover. NODE must be the master (-EPERM; -ENOTCONN
+/* cmm-release NODE: switchover. NODE must be the master (-EPERM; -EHOSTDOWN
  * when it is out of the cluster). The vice-master must be eligible,
  * qualified and synchronized (-ECANCELED otherwise, nothing changes). The
  * vice-master becomes master, and the old master its vice-master when it
@@ -109,20 +109,20 @@ int cfs_cmm_node_gone(struct cfs_txn *t, struct cfs_object *node);
 int cfs_cmm_release(struct cfs_txn *t, struct cfs_object *node, const char **why);
 
 /* cmm-remove NODE: the node leaves the cluster (its state becomes down).
- * -ENOTCONN when it is not a member; -ECANCELED when it is the master and
+ * -EHOSTDOWN when it is not a member; -ECANCELED when it is the master and
  * no vice-master can take over. */
 int cfs_cmm_remove(struct cfs_txn *t, struct cfs_object *node, const char **why);
 
 /* cmm-setqualif CALLER TARGET WORD: WORD is qualified, disqualified,
  * synchro-ready or synchro-needed. CALLER must be the master (-EPERM;
- * -ENOTCONN when out of the cluster); TARGET must be master-eligible
+ * -EHOSTDOWN when out of the cluster); TARGET must be master-eligible
  * unless it is out of the cluster (-EINVAL). */
 int cfs_cmm_setqualif(struct cfs_txn *t, struct cfs_object *caller, struct cfs_object *target,
 		      const char *word, const char **why);
 
 /* cmm-seize NODE: requalifies NODE when there is no master and no
  * qualified eligible member. -EPERM when a master exists, NODE is not
- * eligible, or an eligible member is qualified; -ENOTCONN when NODE is
+ * eligible, or an eligible member is qualified; -EHOSTDOWN when NODE is
  * not a member; -ECANCELED (and nothing changes) when NODE still cannot
  * be elected master (it is desynchronized or frozen). */
 int cfs_cmm_seize(struct cfs_txn *t, struct cfs_object *node, const char **why);
