@@ -9,7 +9,8 @@ packages=(
 	libfuse3-dev fuse3
 	libsqlite3-dev
 	libcriterion-dev
-	inotify-tools attr
+	inotify-tools attr jq
+	libjson-c-dev
 	python3 procps iproute2
 )
 
