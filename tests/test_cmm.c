@@ -483,3 +483,16 @@ Test(cmm, elect_is_idempotent)
 	ok("cmm-elect");
 	cr_assert_eq(t.nrecs, from);
 }
+
+Test(cmm, elect_gives_roles_to_a_cluster_made_before_them)
+{
+	/* A node as an older clusterfs stored it: no CMM values at all. */
+	ok("node-add n1 1 10.0.0.1");
+	struct cfs_key *k = node("n1")->key;
+	cr_assert_eq(cfs_txn_del_value(&t, cfs_key_value(k, CFS_P_CMM_ROLE)), 0);
+	cr_assert_eq(cfs_txn_del_value(&t, cfs_key_value(k, CFS_P_CMM_INCARNATION)), 0);
+	cr_assert_str_eq(role("n1"), "out");
+	size_t from = t.nrecs;
+	ok("cmm-elect"); /* what the embedded back-end submits at start */
+	TRACE(from, "Incarnation n1 0>1", "Role n1 out>master");
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -539,6 +540,27 @@ Test(cmmlib, select_client_loop)
 	/* n2 left as vice-master: n3 takes the role. */
 	cr_assert_str_eq(got_text(), "VICEMASTER_ELECTED(2) MEMBER_JOINED(3) MEMBER_LEFT(2) "
 				     "VICEMASTER_ELECTED(3)");
+	stop_check(true);
+}
+
+/* The same fd works with epoll. */
+Test(cmmlib, epoll_loop)
+{
+	reg();
+	int fd;
+	OK(cmm_notify_getfd(&fd));
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	cr_assert_geq(ep, 0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	struct epoll_event out;
+	cr_assert_eq(epoll_wait(ep, &out, 1, 200), 0, "nothing pending yet");
+	CTL("sim join n2 2 10.0.0.2");
+	for (int i = 0; i < 50 && ngot < 1; i++)
+		if (epoll_wait(ep, &out, 1, 100) == 1)
+			OK(cmm_notify_dispatch());
+	close(ep);
+	cr_assert_str_eq(got_text(), "VICEMASTER_ELECTED(2)");
 	stop_check(true);
 }
 
