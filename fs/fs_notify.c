@@ -704,7 +704,9 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 		unit_free(u);
 		return;
 	}
-	u->gen = ++nt->gen;
+	/* Once pushed, u belongs to the notifier thread (it may be freed at
+	 * any moment): only its generation is used after. */
+	uint64_t gen = u->gen = ++nt->gen;
 	pthread_mutex_lock(&nt->qlock);
 	queue_push(&nt->ihead, &nt->itail, &nt->icond, u);
 	/* The caches must be exact before the writer is answered, so that a
@@ -719,7 +721,7 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000;
 	}
-	while (nt->pre_done < u->gen && !nt->stop)
+	while (nt->pre_done < gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
 			break;
 	pthread_mutex_unlock(&nt->qlock);
