@@ -25,10 +25,11 @@ TestSuite(cmm_example, .init = setup, .fini = teardown, .timeout = 120);
 Test(cmm_example, builds_with_pkg_config_and_runs)
 {
 	cr_assert_not_null(getenv("CMM_EXAMPLE"));
-	/* Only the pkg-config flags and -lrt. */
+	/* Only the pkg-config flags and -lrt ($CMM_EXAMPLE_CFLAGS is empty
+	 * except in a sanitized build). */
 	char *out = out_of("cd \"$D\"; flags=$(PKG_CONFIG_PATH=\"$CMM_PC\" pkg-config --cflags --libs cgha_cmm)\n"
 			   "case \"$flags\" in *-lcgha_cmm*) ;; *) echo \"no -lcgha_cmm: $flags\"; exit 1;; esac\n"
-			   "cc -Wall -Wextra -Werror \"$CMM_EXAMPLE\" $flags -lrt -o cmm_monitor\n"
+			   "cc -Wall -Wextra -Werror $CMM_EXAMPLE_CFLAGS \"$CMM_EXAMPLE\" $flags -lrt -o cmm_monitor\n"
 			   "echo built");
 	cr_assert_str_eq(out, "built\n");
 	free(out);
