@@ -90,6 +90,18 @@ Test(cmm_sim, add_then_join)
 	stop_check(true);
 }
 
+Test(cmm_sim, set_and_evict)
+{
+	run("echo 'sim join n2 2 10.0.0.2' > control");
+	run("echo 'sim set n2 swload Load 7  b' > control; echo 'sim set n2 domain 9' > control");
+	expect_out("Load 7  b\n9\n", "cat nodes/n2/swload nodes/n2/domain");
+	expect_err("Invalid argument", "echo 'sim set n2 domain' > control");
+	run("mark; echo 'sim evict n2' > control");
+	expect_roles("n2 vicemaster>out\n");
+	expect_out("", "ls nodes | grep -v \"^$h$\" || true");
+	stop_check(true);
+}
+
 Test(cmm_sim, vicemaster_elected_and_member_joined)
 {
 	three();
