@@ -214,6 +214,13 @@ struct load_ctx {
 	struct cmmi_view v;
 };
 
+static int by_nodeid(const void *a, const void *b)
+{
+	cmm_nodeid_t x = ((const struct cmmi_node *)a)->m.nodeid;
+	cmm_nodeid_t y = ((const struct cmmi_node *)b)->m.nodeid;
+	return x < y ? -1 : x > y;
+}
+
 static void load_free(void *p)
 {
 	struct load_ctx *c = p;
@@ -265,7 +272,17 @@ static int load_main(void *p)
 	if (r == 0 && errno)
 		r = -errno;
 	closedir(d);
-	return r;
+	if (r < 0)
+		return r;
+	/* Tables come in node id order; remember where this node went. */
+	char local_id[sizeof(c->v.nodes[0].id)] = "";
+	if (c->v.local >= 0)
+		memcpy(local_id, c->v.nodes[c->v.local].id, sizeof(local_id));
+	qsort(c->v.nodes, c->v.n, sizeof(*c->v.nodes), by_nodeid);
+	for (size_t i = 0; c->v.local >= 0 && i < c->v.n; i++)
+		if (strcmp(c->v.nodes[i].id, local_id) == 0)
+			c->v.local = (ssize_t)i;
+	return 0;
 }
 
 int cmmi_view_load(struct cmmi_view *v, const struct timespec *timeout)
