@@ -157,7 +157,15 @@ static int set_role(struct cfs_txn *t, struct cfs_object *n, uint32_t role)
 		if ((r = set_attr(t, n, inc, get(n, inc) + 1)) < 0)
 			return r;
 	}
-	return set_attr(t, n, attr_by_file("role"), role);
+	int e = set_attr(t, n, attr_by_file("role"), role);
+	if (e == 0 && role == CFS_CMM_MASTER) {
+		/* The last master: it may be elected again while desynchronized
+		 * (it held the most recent data). */
+		const char *id = cfs_obj_id(n);
+		e = cfs_txn_set_value(t, t->m->reg.root, CFS_P_CMM_LAST_MASTER, CFS_REG_SZ, id,
+				      strlen(id));
+	}
+	return e;
 }
 
 /* --- the election --- */
@@ -181,6 +189,13 @@ static bool qualified(const struct cfs_object *n)
 static bool synchronized(const struct cfs_object *n)
 {
 	return !getp(n, CFS_P_CMM_SYNCHRO_NEEDED);
+}
+
+/* May be elected master by the last step of the rule. */
+static bool fresh(struct cfs_model *m, const struct cfs_object *n)
+{
+	return synchronized(n) ||
+	       strcmp(cfs_key_get_sz(m->reg.root, CFS_P_CMM_LAST_MASTER, NULL), cfs_obj_id(n)) == 0;
 }
 
 static bool frozen(const struct cfs_object *n)
@@ -240,7 +255,7 @@ int cfs_cmm_elect(struct cfs_txn *t)
 	else if (cur_v && qualified(cur_v) && synchronized(cur_v))
 		new_m = cur_v;
 	for (size_t i = 0; !new_m && i < n; i++)
-		if (qualified(v[i]) && synchronized(v[i]) && !frozen(v[i]))
+		if (qualified(v[i]) && fresh(t->m, v[i]) && !frozen(v[i]))
 			new_m = v[i];
 	if (new_m) {
 		if (cur_v && cur_v != new_m && qualified(cur_v))

@@ -18,7 +18,8 @@
  *   DomainId       DWORD  domain            decimal
  *
  * A missing value has its default (the first word, 0, or ""). The cluster
- * root holds CmmStatus (SZ: valid, stale, invalid).
+ * root holds CmmStatus (SZ: valid, stale, invalid) and CmmLastMaster (SZ:
+ * the id of the node that was master last).
  *
  * Every change of one of them is a node "property" record whose prop is
  * the value name and whose old/new are the words above.
@@ -31,7 +32,8 @@
  *    and qualified (a desynchronized master keeps the role: it holds the
  *    only up-to-date copy). Otherwise the current vice-master if it is
  *    eligible, qualified and synchronized. Otherwise the lowest-numbered
- *    member that is eligible, qualified, synchronized and not frozen.
+ *    member that is eligible, qualified, not frozen and synchronized (or,
+ *    desynchronized, the last master: it holds the most recent data).
  *    Otherwise there is no master.
  *  - Vice-master (only when there is a master): the current vice-master
  *    while it stays an eligible, qualified member; otherwise the
@@ -71,6 +73,7 @@ enum cfs_cmm_role {
 #define CFS_P_CMM_SWLOAD "SoftwareLoad"
 #define CFS_P_CMM_DOMAIN "DomainId"
 #define CFS_P_CMM_STATUS "CmmStatus"
+#define CFS_P_CMM_LAST_MASTER "CmmLastMaster"
 
 #define CFS_CMM_SWLOAD_MAX 31 /* cmm_swload_t holds 32 bytes with the NUL */
 
@@ -124,7 +127,7 @@ int cfs_cmm_setqualif(struct cfs_txn *t, struct cfs_object *caller, struct cfs_o
  * qualified eligible member. -EPERM when a master exists, NODE is not
  * eligible, or an eligible member is qualified; -EHOSTDOWN when NODE is
  * not a member; -ECANCELED (and nothing changes) when NODE still cannot
- * be elected master (it is desynchronized or frozen). */
+ * be elected master (frozen, or desynchronized and not the last master). */
 int cfs_cmm_seize(struct cfs_txn *t, struct cfs_object *node, const char **why);
 
 /* cmm-status valid|stale|invalid: the cluster's CMM status (a back-end

@@ -136,7 +136,7 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 	static const char *const netif[] = {CFS_P_NODE, CFS_P_NETWORK, CFS_P_ADAPTER,
 					    CFS_P_ADDRESS, NULL};
 	static const char *const cluster[] = {CFS_P_CLUSTER_NAME, CFS_P_CLUSTER_ID,
-					      CFS_P_CMM_STATUS, NULL};
+					      CFS_P_CMM_STATUS, CFS_P_CMM_LAST_MASTER, NULL};
 	const char *const *lists[3] = {common, NULL, NULL};
 	switch (kind) {
 	case CFS_KIND_NODE:

@@ -496,3 +496,23 @@ Test(cmm, elect_gives_roles_to_a_cluster_made_before_them)
 	ok("cmm-elect"); /* what the embedded back-end submits at start */
 	TRACE(from, "Incarnation n1 0>1", "Role n1 out>master");
 }
+
+Test(cmm, last_master_may_return_desynchronized)
+{
+	ok("node-add n1 1 10.0.0.1");
+	ok("node-add n2 2 10.0.0.2 down");
+	ok("node-cmm n2 synchro needed");
+	ok("node-cmm n1 synchro needed"); /* the master keeps its role */
+	cr_assert_str_eq(role("n1"), "master");
+	ok("node-state n1 down");
+	size_t from = t.nrecs;
+	ok("node-state n2 up"); /* desynchronized, never master: no master */
+	TRACE(from, "Incarnation n2 0>1", "Role n2 out>in");
+	from = t.nrecs;
+	ok("node-state n1 up"); /* the last master holds the newest data */
+	TRACE(from, "Incarnation n1 1>2", "Role n1 out>master", "Role n2 in>vicemaster");
+	cr_assert_str_eq(cfs_key_get_sz(m.reg.root, CFS_P_CMM_LAST_MASTER, NULL),
+			 cfs_obj_id(node("n1")));
+	fails(-EPERM, "reg-set \"\" CmmLastMaster sz y");
+	fails(-EPERM, "reg-set \"\" CmmStatus sz stale");
+}

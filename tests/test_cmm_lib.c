@@ -667,6 +667,22 @@ Test(cmmlib, timeout_bounds_calls)
 {
 	OK(cmm_connect((timespec_t){0, 300000000L}));
 	kill(M.pid, SIGSTOP);
+	/* Wait until it is stopped (the signal takes a moment to stop every
+	 * thread): then nothing answers. */
+	char path[64], st[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)M.pid);
+	for (int i = 0; i < 200; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(st, 1, sizeof(st) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		st[n] = '\0';
+		const char *p = strrchr(st, ')');
+		if (p && p[1] == ' ' && p[2] == 'T')
+			break;
+		usleep(5000);
+	}
+	usleep(50000);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	uint32_t n;
