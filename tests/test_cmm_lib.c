@@ -120,7 +120,7 @@ static void expect_notes(const char *want)
 static void finish(void)
 {
 	cmm_disconnect();
-	usleep(200000);
+	usleep(500000);
 	stop_check(true);
 }
 
