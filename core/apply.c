@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "apply_i.h"
+#include "cmm.h"
 #include "value.h"
 
 /* Records a group gaining or losing a resource. The record's prop is the
@@ -820,16 +821,17 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		if ((e = obj_create(t, cmd, CFS_KIND_NODE, a[0], &o, why)) < 0 ||
 		    (e = set_dword(t, o, CFS_P_NODE_NUMBER, num)) < 0 ||
 		    (e = set_sz(t, o, CFS_P_ADDRESS, a[2])) < 0 ||
-		    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0)
+		    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0 ||
+		    (e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_ADDED, o, NULL, NULL,
+					cfs_state_name(CFS_KIND_NODE, (uint32_t)s))) < 0)
 			return e;
-		return cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_ADDED, o, NULL, NULL,
-				      cfs_state_name(CFS_KIND_NODE, (uint32_t)s));
+		return cfs_cmm_elect(t);
 	case CFS_OP_NODE_EVICT: {
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
 			return -ENOENT;
 		if (node_in_use(m, o))
 			return cfs_fail(why, "node still owns groups", -EBUSY);
-		if ((e = drop_node_refs(t, o)) < 0)
+		if ((e = cfs_cmm_node_gone(t, o)) < 0 || (e = drop_node_refs(t, o)) < 0)
 			return e;
 		/* Its network interfaces go with it. */
 		struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
@@ -841,14 +843,38 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			     (e = cfs_txn_obj_del(t, ni)) < 0))
 				return e;
 		}
-		if ((e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_DELETED, o, NULL, NULL, NULL)) < 0)
+		if ((e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_DELETED, o, NULL, NULL, NULL)) < 0 ||
+		    (e = cfs_txn_obj_del(t, o)) < 0)
 			return e;
-		return cfs_txn_obj_del(t, o);
+		return cfs_cmm_elect(t);
 	}
 	case CFS_OP_NODE_STATE:
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
 			return -ENOENT;
-		return node_state(t, o, a[1], why);
+		if ((e = node_state(t, o, a[1], why)) < 0)
+			return e;
+		return cfs_cmm_elect(t);
+	case CFS_OP_NODE_CMM:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+			return -ENOENT;
+		return cfs_cmm_set(t, o, a[1], a[2], why);
+	case CFS_OP_CMM_ELECT:
+		return cfs_cmm_elect(t);
+	case CFS_OP_CMM_RELEASE:
+	case CFS_OP_CMM_REMOVE:
+	case CFS_OP_CMM_SEIZE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+			return -ENOENT;
+		return cmd->op == CFS_OP_CMM_RELEASE  ? cfs_cmm_release(t, o, why)
+		       : cmd->op == CFS_OP_CMM_REMOVE ? cfs_cmm_remove(t, o, why)
+						      : cfs_cmm_seize(t, o, why);
+	case CFS_OP_CMM_SETQUALIF:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)) ||
+		    !(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+			return -ENOENT;
+		return cfs_cmm_setqualif(t, o, x, a[2], why);
+	case CFS_OP_CMM_STATUS:
+		return cfs_cmm_status(t, a[0], why);
 	case CFS_OP_GROUP_CREATE:
 		if (cmd->argc > 1 && a[1][0]) {
 			if (!(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))

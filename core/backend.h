@@ -12,7 +12,10 @@
 #ifndef CFS_BACKEND_H
 #define CFS_BACKEND_H
 
+#include <stddef.h>
+
 struct cfs_engine;
+struct cfs_vec;
 
 struct cfs_backend_ops {
 	const char *name;
@@ -20,9 +23,19 @@ struct cfs_backend_ops {
 	int (*start)(struct cfs_engine *e, void **ret_state);
 	/* Stops it and frees its state; no commands are submitted after. */
 	void (*stop)(void *state);
+	/* Optional: turns one back-end line of the control file ("sim ...",
+	 * without its newline) into commands (struct cfs_cmd *) appended to
+	 * cmds, which then run with the rest of the write, atomically. 0 or
+	 * -errno with a static reason in *why. NULL: no such lines. */
+	int (*control)(void *state, const char *line, size_t len, struct cfs_vec *cmds,
+		       const char **why);
 };
 
 extern const struct cfs_backend_ops cfs_backend_local;
+/* The simulation back-end ("sim", backend_sim.c): the embedded cluster,
+ * plus nodes that join, leave, fail and change qualification through
+ * "sim ..." lines of the control file. */
+extern const struct cfs_backend_ops cfs_backend_sim;
 
 /* Looks up a back-end by name; NULL when unknown. */
 const struct cfs_backend_ops *cfs_backend_find(const char *name);

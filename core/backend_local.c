@@ -134,6 +134,10 @@ static int bootstrap(struct local *l, const struct cfs_ifinfo *ifs, size_t n)
 		const char *args[] = {nodename, "up"};
 		r = add_cmd(&b, CFS_OP_NODE_STATE, 2, args);
 	}
+	/* A cluster made before the CMM roles existed gets them now (the
+	 * election records nothing when the roles are already right). */
+	if (r == 0 && have_node)
+		r = add_cmd(&b, CFS_OP_CMM_ELECT, 0, NULL);
 	if (r == 0 && b.len) {
 		const char *why;
 		r = cfs_engine_run_text(e, b.data, &why);
@@ -358,7 +362,7 @@ const struct cfs_backend_ops cfs_backend_local = {
 
 const struct cfs_backend_ops *cfs_backend_find(const char *name)
 {
-	static const struct cfs_backend_ops *const all[] = {&cfs_backend_local};
+	static const struct cfs_backend_ops *const all[] = {&cfs_backend_local, &cfs_backend_sim};
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(all); i++)
 		if (strcmp(all[i]->name, name) == 0)
 			return all[i];

@@ -54,6 +54,13 @@ static const struct {
 	[CFS_OP_REG_RENAME] = {"reg-rename", 3, 3, 0},
 	[CFS_OP_REG_TYPE] = {"reg-type", 3, 3, 0},
 	[CFS_OP_REG_SECURITY] = {"reg-security", 4, 4, 0},
+	[CFS_OP_NODE_CMM] = {"node-cmm", 3, 3, 0},
+	[CFS_OP_CMM_ELECT] = {"cmm-elect", 0, 0, 0},
+	[CFS_OP_CMM_RELEASE] = {"cmm-release", 1, 1, 0},
+	[CFS_OP_CMM_REMOVE] = {"cmm-remove", 1, 1, 0},
+	[CFS_OP_CMM_SETQUALIF] = {"cmm-setqualif", 3, 3, 0},
+	[CFS_OP_CMM_SEIZE] = {"cmm-seize", 1, 1, 0},
+	[CFS_OP_CMM_STATUS] = {"cmm-status", 1, 1, 0},
 };
 
 const char *cfs_op_verb(enum cfs_op op)

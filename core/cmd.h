@@ -64,6 +64,14 @@ enum cfs_op {
 	CFS_OP_REG_RENAME,	/* path name new-name */
 	CFS_OP_REG_TYPE,	/* path name type (converts via the text form) */
 	CFS_OP_REG_SECURITY,	/* path mode uid gid (octal mode) */
+	/* CMM (cmm.h). */
+	CFS_OP_NODE_CMM,	/* node attribute value */
+	CFS_OP_CMM_ELECT,	/* (recomputes the roles) */
+	CFS_OP_CMM_RELEASE,	/* master-node (switchover) */
+	CFS_OP_CMM_REMOVE,	/* node (leaves the cluster) */
+	CFS_OP_CMM_SETQUALIF,	/* caller-node target-node qualification */
+	CFS_OP_CMM_SEIZE,	/* node */
+	CFS_OP_CMM_STATUS,	/* valid|stale|invalid */
 	CFS_OP_COUNT,
 };
 

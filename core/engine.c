@@ -478,6 +478,16 @@ fail:
 	return r;
 }
 
+int cfs_engine_backend_line(struct cfs_engine *e, const char *line, size_t len,
+			    struct cfs_vec *cmds, const char **ret_why)
+{
+	if (!e->backend->control || !e->backend_state) {
+		*ret_why = "this back-end takes no \"sim\" lines (start the daemon with --backend=sim)";
+		return -EOPNOTSUPP;
+	}
+	return e->backend->control(e->backend_state, line, len, cmds, ret_why);
+}
+
 int cfs_engine_start_backend(struct cfs_engine *e)
 {
 	return e->backend->start(e, &e->backend_state);

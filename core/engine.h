@@ -113,6 +113,10 @@ int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n
 /* Submits one command and waits for its outcome. Never call this from a
  * thread the committer waits on (a listener). */
 int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why);
+/* Hands a back-end line of the control file to the back-end (see
+ * cfs_backend_ops.control); -EOPNOTSUPP when it takes none. */
+int cfs_engine_backend_line(struct cfs_engine *e, const char *line, size_t len,
+			    struct cfs_vec *cmds, const char **ret_why);
 /* Parses text (lines) and runs it as one batch, waiting. */
 int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret_why);
 

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "cmm.h"
+
 static const char *const kind_names[CFS_KIND_COUNT] = {
 	[CFS_KIND_CLUSTER] = "cluster",	      [CFS_KIND_NODE] = "node",
 	[CFS_KIND_GROUP] = "group",	      [CFS_KIND_RESOURCE] = "resource",
@@ -133,10 +135,13 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 	static const char *const net[] = {CFS_P_ROLE, CFS_P_ADDRESS, CFS_P_ADDRESS_MASK, NULL};
 	static const char *const netif[] = {CFS_P_NODE, CFS_P_NETWORK, CFS_P_ADAPTER,
 					    CFS_P_ADDRESS, NULL};
-	static const char *const cluster[] = {CFS_P_CLUSTER_NAME, CFS_P_CLUSTER_ID, NULL};
+	static const char *const cluster[] = {CFS_P_CLUSTER_NAME, CFS_P_CLUSTER_ID,
+					      CFS_P_CMM_STATUS, CFS_P_CMM_LAST_MASTER, NULL};
 	const char *const *lists[3] = {common, NULL, NULL};
 	switch (kind) {
 	case CFS_KIND_NODE:
+		if (cfs_cmm_is_prop(prop))
+			return true;
 		lists[1] = node;
 		break;
 	case CFS_KIND_GROUP:

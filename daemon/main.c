@@ -82,7 +82,7 @@ static void usage(const char *prog)
 	       "    --state-dir=DIR        where the cluster is kept (default: /var/lib/clusterfs\n"
 	       "                           for root, $XDG_STATE_HOME/clusterfs otherwise)\n"
 	       "    --cluster-name=NAME    name of a new cluster (default: the host name)\n"
-	       "    --backend=NAME         membership back-end: local (default)\n"
+	       "    --backend=NAME         membership back-end: local (default) or sim\n"
 	       "    --admin-group=GROUP    group that may change the cluster (default: root)\n"
 	       "    --cache-timeout=SECS   kernel cache timeout (default 3600; every change is\n"
 	       "                           invalidated explicitly)\n"

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cmd.h"
+#include "cmm.h"
 #include "fs_inode.h"
 #include "value.h"
 
@@ -112,6 +113,23 @@ static int r_role(const struct cfs_model *m, const struct cfs_object *o, struct 
 	(void)m;
 	return cfs_buf_printf(out, "%s\n", cfs_role_name(cfs_key_get_dword(o->key, CFS_P_ROLE, 0)));
 }
+
+/* The CMM files of a node (cmm.h). */
+#define CMM_RENDER(fn, file)                                                                      \
+	static int fn(const struct cfs_model *m, const struct cfs_object *o, struct cfs_buf *out) \
+	{                                                                                         \
+		(void)m;                                                                          \
+		return cfs_cmm_render(o, file, out);                                              \
+	}
+CMM_RENDER(r_cmm_role, "role")
+CMM_RENDER(r_cmm_eligible, "eligible")
+CMM_RENDER(r_cmm_qualification, "qualification")
+CMM_RENDER(r_cmm_synchro, "synchro")
+CMM_RENDER(r_cmm_frozen, "frozen")
+CMM_RENDER(r_cmm_excluded, "excluded")
+CMM_RENDER(r_cmm_incarnation, "incarnation")
+CMM_RENDER(r_cmm_swload, "swload")
+CMM_RENDER(r_cmm_domain, "domain")
 
 /* --- writes --- */
 
@@ -226,6 +244,34 @@ static int w_description(const struct cfs_model *m, const struct cfs_object *o,
 	const char *a[] = {cfs_kind_name(o->kind), cfs_obj_id(o), CFS_P_DESCRIPTION, text};
 	return push(cmds, CFS_OP_SET, 4, a);
 }
+
+/* A CMM file takes one word (swload: one line) and becomes node-cmm. */
+static int w_cmm(const struct cfs_object *o, const char *attr, const char *text,
+		 struct cfs_vec *cmds, const char **why)
+{
+	char w[CFS_NAME_MAX + 1];
+	if (one_word(text, w, sizeof(w)) < 0) {
+		*why = "expected one line";
+		return -EINVAL;
+	}
+	const char *a[] = {cfs_obj_id(o), attr, w};
+	return push(cmds, CFS_OP_NODE_CMM, 3, a);
+}
+
+#define CMM_WRITE(fn, attr)                                                                \
+	static int fn(const struct cfs_model *m, const struct cfs_object *o, const char *text, \
+		      struct cfs_vec *cmds, const char **why)                                \
+	{                                                                                  \
+		(void)m;                                                                   \
+		return w_cmm(o, attr, text, cmds, why);                                    \
+	}
+CMM_WRITE(w_cmm_eligible, "eligible")
+CMM_WRITE(w_cmm_qualification, "qualification")
+CMM_WRITE(w_cmm_synchro, "synchro")
+CMM_WRITE(w_cmm_frozen, "frozen")
+CMM_WRITE(w_cmm_excluded, "excluded")
+CMM_WRITE(w_cmm_swload, "swload")
+CMM_WRITE(w_cmm_domain, "domain")
 
 static int w_role(const struct cfs_model *m, const struct cfs_object *o, const char *text,
 		  struct cfs_vec *cmds, const char **why)
@@ -382,6 +428,16 @@ static const struct cfs_attr_spec node_specs[] = {
 	{"state", true, r_state, w_node_state},
 	{"address", false, r_address, NULL},
 	{"description", true, r_description, w_description, true},
+	{"role", false, r_cmm_role, NULL, false, CFS_P_CMM_ROLE},
+	{"eligible", true, r_cmm_eligible, w_cmm_eligible, false, CFS_P_CMM_ELIGIBLE},
+	{"qualification", true, r_cmm_qualification, w_cmm_qualification, false,
+	 CFS_P_CMM_DISQUALIFIED},
+	{"synchro", true, r_cmm_synchro, w_cmm_synchro, false, CFS_P_CMM_SYNCHRO_NEEDED},
+	{"frozen", true, r_cmm_frozen, w_cmm_frozen, false, CFS_P_CMM_FROZEN},
+	{"excluded", true, r_cmm_excluded, w_cmm_excluded, false, CFS_P_CMM_EXCLUDED},
+	{"incarnation", false, r_cmm_incarnation, NULL, false, CFS_P_CMM_INCARNATION},
+	{"swload", true, r_cmm_swload, w_cmm_swload, false, CFS_P_CMM_SWLOAD},
+	{"domain", true, r_cmm_domain, w_cmm_domain, false, CFS_P_CMM_DOMAIN},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec group_specs[] = {

@@ -53,6 +53,7 @@ enum cfs_fixed_ino {
 	CFS_INO_CLONE, /* ports/clone */
 	CFS_INO_LOG,   /* log */
 	CFS_INO_LOG1,  /* log.1 */
+	CFS_INO_LOCAL_NODE, /* local_node: the name of this daemon's node */
 	CFS_INO_FIXED_END,
 };
 
@@ -100,6 +101,9 @@ struct cfs_attr_spec {
 	 * write applies all of it (a shell writes a list line by line).
 	 * Other files take each write as a whole new value. */
 	bool accumulate;
+	/* The registry value it shows, when a node "property" record with
+	 * this prop must modify the file (fs_notify.c); NULL otherwise. */
+	const char *prop;
 };
 
 /* The files of an object kind, NULL-name terminated; slot = index. */

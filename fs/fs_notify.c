@@ -565,6 +565,11 @@ static void map_object(struct unit *u, const struct cfs_model *m, const struct c
 			obj_file(u, origin, kind, name, r->key_id, "description");
 		else if (r->prop && strcmp(r->prop, "role") == 0)
 			obj_file(u, origin, kind, name, r->key_id, "role");
+		else if (r->prop)
+			for (const struct cfs_attr_spec *sp = cfs_attr_specs(kind); sp && sp->name;
+			     sp++)
+				if (sp->prop && strcmp(sp->prop, r->prop) == 0)
+					obj_file(u, origin, kind, name, r->key_id, sp->name);
 		break;
 	case CFS_CH_MEMBER_ADDED: {
 		char lpath[3 * CFS_NAME_MAX + 64], target[CFS_NAME_MAX + 32];
@@ -590,6 +595,9 @@ static void map_record(struct unit *u, const struct cfs_model *m, const struct c
 {
 	switch (r->kind) {
 	case CFS_KIND_CLUSTER:
+		/* Other cluster records (CmmStatus) show under registry/ only. */
+		if (r->change != CFS_CH_RENAMED)
+			break;
 		op_modify(u, r->origin, "name", CFS_INO_NAME);
 		add_item(u, CFS_INO_ID, NULL);
 		break;

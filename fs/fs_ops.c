@@ -99,6 +99,7 @@ static const char *const root_names[] = {
 	[CFS_INO_STATE] = "state",	   [CFS_INO_QUORUM] = "quorum",
 	[CFS_INO_CONTROL] = "control",	   [CFS_INO_PORTS] = "ports",
 	[CFS_INO_LOG] = "log",		   [CFS_INO_LOG1] = "log.1",
+	[CFS_INO_LOCAL_NODE] = "local_node",
 };
 
 static bool quorate(const struct cfs_model *m)
@@ -113,7 +114,8 @@ static bool quorate(const struct cfs_model *m)
 }
 
 /* Content of a file node (model read-locked). */
-static int render(const struct cfs_model *m, const struct cfs_node *n, struct cfs_buf *out)
+static int render(const struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
+		  struct cfs_buf *out)
 {
 	switch (n->type) {
 	case N_FIXED:
@@ -127,6 +129,11 @@ static int render(const struct cfs_model *m, const struct cfs_node *n, struct cf
 			return cfs_buf_puts(out, "up\n");
 		case CFS_INO_QUORUM:
 			return cfs_buf_puts(out, quorate(m) ? "quorate\n" : "lost\n");
+		case CFS_INO_LOCAL_NODE: {
+			const char *id = fs->e->local_node_id;
+			struct cfs_object *o = id ? cfs_model_by_id(m, id) : NULL;
+			return cfs_buf_printf(out, "%s\n", o ? o->name : "");
+		}
 		default:
 			return cfs_buf_append(out, "", 0);
 		}
@@ -185,7 +192,7 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 			st->st_mode = S_IFREG | 0220;
 		} else {
 			st->st_mode = S_IFREG | (n->ino == CFS_INO_NAME ? 0664 : 0444);
-			if ((r = render(m, n, &b)) < 0)
+			if ((r = render(fs, m, n, &b)) < 0)
 				return r;
 			st->st_size = (off_t)b.len;
 			t = key_values_mtime(m->reg.root);
@@ -203,7 +210,7 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 		st->st_uid = n->key->uid;
 		st->st_gid = n->key->gid;
 		st->st_nlink = 1;
-		if ((r = render(m, n, &b)) < 0)
+		if ((r = render(fs, m, n, &b)) < 0)
 			return r;
 		st->st_size = (off_t)b.len;
 		t = n->val->mtime_ns;
@@ -227,7 +234,7 @@ static int fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct 
 	case N_ATTR:
 		st->st_mode = S_IFREG | (n->spec->writable ? 0664 : 0444);
 		st->st_nlink = 1;
-		if ((r = render(m, n, &b)) < 0)
+		if ((r = render(fs, m, n, &b)) < 0)
 			return r;
 		st->st_size = (off_t)b.len;
 		t = key_values_mtime(n->key);
@@ -719,7 +726,7 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		cfs_engine_rdlock(fs->e);
 		r = resolve_locked(fs, ino, &n);
 		if (r == 0)
-			r = render(&fs->e->model, &n, &h->snap);
+			r = render(fs, &fs->e->model, &n, &h->snap);
 		cfs_engine_unlock(fs->e);
 		h->snap_taken = r == 0;
 	}
@@ -908,8 +915,8 @@ static enum ctl_word ctl_word(const char *s, size_t k)
 
 /* Parses complete lines into *batch (outside a block) or h->held (inside
  * one). On error nothing of this text is kept. */
-static int parse_lines(struct fh *h, const char *text, size_t len, struct cfs_vec *batch,
-		       const char **why, int *bad_line)
+static int parse_lines(struct cfs_engine *e, struct fh *h, const char *text, size_t len,
+		       struct cfs_vec *batch, const char **why, int *bad_line)
 {
 	const char *p = text, *end = text + len;
 	size_t held_before = h->held.n;
@@ -958,6 +965,11 @@ static int parse_lines(struct fh *h, const char *text, size_t len, struct cfs_ve
 		}
 		if (r < 0)
 			break;
+		if (k > 4 && memcmp(s, "sim", 3) == 0 && (s[3] == ' ' || s[3] == '\t')) {
+			/* A back-end line: its commands join the batch. */
+			r = cfs_engine_backend_line(e, s, k, h->in_block ? &h->held : batch, why);
+			continue;
+		}
 		struct cfs_cmd *c;
 		r = cfs_cmd_parse(s, k, &c, why);
 		if (r == 0 && (r = cfs_vec_push(h->in_block ? &h->held : batch, c)) < 0)
@@ -1005,7 +1017,7 @@ static void write_control(fuse_req_t req, struct fh *h, const char *buf, size_t 
 	/* Complete lines now; an incomplete last line waits. */
 	char *last_nl = h->line.len ? memrchr(h->line.data, '\n', h->line.len) : NULL;
 	size_t upto = last_nl ? (size_t)(last_nl - h->line.data) + 1 : 0;
-	r = parse_lines(h, h->line.data, upto, &cmds, &why, &bad);
+	r = parse_lines(fs_of(req)->e, h, h->line.data, upto, &cmds, &why, &bad);
 	if (r == 0) {
 		memmove(h->line.data, h->line.data + upto, h->line.len - upto);
 		h->line.len -= upto;
@@ -1223,7 +1235,8 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		int bad = 0, r = 0;
 		pthread_mutex_lock(&h->lock);
 		if (h->line.len)
-			r = parse_lines(h, h->line.data, h->line.len, &cmds, &why, &bad);
+			r = parse_lines(fs_of(req)->e, h, h->line.data, h->line.len, &cmds, &why,
+					&bad);
 		cfs_buf_reset(&h->line);
 		bool open_block = h->in_block;
 		while (h->held.n)

@@ -10,7 +10,7 @@ packages=(
 	libsqlite3-dev
 	libcriterion-dev
 	libjson-c-dev
-	inotify-tools attr
+	inotify-tools attr jq
 	python3 procps iproute2
 )
 

@@ -72,6 +72,13 @@ static const struct verb_case verbs[] = {
 	{"reg-rename", CFS_OP_REG_RENAME, 3, 3, 0},
 	{"reg-type", CFS_OP_REG_TYPE, 3, 3, 0},
 	{"reg-security", CFS_OP_REG_SECURITY, 4, 4, 0},
+	{"node-cmm", CFS_OP_NODE_CMM, 3, 3, 0},
+	{"cmm-elect", CFS_OP_CMM_ELECT, 0, 0, 0},
+	{"cmm-release", CFS_OP_CMM_RELEASE, 1, 1, 0},
+	{"cmm-remove", CFS_OP_CMM_REMOVE, 1, 1, 0},
+	{"cmm-setqualif", CFS_OP_CMM_SETQUALIF, 3, 3, 0},
+	{"cmm-seize", CFS_OP_CMM_SEIZE, 1, 1, 0},
+	{"cmm-status", CFS_OP_CMM_STATUS, 1, 1, 0},
 };
 
 Test(cmd, verb_table_is_complete)

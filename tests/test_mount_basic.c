@@ -12,7 +12,7 @@ TestSuite(basic, .init = mnt_setup, .fini = mnt_teardown, .timeout = 60);
 Test(basic, fresh_tree)
 {
 	char *out = shout("cd \"$M\" && ls");
-	cr_assert_str_eq(out, "control\ngroups\nid\nlog\nlog.1\nname\nnetinterfaces\nnetworks\n"
+	cr_assert_str_eq(out, "control\ngroups\nid\nlocal_node\nlog\nlog.1\nname\nnetinterfaces\nnetworks\n"
 			      "nodes\nports\nquorum\nregistry\nresources\nresourcetypes\nstate\n");
 	free(out);
 	out = shout("cat \"$M/name\" \"$M/state\" \"$M/quorum\"");

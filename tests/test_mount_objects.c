@@ -71,7 +71,13 @@ static void add_n2(void)
 
 Test(objects, node_files_of_the_host)
 {
-	expect_out("address\ndescription\nid\nnumber\nstate\n", "ls nodes/$h");
+	expect_out("address\ndescription\ndomain\neligible\nexcluded\nfrozen\nid\nincarnation\n"
+		   "number\nqualification\nrole\nstate\nswload\nsynchro\n",
+		   "ls nodes/$h");
+	/* The embedded cluster's only node is the CMM master. */
+	expect_out("master\nyes\nqualified\nready\nno\nno\n1\n\n0\n",
+		   "cd nodes/$h; cat role eligible qualification synchro frozen excluded "
+		   "incarnation swload domain");
 	expect_out("1\nup\n\n", "cat nodes/$h/number nodes/$h/state nodes/$h/description");
 	/* The id is a GUID and names the node's registry key; the address is
 	 * the registry's Address value. */

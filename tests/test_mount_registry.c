@@ -50,8 +50,9 @@ static void make_web(void)
 
 Test(registry, top_level)
 {
-	expect_out("ClusterId\nClusterName\nGroups\nNetworkInterfaces\nNetworks\nNodes\nResourceTypes\n"
-		   "Resources\n",
+	/* CmmLastMaster: the CMM election's last master (docs/cmm.md). */
+	expect_out("ClusterId\nClusterName\nCmmLastMaster\nGroups\nNetworkInterfaces\nNetworks\nNodes\n"
+		   "ResourceTypes\nResources\n",
 		   "ls");
 	expect_out("testcluster\n", "cat ClusterName");
 	expect_out("ok\n", "[ \"$(cat ClusterId)\" = \"$(cat ../id)\" ]; "

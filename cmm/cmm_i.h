@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* libcgha_cmm internals (hidden: only the cmm_* API is exported).
+ *
+ * The library talks to the daemon only through the mount:
+ *   local_node                 the name of this node
+ *   nodes/N/{id,number,address,role,eligible,qualification,synchro,
+ *            frozen,excluded,incarnation,swload,domain}
+ *   control                    cmm-release, cmm-remove, cmm-setqualif, cmm-seize
+ *   ports/clone                the notification fd (JSON Lines records)
+ * Every call that touches the mount runs in a short-lived worker thread
+ * and the caller waits at most the connection timeout (cmm_connect) for
+ * it: a hung daemon gives CMM_ETIMEDOUT instead of a hung caller. The
+ * waits are condition waits, which signals do not interrupt. */
+#ifndef CMM_I_H
+#define CMM_I_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cmm.h"
+
+/* One node as the mount shows it. */
+struct cmmi_node {
+	cmm_member_t m;
+	char id[64];
+};
+
+/* A consistent-enough view: every node, and which one is this node. */
+struct cmmi_view {
+	struct cmmi_node *nodes;
+	size_t n;
+	ssize_t local; /* index of this node, -1 if not found */
+};
+
+/* The mount point: $CLUSTERFS_MOUNT, else /mnt/clusterfs. */
+const char *cmmi_mount(void);
+
+/* Runs fn(ctx) in a worker thread and waits up to timeout. Returns fn's
+ * result (0 or -errno), or -ETIMEDOUT: then the worker owns ctx and calls
+ * free_ctx(ctx) when fn returns. Otherwise ctx stays the caller's. */
+int cmmi_run(int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx),
+	     const struct timespec *timeout);
+
+/* Reads the whole view (bounded by timeout). 0 or -errno (-ENOTCONN when
+ * there is no clusterfs mount). */
+int cmmi_view_load(struct cmmi_view *v, const struct timespec *timeout);
+void cmmi_view_free(struct cmmi_view *v);
+struct cmmi_node *cmmi_view_by_id(struct cmmi_view *v, cmm_nodeid_t nodeid);
+struct cmmi_node *cmmi_view_role(struct cmmi_view *v, uint32_t role_bit);
+
+/* Writes one command line to control; 0 or the -errno the daemon gave. */
+int cmmi_control(const char *line, const struct timespec *timeout);
+
+/* Opens ports/clone (O_RDWR, non-blocking, close-on-exec) and registers
+ * the filter the library needs. The fd, or -errno. */
+int cmmi_port_open(const struct timespec *timeout);
+/* Reads what is pending on fd (non-blocking) into *out (malloc'd, *len
+ * bytes). 0, or -errno; -EPIPE at end of file (the port is gone). */
+int cmmi_port_read(int fd, char **out, size_t *len, const struct timespec *timeout);
+
+/* errno (positive) -> CMM code: the one mapping place. */
+cmm_error_t cmmi_error(int err);
+
+#endif
