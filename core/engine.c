@@ -184,6 +184,14 @@ static void *committer_main(void *arg)
 		pthread_mutex_lock(&e->qlock);
 		while (!e->qhead && !e->stopping)
 			pthread_cond_wait(&e->qcond, &e->qlock);
+		void (*gate)(void *) = __atomic_load_n(&e->gate, __ATOMIC_ACQUIRE);
+		if (gate && e->qhead) {
+			/* Meanwhile more batches queue up: they commit together. */
+			void *ud = __atomic_load_n(&e->gate_ud, __ATOMIC_ACQUIRE);
+			pthread_mutex_unlock(&e->qlock);
+			gate(ud);
+			pthread_mutex_lock(&e->qlock);
+		}
 		struct cfs_batch *list = e->qhead;
 		e->qhead = e->qtail = NULL;
 		bool stop = e->stopping;
@@ -511,6 +519,14 @@ int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 		}
 	}
 	return -ENOSPC;
+}
+
+void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud)
+{
+	/* The committer may be running: ud before fn, and fn cleared first. */
+	__atomic_store_n(&e->gate, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->gate_ud, ud, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->gate, fn, __ATOMIC_RELEASE);
 }
 
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)

@@ -75,6 +75,10 @@ struct cfs_engine {
 		cfs_listener_fn fn;
 		void *ud;
 	} listeners[4];
+	/* Called by the committer before it takes queued batches (see
+	 * cfs_engine_set_gate). */
+	void (*gate)(void *ud);
+	void *gate_ud;
 
 	const struct cfs_backend_ops *backend;
 	void *backend_state;
@@ -93,6 +97,12 @@ void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
  * NULL and ud matches. 0 or -ENOSPC. */
 int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud);
+/* Sets the gate (fn NULL: none): the committer calls it before taking the
+ * queued batches, so that a listener acting on earlier commits after they
+ * were made (the notifier replaying them on the mount by path) catches up
+ * before names change again. It must return after a bounded wait. Set it
+ * before the back-end starts. */
+void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud);
 /* Stops the back-end, then the committer after it has finished every
  * queued batch. Later submissions fail with -ESHUTDOWN. Idempotent. */
 void cfs_engine_stop(struct cfs_engine *e);

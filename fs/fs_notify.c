@@ -97,6 +97,8 @@ struct cfs_notify {
 	uint64_t gen;		       /* committer thread only */
 	uint64_t pre_done;	       /* guarded by qlock */
 	pthread_cond_t pre_cond;       /* signalled when pre_done moves */
+	uint64_t replayed;	       /* the last unit done with; guarded by qlock */
+	pthread_cond_t replay_cond;    /* signalled when replayed moves */
 
 	/* The self-op in progress, as the handlers must see it. */
 	pthread_mutex_t view_lock;
@@ -773,6 +775,9 @@ static void *inval_main(void *arg)
 		if (u->nops) {
 			queue_push(&nt->qhead, &nt->qtail, &nt->qcond, u);
 			u = NULL;
+		} else {
+			nt->replayed = u->gen;
+			pthread_cond_broadcast(&nt->replay_cond);
 		}
 		pthread_mutex_unlock(&nt->qlock);
 		unit_free(u);
@@ -874,9 +879,35 @@ static void *notify_main(void *arg)
 	struct unit *u;
 	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
 		run_unit(nt, u);
+		pthread_mutex_lock(&nt->qlock);
+		nt->replayed = u->gen;
+		pthread_cond_broadcast(&nt->replay_cond);
+		pthread_mutex_unlock(&nt->qlock);
 		unit_free(u);
 	}
 	return NULL;
+}
+
+/* The engine's gate (committer thread): before the next commit, wait for
+ * the replays of the earlier ones, which name files by the paths of their
+ * time: a rename committed before an earlier change is replayed would
+ * send that change's event nowhere. Bounded, as a replay can wait for a
+ * request that waits for a commit. */
+static void replay_gate(void *ud)
+{
+	struct cfs_notify *nt = ud;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 100 * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&nt->qlock);
+	while (nt->replayed < nt->gen && !nt->stop)
+		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
+			break;
+	pthread_mutex_unlock(&nt->qlock);
 }
 
 /* --- the handlers' side --- */
@@ -966,6 +997,7 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 	pthread_mutex_init(&nt->view_lock, NULL);
 	pthread_cond_init(&nt->icond, NULL);
 	pthread_cond_init(&nt->pre_cond, NULL);
+	pthread_cond_init(&nt->replay_cond, NULL);
 	cfs_engine_rdlock(fs->e);
 	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&fs->e->model));
 	cfs_engine_unlock(fs->e);
@@ -989,6 +1021,8 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 		return -r;
 	}
 	int lr = cfs_engine_add_listener(fs->e, on_commit, nt);
+	if (lr == 0)
+		cfs_engine_set_gate(fs->e, replay_gate, nt);
 	if (lr < 0) {
 		cfs_notify_stop(fs);
 		return lr;
@@ -1002,11 +1036,13 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	if (!nt)
 		return;
 	cfs_engine_remove_listener(fs->e, nt);
+	cfs_engine_set_gate(fs->e, NULL, NULL);
 	pthread_mutex_lock(&nt->qlock);
 	nt->stop = true;
 	pthread_cond_broadcast(&nt->qcond);
 	pthread_cond_broadcast(&nt->icond);
 	pthread_cond_broadcast(&nt->pre_cond);
+	pthread_cond_broadcast(&nt->replay_cond);
 	pthread_mutex_unlock(&nt->qlock);
 	pthread_join(nt->ithread, NULL);
 	pthread_join(nt->thread, NULL);
@@ -1019,6 +1055,7 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	}
 	pthread_cond_destroy(&nt->icond);
 	pthread_cond_destroy(&nt->pre_cond);
+	pthread_cond_destroy(&nt->replay_cond);
 	pthread_mutex_destroy(&nt->qlock);
 	pthread_cond_destroy(&nt->qcond);
 	pthread_mutex_destroy(&nt->view_lock);
