@@ -671,6 +671,19 @@ static struct unit *queue_pop(struct cfs_notify *nt, struct unit **head, struct 
 	return u;
 }
 
+/* CLOCK_REALTIME (the condition variables' clock) ms from now. */
+static struct timespec deadline_ms(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += ms * 1000000;
+	while (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
 	struct cfs_notify *nt = ud;
@@ -716,13 +729,7 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 	 * bounded: an invalidation can wait for a page that another request,
 	 * itself waiting for this commit, holds locked; after the bound that
 	 * request is answered and its page let go. */
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += 50 * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = deadline_ms(50);
 	while (nt->pre_done < gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
 			break;
@@ -896,13 +903,7 @@ static void *notify_main(void *arg)
 static void replay_gate(void *ud)
 {
 	struct cfs_notify *nt = ud;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += 100 * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = deadline_ms(100);
 	pthread_mutex_lock(&nt->qlock);
 	while (nt->replayed < nt->gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
