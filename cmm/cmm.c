@@ -23,6 +23,7 @@
  *                                     CMM_VALID_CLUSTER (node id 0)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -587,16 +588,42 @@ static int rec_kinds(const struct rec *r, cmm_cmchanges_t out[2])
 	return 0;
 }
 
+static cmm_error_t dispatch(void);
+
 EXPORT cmm_error_t cmm_notify_dispatch(void)
+{
+	/* Deferred-cancel-safe (reference §1): dispatch holds locks across
+	 * waits and callbacks, so it is not cancelled halfway. */
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	cmm_error_t e = dispatch();
+	pthread_setcancelstate(cancel, NULL);
+	return e;
+}
+
+/* The errors of reading the port that mean it is gone (the daemon
+ * stopped or restarted); others (out of memory, fds or threads) are
+ * worth a retry. */
+static bool port_gone(int rr)
+{
+	return rr == -EBADF || rr == -ENOTCONN || rr == -EPIPE || rr == -ENODEV ||
+	       rr == -ECONNABORTED || rr == -EIO;
+}
+
+static cmm_error_t dispatch(void)
 {
 	pthread_once(&once, init);
 	pthread_mutex_lock(&dispatch_lock);
 	pthread_mutex_lock(&S.lock);
 	cmm_error_t e = !S.cb ? CMM_ENOENT : (S.fd < 0 || S.broken) ? CMM_EBADF : CMM_OK;
-	int fd = S.fd;
+	/* Duplicated under the lock: an unregister in another thread may
+	 * close S.fd, and its number be reused, right after. */
+	int fd = e == CMM_OK ? fcntl(S.fd, F_DUPFD_CLOEXEC, 0) : -1;
 	unsigned gen = S.gen;
 	struct timespec t = S.timeout;
 	pthread_mutex_unlock(&S.lock);
+	if (e == CMM_OK && fd < 0)
+		e = CMM_EBUSY; /* out of descriptors: try again */
 	if (e != CMM_OK) {
 		pthread_mutex_unlock(&dispatch_lock);
 		return e;
@@ -607,6 +634,10 @@ EXPORT cmm_error_t cmm_notify_dispatch(void)
 	if (rr == -ETIMEDOUT) {
 		pthread_mutex_unlock(&dispatch_lock);
 		return CMM_ETIMEDOUT;
+	}
+	if (rr < 0 && !port_gone(rr)) {
+		pthread_mutex_unlock(&dispatch_lock);
+		return CMM_EBUSY;
 	}
 
 	/* Complete lines -> records. */
@@ -626,7 +657,7 @@ EXPORT cmm_error_t cmm_notify_dispatch(void)
 		pthread_mutex_unlock(&S.lock);
 		free(data);
 		pthread_mutex_unlock(&dispatch_lock);
-		return CMM_ENOMEM;
+		return CMM_EBUSY;
 	}
 	if (S.plen)
 		memcpy(all, S.partial, S.plen);
@@ -666,15 +697,25 @@ EXPORT cmm_error_t cmm_notify_dispatch(void)
 	}
 	pthread_mutex_unlock(&S.lock);
 
-	/* A node the cache does not know yet (it joined after registering). */
-	if (missing) {
+	/* A node the cache does not know yet (it joined after registering).
+	 * A port has a record a moment before the change is acknowledged
+	 * and the kernel's caches of the tree are refreshed, so the listing
+	 * may not show the node yet: look again, briefly. */
+	for (int tries = 0; missing && tries < 25; tries++) {
 		struct cmmi_view v;
-		if (cmmi_view_load(&v, &t) == 0) {
-			pthread_mutex_lock(&S.lock);
-			ids_set(&v);
-			pthread_mutex_unlock(&S.lock);
-			cmmi_view_free(&v);
+		if (tries)
+			usleep(2000);
+		if (cmmi_view_load(&v, &t) != 0)
+			break;
+		pthread_mutex_lock(&S.lock);
+		ids_set(&v);
+		missing = false;
+		for (size_t i = 0; i < nrecs; i++) {
+			cmm_nodeid_t id;
+			missing |= !recs[i].cluster && !ids_get(recs[i].id, &id);
 		}
+		pthread_mutex_unlock(&S.lock);
+		cmmi_view_free(&v);
 	}
 
 	/* Notifications, filtered, then the callbacks without the lock. */
@@ -694,15 +735,23 @@ EXPORT cmm_error_t cmm_notify_dispatch(void)
 			if (filter & (1u << (kinds[j] - KIND_FIRST)))
 				notes[nn++] = (cmm_cmc_notification_t){kinds[j], id};
 	}
-	bool still = gen == S.gen;
 	pthread_mutex_unlock(&S.lock);
 	free(recs);
-	for (size_t i = 0; still && cb && i < nn; i++)
+	for (size_t i = 0; cb && i < nn; i++) {
+		/* An unregister or disconnect (from the callback itself, or
+		 * another thread) ends the dispatch: the callback's data may be
+		 * gone. */
+		pthread_mutex_lock(&S.lock);
+		bool still = gen == S.gen;
+		pthread_mutex_unlock(&S.lock);
+		if (!still)
+			break;
 		cb(&notes[i], cd);
+	}
 	free(notes);
 	pthread_mutex_unlock(&dispatch_lock);
 	if (!notes && nrecs)
-		return CMM_ENOMEM;
+		return CMM_EBUSY;
 	return gone ? CMM_EBADF : CMM_OK;
 }
 

@@ -25,8 +25,10 @@ cmm_error_t cmmi_error(int err)
 		return CMM_EEXIST;
 	case ERANGE:
 		return CMM_ERANGE;
-	case ENOMEM:
-		return CMM_ENOMEM;
+	case ENOMEM: /* out of resources: try again (reference: CMM_EBUSY) */
+	case EMFILE:
+	case ENFILE:
+		return CMM_EBUSY;
 	case ETIMEDOUT:
 		return CMM_ETIMEDOUT;
 	case EBUSY:

@@ -58,7 +58,9 @@ int cmmi_control(const char *line, const struct timespec *timeout);
 int cmmi_port_open(const struct timespec *timeout);
 /* Reads what is pending on fd (non-blocking) into *out (malloc'd, *len
  * bytes). 0, or -errno; -EPIPE at end of file (the port is gone). */
-int cmmi_port_read(int fd, char **out, size_t *len, const struct timespec *timeout);
+/* Reads what the port has; takes ownership of dupfd (a duplicate of the
+ * port's fd made by the caller). */
+int cmmi_port_read(int dupfd, char **out, size_t *len, const struct timespec *timeout);
 
 /* errno (positive) -> CMM code: the one mapping place. */
 cmm_error_t cmmi_error(int err);

@@ -95,22 +95,34 @@ int cmmi_run(int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx),
 		free(j);
 		return e == EAGAIN ? -EBUSY : -e;
 	}
+	/* A timeout beyond 100 years is no timeout (and cannot overflow). */
+	bool forever = timeout->tv_sec > 100L * 365 * 86400;
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout->tv_sec;
-	until.tv_nsec += timeout->tv_nsec;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	if (!forever) {
+		until.tv_sec += timeout->tv_sec;
+		until.tv_nsec += timeout->tv_nsec;
+		while (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
 	}
+	/* Not a cancellation point: a caller cancelled here would leave
+	 * j->lock held (deferred-cancel-safe, reference §1). */
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	pthread_mutex_lock(&j->lock);
-	while (!j->done)
-		if (pthread_cond_timedwait(&j->cond, &j->lock, &until) == ETIMEDOUT && !j->done)
+	while (!j->done) {
+		int w = forever ? pthread_cond_wait(&j->cond, &j->lock)
+				: pthread_cond_timedwait(&j->cond, &j->lock, &until);
+		if (w != 0 && !j->done)
 			break;
+	}
 	int rc = j->done ? j->rc : -ETIMEDOUT;
 	if (!j->done)
 		j->abandoned = true;
 	pthread_mutex_unlock(&j->lock);
+	pthread_setcancelstate(cancel, NULL);
 	job_unref(j);
 	return rc;
 }
@@ -453,18 +465,17 @@ static int port_read_main(void *p)
 	}
 }
 
-int cmmi_port_read(int fd, char **out, size_t *len, const struct timespec *timeout)
+int cmmi_port_read(int dupfd, char **out, size_t *len, const struct timespec *timeout)
 {
 	struct port_ctx *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		close(dupfd);
 		return -ENOMEM;
-	/* The worker reads a duplicate, so that a timed-out read never
-	 * touches an fd number the application may reuse. */
-	c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (c->fd < 0) {
-		free(c);
-		return -EBADF;
 	}
+	/* The worker reads the caller's duplicate (made while the port could
+	 * not be closed), so that a timed-out read never touches an fd number
+	 * the application may reuse. */
+	c->fd = dupfd;
 	int r = cmmi_run(port_read_main, c, port_free, timeout);
 	if (r == -ETIMEDOUT)
 		return r;

@@ -252,8 +252,8 @@ int cfs_cmm_elect(struct cfs_txn *t)
 	struct cfs_object *new_m = NULL, *new_v = NULL;
 	if (cur_m && qualified(cur_m))
 		new_m = cur_m;
-	else if (cur_v && qualified(cur_v) && synchronized(cur_v))
-		new_m = cur_v;
+	else if (cur_v && qualified(cur_v) && synchronized(cur_v) && !frozen(cur_v))
+		new_m = cur_v; /* a frozen node gains no new role */
 	for (size_t i = 0; !new_m && i < n; i++)
 		if (qualified(v[i]) && fresh(t->m, v[i]) && !frozen(v[i]))
 			new_m = v[i];
@@ -387,7 +387,7 @@ static struct cfs_object *successor(struct cfs_model *m)
 		return NULL;
 	struct cfs_object *vm = holder(v, n, CFS_CMM_VICEMASTER);
 	free(v);
-	return vm && qualified(vm) && synchronized(vm) ? vm : NULL;
+	return vm && qualified(vm) && synchronized(vm) && !frozen(vm) ? vm : NULL;
 }
 
 int cfs_cmm_release(struct cfs_txn *t, struct cfs_object *node, const char **why)

@@ -38,6 +38,9 @@ Test(cmm_example, builds_with_pkg_config_and_runs)
 		     "\"$D/cmm_monitor\" -n 4 -t 5 > \"$D/out\" 2>&1 & p=$!\n"
 		     "for i in $(seq 100); do grep -q waiting \"$D/out\" && break; sleep 0.1; done\n"
 		     "echo 'sim join n3 3 10.0.0.3' > control\n"
+		     /* One change at a time: the monitor prints the roles as
+		      * they are when it dispatches. */
+		     "for i in $(seq 100); do grep -q MEMBER_JOINED \"$D/out\" && break; sleep 0.1; done\n"
 		     "echo \"cmm-release $h\" > control\n"
 		     "wait $p\n"
 		     "sed \"s/$h/HOST/g\" \"$D/out\" | sed -E 's/ +/ /g'");
