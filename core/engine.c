@@ -177,6 +177,37 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	}
 }
 
+/* Whether the batches rename or remove names of the tree. The gate holds
+ * only those: an earlier commit's replay names files by their paths at
+ * its time, and only a rename or a removal can take such a path away. */
+static bool changes_names(const struct cfs_batch *list)
+{
+	for (; list; list = list->next) {
+		for (size_t i = 0; i < list->n; i++) {
+			switch (list->cmds[i]->op) {
+			case CFS_OP_NODE_EVICT:
+			case CFS_OP_GROUP_DELETE:
+			case CFS_OP_GROUP_RENAME:
+			case CFS_OP_RES_DELETE:
+			case CFS_OP_RES_RENAME:
+			case CFS_OP_RES_GROUP:
+			case CFS_OP_TYPE_DELETE:
+			case CFS_OP_NET_DELETE:
+			case CFS_OP_NET_RENAME:
+			case CFS_OP_NETIF_DELETE:
+			case CFS_OP_REG_DELETE_KEY:
+			case CFS_OP_REG_RENAME_KEY:
+			case CFS_OP_REG_DELETE:
+			case CFS_OP_REG_RENAME:
+				return true;
+			default:
+				break;
+			}
+		}
+	}
+	return false;
+}
+
 static void *committer_main(void *arg)
 {
 	struct cfs_engine *e = arg;
@@ -185,7 +216,7 @@ static void *committer_main(void *arg)
 		while (!e->qhead && !e->stopping)
 			pthread_cond_wait(&e->qcond, &e->qlock);
 		void (*gate)(void *) = __atomic_load_n(&e->gate, __ATOMIC_ACQUIRE);
-		if (gate && e->qhead) {
+		if (gate && e->qhead && changes_names(e->qhead)) {
 			/* Meanwhile more batches queue up: they commit together. */
 			void *ud = __atomic_load_n(&e->gate_ud, __ATOMIC_ACQUIRE);
 			pthread_mutex_unlock(&e->qlock);

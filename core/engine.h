@@ -97,10 +97,10 @@ void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
  * NULL and ud matches. 0 or -ENOSPC. */
 int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud);
-/* Sets the gate (fn NULL: none): the committer calls it before taking the
- * queued batches, so that a listener acting on earlier commits after they
- * were made (the notifier replaying them on the mount by path) catches up
- * before names change again. It must return after a bounded wait. Set it
+/* Sets the gate (fn NULL: none): the committer calls it before taking
+ * queued batches that rename or remove names of the tree, so that a
+ * listener acting on earlier commits after they were made (the notifier
+ * replaying them on the mount by path) catches up before those names go. It must return after a bounded wait. Set it
  * before the back-end starts. */
 void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud);
 /* Stops the back-end, then the committer after it has finished every
