@@ -729,7 +729,7 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 	 * bounded: an invalidation can wait for a page that another request,
 	 * itself waiting for this commit, holds locked; after the bound that
 	 * request is answered and its page let go. */
-	struct timespec until = deadline_ms(50);
+	struct timespec until = deadline_ms(200);
 	while (nt->pre_done < gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
 			break;

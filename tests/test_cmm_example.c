@@ -43,7 +43,10 @@ Test(cmm_example, builds_with_pkg_config_and_runs)
 		     "for i in $(seq 100); do grep -q MEMBER_JOINED \"$D/out\" && break; sleep 0.1; done\n"
 		     "echo \"cmm-release $h\" > control\n"
 		     "wait $p\n"
-		     "sed \"s/$h/HOST/g\" \"$D/out\" | sed -E 's/ +/ /g'");
+		     /* The roles the monitor prints are read when it dispatches,
+		      * which may be before or after the next change: leave
+		      * them out of the notification lines. */
+		     "sed \"s/$h/HOST/g\" \"$D/out\" | sed -E 's/ +/ /g; s/, now [a-z-]+\\)/)/'");
 	const char *want =
 		"cmm_monitor: this node is 1\n"
 		"cmm_monitor: the master is node 1 (HOST)\n"
@@ -54,10 +57,10 @@ Test(cmm_example, builds_with_pkg_config_and_runs)
 	cr_assert(strstr(out, " 2 n2 vice-master eligible incarnation=1 domain=0 swload=SWL-1\n"),
 		  "%s", out);
 	const char *tail = "cmm_monitor: waiting for notifications\n"
-			   "cmm_monitor: MEMBER_JOINED node 3 (n3, now in)\n"
-			   "cmm_monitor: MASTER_DEMOTED node 1 (HOST, now vice-master)\n"
-			   "cmm_monitor: MASTER_ELECTED node 2 (n2, now master)\n"
-			   "cmm_monitor: VICEMASTER_ELECTED node 1 (HOST, now vice-master)\n"
+			   "cmm_monitor: MEMBER_JOINED node 3 (n3)\n"
+			   "cmm_monitor: MASTER_DEMOTED node 1 (HOST)\n"
+			   "cmm_monitor: MASTER_ELECTED node 2 (n2)\n"
+			   "cmm_monitor: VICEMASTER_ELECTED node 1 (HOST)\n"
 			   "cmm_monitor: 4 notifications\n";
 	cr_assert(strstr(out, tail), "got:\n%s", out);
 	free(out);
