@@ -550,6 +550,47 @@ static bool has_dependents(struct cfs_model *m, struct cfs_object *r)
 	return false;
 }
 
+/* Adds to *tree every resource linked to tree->v[0] through dependencies,
+ * either way (its dependency tree). Dependencies never leave a group, so
+ * only the members of r's group are looked at. Breadth-first from r, so
+ * the order (and with it the order of the records) is deterministic. */
+static int dependency_tree(struct cfs_model *m, struct cfs_object *r, struct cfs_vec *tree)
+{
+	struct cfs_object *g = cfs_obj_ref(m, r, CFS_P_GROUP);
+	int e = cfs_vec_push(tree, r);
+	for (size_t k = 0; e == 0 && k < tree->n; k++) {
+		struct cfs_object *x = tree->v[k];
+		for (size_t i = 0; e == 0 && g && i < g->members.n; i++) {
+			struct cfs_object *y = g->members.v[i];
+			if (y == x || cfs_vec_find(tree, y) >= 0)
+				continue;
+			if (cfs_obj_list_has(x, CFS_P_DEPENDENCIES, cfs_obj_id(y)) ||
+			    cfs_obj_list_has(y, CFS_P_DEPENDENCIES, cfs_obj_id(x)))
+				e = cfs_vec_push(tree, y);
+		}
+	}
+	return e;
+}
+
+static int move_one(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *old,
+		    struct cfs_object *g)
+{
+	int e;
+	if (old && ((e = cfs_txn_member_del(t, old, r)) < 0 ||
+		    (e = record_member(t, old, r, false)) < 0))
+		return e;
+	if ((e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
+	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
+	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_GROUP, r, NULL, old ? old->name : NULL,
+				g->name)) < 0)
+		return e;
+	return record_member(t, g, r, true);
+}
+
+/* Moves r and its whole dependency tree to g, as Windows'
+ * ChangeClusterResourceGroup does. Resources keep their states when both
+ * groups run on the same node; otherwise every one of them must be down
+ * (an online resource cannot jump to another node's group). */
 static int res_set_group(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *g,
 			 const char **why)
 {
@@ -557,25 +598,19 @@ static int res_set_group(struct cfs_txn *t, struct cfs_object *r, struct cfs_obj
 	struct cfs_object *old = cfs_obj_ref(m, r, CFS_P_GROUP);
 	if (old == g)
 		return 0;
-	if (!is_down(cfs_obj_state(r)))
-		return cfs_fail(why, "take the resource offline first", -EBUSY);
-	struct cfs_value *deps = cfs_key_value(r->key, CFS_P_DEPENDENCIES);
-	if ((deps && deps->len) || has_dependents(m, r))
-		return cfs_fail(why, "resource has dependencies within its group", -EBUSY);
-	int e;
-	if (old) {
-		if ((e = cfs_txn_member_del(t, old, r)) < 0 || (e = record_member(t, old, r, false)) < 0)
-			return e;
-	}
-	if ((e = set_sz(t, r, CFS_P_GROUP, cfs_obj_id(g))) < 0 ||
-	    (e = cfs_txn_member_add(t, g, r)) < 0 ||
-	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_GROUP, r, NULL, old ? old->name : NULL,
-				g->name)) < 0 ||
-	    (e = record_member(t, g, r, true)) < 0)
-		return e;
-	if ((e = cfs_group_update(t, old)) < 0)
-		return e;
-	return cfs_group_update(t, g);
+	struct cfs_vec tree = {0};
+	int e = dependency_tree(m, r, &tree);
+	if (e == 0 && old && cfs_obj_ref(m, old, CFS_P_OWNER_NODE) != cfs_obj_ref(m, g, CFS_P_OWNER_NODE))
+		for (size_t i = 0; e == 0 && i < tree.n; i++)
+			if (!is_down(cfs_obj_state(tree.v[i])))
+				e = cfs_fail(why, "the groups run on different nodes: take the "
+						  "resources offline first", -EBUSY);
+	for (size_t i = 0; e == 0 && i < tree.n; i++)
+		e = move_one(t, tree.v[i], old, g);
+	cfs_vec_free(&tree);
+	if (e == 0)
+		e = cfs_group_update(t, old);
+	return e < 0 ? e : cfs_group_update(t, g);
 }
 
 static int res_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)

@@ -1060,11 +1060,9 @@ Test(apply, resource_group_change)
 {
 	cluster();
 	ok("group-online pair");
-	fails(-EBUSY, "resource-group r1 spare"); /* online */
-	ok("group-offline pair");
-	fails(-EBUSY, "resource-group top spare"); /* has a provider */
-	fails(-EBUSY, "resource-group base spare"); /* has a dependent */
+	fails(-EBUSY, "resource-group r1 spare"); /* online, and spare runs on n2 */
 	fails(-ENOENT, "resource-group r1 nogroup");
+	ok("group-offline pair");
 	size_t from = t.nrecs;
 	ok("resource-group r1 spare");
 	cr_assert_eq(cfs_obj_ref(&m, RES("r1"), CFS_P_GROUP), GROUP("spare"));
@@ -1078,6 +1076,47 @@ Test(apply, resource_group_change)
 	ok("resource-group r1 spare");
 	cr_assert_eq(t.nrecs, n);
 	audit();
+}
+
+/* As Windows' ChangeClusterResourceGroup: the whole dependency tree
+ * moves, providers and dependents alike, from whichever member: the
+ * resource first, then the rest in the group's member order. */
+Test(apply, resource_group_change_moves_dependency_tree)
+{
+	cluster();
+	ok("resource-create lone \"Generic Service\" web");
+	size_t from = t.nrecs;
+	ok("resource-group mid spare");
+	ASSERT_TRACE(from, CH(CFS_CH_MEMBER_ADDED) | CH(CFS_CH_MEMBER_REMOVED) | CH(CFS_CH_GROUP),
+		     "member_removed group:web mid>-", "group resource:mid web>spare",
+		     "member_added group:spare ->mid",
+		     "member_removed group:web base>-", "group resource:base web>spare",
+		     "member_added group:spare ->base",
+		     "member_removed group:web top>-", "group resource:top web>spare",
+		     "member_added group:spare ->top");
+	cr_assert_eq(GROUP("web")->members.n, 1, "lone stays: no dependency links it");
+	cr_assert_eq(GROUP("spare")->members.n, 3);
+	cr_assert(cfs_obj_list_has(RES("top"), CFS_P_DEPENDENCIES, cfs_obj_id(RES("mid"))));
+	audit();
+	/* Online resources keep their state between groups of one node. */
+	ok("group-create web2 n2");
+	ok("resource-online top");
+	ok("resource-group base web2");
+	cr_assert_str_eq(RSTATE("top"), "online");
+	cr_assert_str_eq(RSTATE("base"), "online");
+	cr_assert_eq(GROUP("web2")->members.n, 3);
+	cr_assert_eq(GROUP("spare")->members.n, 0);
+	cr_assert_str_eq(GSTATE("web2"), "online");
+	/* ...but not to a group on another node: nothing changes. */
+	size_t n_before = t.nrecs;
+	fails(-EBUSY, "resource-group top web");
+	cr_assert_eq(t.nrecs, n_before);
+	cr_assert_eq(GROUP("web2")->members.n, 3);
+	ok("resource-offline base");
+	ok("resource-group top web");
+	cr_assert_eq(GROUP("web")->members.n, 4);
+	audit();
+	assert_seqs();
 }
 
 Test(apply, type_delete)

@@ -381,10 +381,22 @@ Test(clusapi, resource_possible_owners_and_group_change)
 	HGROUPENUM e = ClusterGroupOpenEnum(db, CLUSTER_GROUP_ENUM_CONTAINS);
 	cr_assert_eq(ClusterGroupGetEnumCount(e), 1);
 	ClusterGroupCloseEnum(e);
-	/* An online resource does not change groups here. */
+	/* The dependency tree moves along, online resources stay online
+	 * between groups of one node. */
+	CTL("'resource-create app \"Generic Application\" db' 'resource-depend app ip'");
+	HRESOURCE app = OpenClusterResource(c, W("app"));
 	cr_assert_eq(OnlineClusterResource(ip), ERROR_SUCCESS);
 	HGROUP web = OpenClusterGroup(c, W("web"));
-	cr_assert_eq(ChangeClusterResourceGroup(ip, web), ERROR_INVALID_STATE);
+	cr_assert_eq(ChangeClusterResourceGroup(app, web), ERROR_SUCCESS);
+	cr_assert_str_eq(shx("cat resources/app/group resources/ip/group | tr '\\n' ' '"), "web web ");
+	cr_assert_eq(GetClusterResourceState(ip, NULL, 0, NULL, 0), ClusterResourceOnline);
+	/* Online, to a group on another node: refused, nothing moves. */
+	cr_assert_eq(MoveClusterGroup(db, n2), ERROR_SUCCESS);
+	cr_assert_eq(ChangeClusterResourceGroup(ip, db), ERROR_INVALID_STATE);
+	cr_assert_str_eq(shx("cat resources/app/group resources/ip/group | tr '\\n' ' '"), "web web ");
+	cr_assert_eq(OfflineClusterResource(ip), ERROR_SUCCESS);
+	cr_assert_eq(ChangeClusterResourceGroup(ip, db), ERROR_SUCCESS);
+	cr_assert_str_eq(shx("cat resources/app/group resources/ip/group | tr '\\n' ' '"), "db db ");
 	CloseCluster(c);
 }
 

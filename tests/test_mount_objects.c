@@ -549,15 +549,23 @@ Test(objects, resource_group_change)
 	add_n2();
 	run("echo n2 > groups/other/owner");
 	expect_out("n2\n", "cat resources/solo/owner");
-	/* With dependencies, or online: EBUSY. */
-	expect_err("Device or resource busy", "echo other > resources/app/group");
-	expect_err("Device or resource busy", "echo other > resources/ip/group");
+	/* A resource takes its dependency tree along, as on Windows. */
+	run("echo other > resources/app/group");
+	expect_out("other\nother\n", "cat resources/app/group resources/ip/group");
+	expect_out("app\nip\nsolo\n", "ls groups/other/resources");
+	expect_out("", "ls groups/web/resources");
+	/* Online, to a group on another node: EBUSY, and nothing moves. */
 	run("echo online > resources/solo/state");
 	expect_err("Device or resource busy", "echo web > resources/solo/group");
 	expect_err("No such file or directory", "echo nosuch > resources/ip/group");
-	expect_out("other\nweb\nweb\n", "cat resources/solo/group resources/app/group resources/ip/group");
+	expect_out("other\nother\nother\n",
+		   "cat resources/solo/group resources/app/group resources/ip/group");
 	/* The group's state follows its members. */
-	expect_out("online\n", "cat groups/other/state");
+	expect_out("partialonline\n", "cat groups/other/state");
+	/* Between groups of one node, an online resource stays online. */
+	run("mkdir groups/g2; echo n2 > groups/g2/owner; echo g2 > resources/solo/group");
+	expect_out("online\ng2\nonline\noffline\n", "cat resources/solo/state resources/solo/group "
+							"groups/g2/state groups/other/state");
 	stop_check(true);
 }
 
