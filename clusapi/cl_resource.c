@@ -123,85 +123,28 @@ CL_EXPORT DWORD WINAPI SetClusterResourceName(HRESOURCE hResource, LPCWSTR lpszR
 	return cl_set_error(r);
 }
 
-/* Splits a MULTI_SZ value's text (one item per line) into v. */
-static size_t split_lines(char *text, const char **v, size_t max)
-{
-	size_t n = 0;
-	for (char *save, *w = strtok_r(text, "\n", &save); w && n < max;
-	     w = strtok_r(NULL, "\n", &save))
-		v[n++] = w;
-	return n;
-}
-
-/* Adds or removes a possible owner. The list is read, changed and written
- * as a whole; an empty list means every node. */
+/* Adds or removes a possible owner: one daemon command, so two callers
+ * cannot lose each other's edit. An empty list means every node; the
+ * daemon refuses to remove the last owner (EBUSY). */
 static DWORD possible_owner(HRESOURCE hResource, HNODE hNode, bool add)
 {
 	struct cl_obj *o = cl_handle_get((HANDLE)hResource, CL_RESOURCE);
 	struct cl_obj *n = cl_handle_get((HANDLE)hNode, CL_NODE);
-	DWORD r;
-	char *list = NULL, **all = NULL;
-	size_t nall = 0;
-	const char **v = NULL;
-	if (!o || !n) {
-		r = ERROR_INVALID_HANDLE;
-		goto out;
-	}
-	const char *mount = cl_mount_of(o);
-	int e = cl_prop(mount, "Resources", o->u.object.id, "PossibleOwners", &list);
-	if (e == -ENOENT) {
-		char *nm;
-		e = cl_object_name(o, &nm); /* the resource itself gone, or just no list */
-		free(nm);
-		if (e == 0 && !(list = strdup("")))
-			e = -ENOMEM;
-	}
-	if (e == 0)
-		e = cl_list_dir(mount, "registry/Nodes", &all, &nall);
-	if (e < 0) {
+	DWORD r = ERROR_INVALID_HANDLE;
+	if (o && n) {
+		const char *mount = cl_mount_of(o);
+		int e = cl_control(mount, add ? "resource-owner-add" : "resource-owner-remove",
+				   o->u.object.id, n->u.object.id, NULL);
 		r = cl_win32(e, res_errors);
-		goto out;
+		if (e == -ENOENT) {
+			/* The resource gone, or the node gone or not in the list. */
+			char *nm;
+			if (cl_object_name(o, &nm) == 0) {
+				free(nm);
+				r = ERROR_CLUSTER_NODE_NOT_FOUND;
+			}
+		}
 	}
-	v = calloc(nall + 2, sizeof(*v));
-	if (!v) {
-		r = ERROR_NOT_ENOUGH_MEMORY;
-		goto out;
-	}
-	size_t k = split_lines(list, v, nall + 1);
-	bool every = k == 0;
-	if (every) {
-		for (size_t i = 0; i < nall; i++)
-			v[i] = all[i];
-		k = nall;
-	}
-	size_t at = k;
-	for (size_t i = 0; i < k; i++)
-		if (strcmp(v[i], n->u.object.id) == 0)
-			at = i;
-	if (add && at < k) {
-		r = every ? ERROR_SUCCESS : ERROR_OBJECT_ALREADY_EXISTS;
-		goto out;
-	}
-	if (!add && at == k) {
-		r = ERROR_CLUSTER_NODE_NOT_FOUND;
-		goto out;
-	}
-	if (add)
-		v[k++] = n->u.object.id;
-	else
-		v[at] = v[--k];
-	if (!add && k == 0) {
-		r = ERROR_INVALID_STATE; /* a resource needs at least one owner */
-		goto out;
-	}
-	struct cl_cmdbuf b = {0};
-	e = cl_cmd_appendv(&b, "resource-owners", o->u.object.id, v, k);
-	e = e < 0 ? (free(b.buf), e) : cl_cmd_run(mount, &b);
-	r = cl_win32(e, res_errors);
-out:
-	free(v);
-	cl_strv_free(all, nall);
-	free(list);
 	cl_obj_put(n);
 	cl_obj_put(o);
 	return cl_set_error(r);

@@ -99,6 +99,22 @@ char *cfs_list_names(struct cfs_model *m, const struct cfs_object *o, const char
 	return cfs_buf_steal(&b);
 }
 
+/* Sets a list property and records the change (old and new names). */
+static int replace_list(struct cfs_txn *t, struct cfs_object *o, const char *prop,
+			enum cfs_change change, struct cfs_object **items, size_t n)
+{
+	char *old = cfs_list_names(t->m, o, prop);
+	struct cfs_txn_mark mark = cfs_txn_mark(t);
+	int e = set_list(t, o, prop, items, n);
+	if (e == 0 && cfs_txn_mark(t).recs != mark.recs) {
+		char *new = cfs_list_names(t->m, o, prop);
+		e = cfs_txn_record(t, o->kind, change, o, NULL, old, new);
+		free(new);
+	}
+	free(old);
+	return e;
+}
+
 /* Creates an object key with its Name and indexes it. */
 static int obj_create(struct cfs_txn *t, const struct cfs_cmd *cmd, enum cfs_kind kind,
 		      const char *name, struct cfs_object **ret, const char **why)
@@ -439,16 +455,53 @@ static int set_list_cmd(struct cfs_txn *t, struct cfs_object *o, const char *pro
 	int e = resolve_list(t->m, CFS_KIND_NODE, cmd, 1, &v, &n, why);
 	if (e < 0)
 		return e;
-	char *old = cfs_list_names(t->m, o, prop);
-	struct cfs_txn_mark mark = cfs_txn_mark(t);
-	e = set_list(t, o, prop, v, n);
+	e = replace_list(t, o, prop, change, v, n);
 	free(v);
-	if (e == 0 && cfs_txn_mark(t).recs != mark.recs) {
-		char *new = cfs_list_names(t->m, o, prop);
-		e = cfs_txn_record(t, o->kind, change, o, NULL, old, new);
-		free(new);
+	return e;
+}
+
+/* Edits r's possible owners by one node in one step, so that two editors
+ * (AddClusterResourceNode, RemoveClusterResourceNode) cannot lose each
+ * other's change as a read-modify-write of the whole list would. An
+ * empty list means every node: adding to it changes nothing, removing
+ * from it leaves every other node. The last owner cannot be removed. */
+static int owner_edit(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *node, bool add,
+		      const char **why)
+{
+	struct cfs_model *m = t->m;
+	struct cfs_value *v = cfs_key_value(r->key, CFS_P_POSSIBLE_OWNERS);
+	bool every = !v || v->len == 0;
+	bool has = every || cfs_obj_list_has(r, CFS_P_POSSIBLE_OWNERS, cfs_obj_id(node));
+	if (add && has)
+		return every ? 0 : cfs_fail(why, "already a possible owner", -EEXIST);
+	if (!add && !has)
+		return cfs_fail(why, "not a possible owner", -ENOENT);
+	struct cfs_vec items = {0};
+	int e = 0;
+	if (every) {
+		struct cfs_key *c = m->coll[CFS_KIND_NODE];
+		for (size_t i = 0; e == 0 && i < c->subkeys.n; i++) {
+			struct cfs_object *x = ((struct cfs_key *)c->subkeys.v[i])->obj;
+			if (x && x != node)
+				e = cfs_vec_push(&items, x);
+		}
+	} else {
+		for (const char *p = (const char *)v->data; e == 0 && p < (const char *)v->data + v->len;
+		     p += strlen(p) + 1) {
+			struct cfs_object *x = cfs_model_by_id(m, p);
+			if (x && x != node)
+				e = cfs_vec_push(&items, x);
+		}
 	}
-	free(old);
+	if (e == 0 && add)
+		e = items.n >= CFS_LIST_MAX ? cfs_fail(why, "too many possible owners", -E2BIG)
+					    : cfs_vec_push(&items, node);
+	if (e == 0 && items.n == 0)
+		e = cfs_fail(why, "a resource needs a possible owner", -EBUSY);
+	if (e == 0)
+		e = replace_list(t, r, CFS_P_POSSIBLE_OWNERS, CFS_CH_POSSIBLE_OWNERS,
+				 (struct cfs_object **)items.v, items.n);
+	cfs_vec_free(&items);
 	return e;
 }
 
@@ -711,15 +764,8 @@ static int drop_node_refs(struct cfs_txn *t, struct cfs_object *node)
 				if (x && x != node && n < CFS_LIST_MAX)
 					items[n++] = x;
 			}
-			char *old = cfs_list_names(m, o, lists[l].prop);
-			int e = set_list(t, o, lists[l].prop, items, n);
+			int e = replace_list(t, o, lists[l].prop, lists[l].change, items, n);
 			free(items);
-			if (e == 0) {
-				char *new = cfs_list_names(m, o, lists[l].prop);
-				e = cfs_txn_record(t, o->kind, lists[l].change, o, NULL, old, new);
-				free(new);
-			}
-			free(old);
 			if (e < 0)
 				return e;
 		}
@@ -991,6 +1037,12 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
 			return -ENOENT;
 		return set_list_cmd(t, o, CFS_P_POSSIBLE_OWNERS, CFS_CH_POSSIBLE_OWNERS, cmd, why);
+	case CFS_OP_RES_OWNER_ADD:
+	case CFS_OP_RES_OWNER_REMOVE:
+		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
+		    !(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+			return -ENOENT;
+		return owner_edit(t, o, x, cmd->op == CFS_OP_RES_OWNER_ADD, why);
 	case CFS_OP_RES_DEPEND:
 	case CFS_OP_RES_UNDEPEND:
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||

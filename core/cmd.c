@@ -31,6 +31,8 @@ static const struct {
 	[CFS_OP_RES_FAIL] = {"resource-fail", 1, 1, 0},
 	[CFS_OP_RES_GROUP] = {"resource-group", 2, 2, 0},
 	[CFS_OP_RES_OWNERS] = {"resource-owners", 1, -1, 0},
+	[CFS_OP_RES_OWNER_ADD] = {"resource-owner-add", 2, 2, 0},
+	[CFS_OP_RES_OWNER_REMOVE] = {"resource-owner-remove", 2, 2, 0},
 	[CFS_OP_RES_DEPEND] = {"resource-depend", 2, 2, 0},
 	[CFS_OP_RES_UNDEPEND] = {"resource-undepend", 2, 2, 0},
 	[CFS_OP_TYPE_CREATE] = {"type-create", 1, 2, 1},

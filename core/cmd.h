@@ -41,6 +41,8 @@ enum cfs_op {
 	CFS_OP_RES_FAIL,	/* resource */
 	CFS_OP_RES_GROUP,	/* resource group */
 	CFS_OP_RES_OWNERS,	/* resource node... (replaces the list) */
+	CFS_OP_RES_OWNER_ADD,	/* resource node */
+	CFS_OP_RES_OWNER_REMOVE, /* resource node */
 	CFS_OP_RES_DEPEND,	/* resource provider */
 	CFS_OP_RES_UNDEPEND,	/* resource provider */
 	CFS_OP_TYPE_CREATE,	/* name [dll] */

@@ -870,6 +870,32 @@ Test(apply, possible_owners)
 	assert_seqs();
 }
 
+/* One node at a time, in one step (AddClusterResourceNode and
+ * RemoveClusterResourceNode), with the empty list meaning every node. */
+Test(apply, possible_owner_add_remove)
+{
+	cluster();
+	size_t from = t.nrecs;
+	ok("resource-owner-add base n2"); /* already every node: nothing */
+	cr_assert_eq(t.nrecs, from);
+	ok("resource-owner-remove base n3");
+	ASSERT_TRACE(from, CH(CFS_CH_POSSIBLE_OWNERS),
+		     "possible_owners resource:base >n1\nn2\nn4");
+	fails(-ENOENT, "resource-owner-remove base n3");
+	fails(-EEXIST, "resource-owner-add base n2");
+	fails(-ENOENT, "resource-owner-add base nX");
+	fails(-ENOENT, "resource-owner-add nosuch n2");
+	from = t.nrecs;
+	ok("resource-owner-add base n3");
+	ASSERT_TRACE(from, CH(CFS_CH_POSSIBLE_OWNERS),
+		     "possible_owners resource:base n1\nn2\nn4>n1\nn2\nn4\nn3");
+	ok("resource-owners base n2");
+	fails(-EBUSY, "resource-owner-remove base n2"); /* the last one */
+	cr_assert(cfs_obj_list_has(RES("base"), CFS_P_POSSIBLE_OWNERS, cfs_obj_id(NODE("n2"))));
+	audit();
+	assert_seqs();
+}
+
 Test(apply, preferred_owners)
 {
 	cluster();

@@ -400,6 +400,50 @@ Test(clusapi, resource_possible_owners_and_group_change)
 	CloseCluster(c);
 }
 
+struct owner_adder {
+	HRESOURCE res;
+	HNODE node;
+	DWORD rc;
+};
+
+static void *add_owner(void *arg)
+{
+	struct owner_adder *a = arg;
+	a->rc = AddClusterResourceNode(a->res, a->node);
+	return NULL;
+}
+
+/* Possible-owner edits from many threads at once: none is lost. */
+Test(clusapi, possible_owner_edits_do_not_race)
+{
+	HCLUSTER c = open_cluster();
+	CTL("'node-add n2 2 192.0.2.20' 'node-add n3 3 192.0.2.30' 'node-add n4 4 192.0.2.40'",
+	    "'node-add n5 5 192.0.2.50' 'node-add n6 6 192.0.2.60' 'node-add n7 7 192.0.2.70'",
+	    "'node-add n8 8 192.0.2.80' 'node-add n9 9 192.0.2.90' 'group-create web'",
+	    "'resource-create ip \"IP Address\" web'");
+	HRESOURCE ip = OpenClusterResource(c, W("ip"));
+	cr_assert_eq(RemoveClusterResourceNode(ip, OpenClusterNode(c, W("n9"))), ERROR_SUCCESS);
+	struct owner_adder a[8];
+	pthread_t th[8];
+	for (int round = 0; round < 5; round++) {
+		CTL("\"resource-owners ip $(hostname)\"");
+		for (int i = 0; i < 8; i++) {
+			char nm[8];
+			snprintf(nm, sizeof(nm), "n%d", i + 2);
+			a[i] = (struct owner_adder){.res = ip, .node = OpenClusterNode(c, W(nm))};
+			cr_assert_not_null(a[i].node);
+			pthread_create(&th[i], NULL, add_owner, &a[i]);
+		}
+		for (int i = 0; i < 8; i++) {
+			pthread_join(th[i], NULL);
+			cr_assert_eq(a[i].rc, ERROR_SUCCESS, "thread %d: %u", i, a[i].rc);
+			CloseClusterNode(a[i].node);
+		}
+		cr_assert_str_eq(shx("cat resources/ip/possible_owners | wc -l"), "9", "round %d", round);
+	}
+	CloseCluster(c);
+}
+
 Test(clusapi, resource_types)
 {
 	HCLUSTER c = open_cluster();

@@ -49,6 +49,8 @@ static const struct verb_case verbs[] = {
 	{"resource-fail", CFS_OP_RES_FAIL, 1, 1, 0},
 	{"resource-group", CFS_OP_RES_GROUP, 2, 2, 0},
 	{"resource-owners", CFS_OP_RES_OWNERS, 1, -1, 0},
+	{"resource-owner-add", CFS_OP_RES_OWNER_ADD, 2, 2, 0},
+	{"resource-owner-remove", CFS_OP_RES_OWNER_REMOVE, 2, 2, 0},
 	{"resource-depend", CFS_OP_RES_DEPEND, 2, 2, 0},
 	{"resource-undepend", CFS_OP_RES_UNDEPEND, 2, 2, 0},
 	{"type-create", CFS_OP_TYPE_CREATE, 1, 2, 1},
