@@ -389,7 +389,9 @@ static int v2_fill(struct cl_port *p, const struct rec *r, struct cl_event *ev)
 	/* Nodes and networks have no parent. */
 	if (strcmp(k, "node") != 0 && strcmp(k, "network") != 0)
 		set_str(&ev->parent, r->parent);
-	if (strcmp(k, "resource") == 0) {
+	if (IS("resource", "deleted") && r->prop) {
+		set_str(&ev->type, r->prop); /* the record names it */
+	} else if (strcmp(k, "resource") == 0) {
 		char *t = resource_type(p, r->id);
 		set_str(&ev->type, t);
 		free(t);

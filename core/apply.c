@@ -698,7 +698,11 @@ static int res_delete(struct cfs_txn *t, struct cfs_object *r, const char **why)
 	int e;
 	if (g && ((e = cfs_txn_member_del(t, g, r)) < 0 || (e = record_member(t, g, r, false)) < 0))
 		return e;
-	if ((e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DELETED, r, NULL, NULL, NULL)) < 0 ||
+	/* The record names the resource's type (V2 RESOURCE_DELETED has it,
+	 * and a reader can no longer look it up). */
+	struct cfs_object *type = cfs_obj_ref(m, r, CFS_P_TYPE);
+	if ((e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DELETED, r, type ? type->name : NULL,
+				NULL, NULL)) < 0 ||
 	    (e = cfs_txn_obj_del(t, r)) < 0)
 		return e;
 	return cfs_group_update(t, g);

@@ -512,6 +512,8 @@ Test(clusnotify, v2_group_and_resource_fields)
 	expect(&e, CLUSTER_OBJECT_TYPE_RESOURCE, CLUSTER_CHANGE_RESOURCE_DELETED_V2);
 	cr_assert_str_eq(e.id, aid);
 	cr_assert_str_eq(wbuf(&e), dbid);
+	/* Read after the deletion, and still typed: the record carries it. */
+	cr_assert_str_eq(e.type, "Generic Service");
 	e = next_v2(p);
 	expect(&e, CLUSTER_OBJECT_TYPE_GROUP, CLUSTER_CHANGE_GROUP_COMMON_PROPERTY_V2);
 	cr_assert_str_eq(e.name, "www");
