@@ -311,21 +311,21 @@ Test(errors, enotempty)
 Test(errors, ebusy)
 {
 	populate();
-	/* An online resource cannot be deleted or moved to another group. */
+	/* An online resource cannot be deleted, nor moved to a group on
+	 * another node (alone or in a dependency tree). */
 	refused("Device or resource busy", "rmdir resources/app");
 	refused("Device or resource busy", "echo 'resource-delete app' > control");
 	run("echo 'resource-create solo MyType web' > control; echo online > resources/solo/state");
+	run("echo n2 > groups/db/owner");
 	refused("Device or resource busy", "echo db > resources/solo/group");
+	refused("Device or resource busy", "echo db > resources/ip/group");
 	/* Depended on. */
 	run("echo offline > groups/web/state");
 	refused("Device or resource busy", "rmdir resources/ip");
-	refused("Device or resource busy", "echo db > resources/ip/group");
-	refused("Device or resource busy", "echo db > resources/app/group");
 	/* A type in use. */
 	refused("Device or resource busy", "rmdir resourcetypes/MyType");
 	refused("Device or resource busy", "echo 'type-delete \"IP Address\"' > control");
 	/* A node that owns a group; a network with interfaces. */
-	run("echo n2 > groups/db/owner");
 	refused("Device or resource busy", "rmdir nodes/n2");
 	refused("Device or resource busy", "echo 'network-delete net1' > control");
 	stop_check(true);
