@@ -408,6 +408,23 @@ static void ids_set(struct cmmi_view *v)
 	S.nids = n;
 }
 
+/* Learns one node's number (S.lock held); on no memory it stays unknown
+ * and the view is looked up instead. */
+static void ids_learn(const char *id, cmm_nodeid_t nodeid)
+{
+	for (size_t i = 0; i < S.nids; i++)
+		if (strcmp(S.ids[i].id, id) == 0) {
+			S.ids[i].nodeid = nodeid;
+			return;
+		}
+	struct idmap *g = realloc(S.ids, (S.nids + 1) * sizeof(*g));
+	if (!g)
+		return;
+	S.ids = g;
+	snprintf(S.ids[S.nids].id, sizeof(S.ids[S.nids].id), "%s", id);
+	S.ids[S.nids++].nodeid = nodeid;
+}
+
 static bool ids_get(const char *id, cmm_nodeid_t *ret)
 {
 	for (size_t i = 0; i < S.nids; i++)
@@ -428,14 +445,16 @@ EXPORT cmm_error_t cmm_cmc_register(cmm_notify_t const callback, void *client_da
 	pthread_mutex_unlock(&S.lock);
 	if (taken)
 		return CMM_EEXIST;
+	/* The port first, then the view: a node added in between is in the
+	 * view or has an "added" record, never in neither. */
+	int fd = cmmi_port_open(&t);
+	if (fd < 0)
+		return cmmi_error(-fd);
 	struct cmmi_view v;
 	cmm_error_t e = load(&v);
-	if (e != CMM_OK)
+	if (e != CMM_OK) {
+		close(fd);
 		return e;
-	int fd = cmmi_port_open(&t);
-	if (fd < 0) {
-		cmmi_view_free(&v);
-		return cmmi_error(-fd);
 	}
 	pthread_mutex_lock(&S.lock);
 	if (S.cb) {
@@ -513,9 +532,11 @@ EXPORT cmm_error_t cmm_notify_getfd(int *const fd)
 	return e;
 }
 
-/* One record, as far as notifications care. */
+/* One record, as far as notifications care. A node's "added" record
+ * only teaches the node's number (learn). */
 struct rec {
-	bool cluster;
+	bool cluster, learn;
+	cmm_nodeid_t number;
 	char id[64];
 	char old[16], new[16];
 };
@@ -539,6 +560,17 @@ static int parse_rec(const char *line, struct rec *r)
 	const char *change = jstr(o, "change"), *kind = jstr(o, "kind"), *prop = jstr(o, "prop");
 	if (strcmp(change, "closed") == 0) {
 		res = -1;
+	} else if (strcmp(change, "added") == 0 && strcmp(kind, "node") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(prop, &end, 10);
+		if (*prop && !*end && !errno && n > 0 && n < CMM_INVALID_NODE_ID) {
+			memset(r, 0, sizeof(*r));
+			r->learn = true;
+			r->number = (cmm_nodeid_t)n;
+			snprintf(r->id, sizeof(r->id), "%s", jstr(o, "id"));
+			res = 1;
+		}
 	} else if (strcmp(change, "property") == 0 &&
 		   ((strcmp(kind, "node") == 0 && strcmp(prop, "Role") == 0) ||
 		    (strcmp(kind, "cluster") == 0 && strcmp(prop, "CmmStatus") == 0))) {
@@ -556,6 +588,8 @@ static int parse_rec(const char *line, struct rec *r)
 /* The notification kinds of a record, in order (at most 2). */
 static int rec_kinds(const struct rec *r, cmm_cmchanges_t out[2])
 {
+	if (r->learn)
+		return 0;
 	if (r->cluster) {
 		if (strcmp(r->new, "stale") == 0)
 			out[0] = CMM_STALE_CLUSTER;
@@ -693,14 +727,19 @@ static cmm_error_t dispatch(void)
 	bool missing = false;
 	for (size_t i = 0; i < nrecs; i++) {
 		cmm_nodeid_t id;
-		missing |= !recs[i].cluster && !ids_get(recs[i].id, &id);
+		if (recs[i].learn)
+			ids_learn(recs[i].id, recs[i].number);
+		else
+			missing |= !recs[i].cluster && !ids_get(recs[i].id, &id);
 	}
 	pthread_mutex_unlock(&S.lock);
 
-	/* A node the cache does not know yet (it joined after registering).
-	 * A port has a record a moment before the change is acknowledged
-	 * and the kernel's caches of the tree are refreshed, so the listing
-	 * may not show the node yet: look again, briefly. */
+	/* A node the cache does not know: the port opened before the view
+	 * was read, and every node added since has an "added" record, so
+	 * this happens only after records were lost to an overflow. A port
+	 * has a record a moment before the change is acknowledged and the
+	 * kernel's caches of the tree are refreshed, so the listing may not
+	 * show the node yet: look again, briefly. */
 	for (int tries = 0; missing && tries < 25; tries++) {
 		struct cmmi_view v;
 		if (tries)
@@ -712,7 +751,7 @@ static cmm_error_t dispatch(void)
 		missing = false;
 		for (size_t i = 0; i < nrecs; i++) {
 			cmm_nodeid_t id;
-			missing |= !recs[i].cluster && !ids_get(recs[i].id, &id);
+			missing |= !recs[i].cluster && !recs[i].learn && !ids_get(recs[i].id, &id);
 		}
 		pthread_mutex_unlock(&S.lock);
 		cmmi_view_free(&v);

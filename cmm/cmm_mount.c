@@ -389,7 +389,9 @@ int cmmi_control(const char *line, const struct timespec *timeout)
 /* --- the notification port --- */
 
 /* Role records of nodes and the cluster's CmmStatus records. */
-#define PORT_FILTER "kind=node,cluster change=property\n"
+/* Role and status changes, and added nodes (their records name their
+ * numbers). */
+#define PORT_FILTER "kind=node,cluster change=property\nkind=node change=added\n"
 
 struct port_ctx {
 	int fd;

@@ -4,6 +4,7 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -869,6 +870,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 	struct cfs_object *o, *x;
 	int e, s;
 	uint32_t num;
+	char numtext[16];
 
 	switch (cmd->op) {
 	case CFS_OP_CLUSTER_RENAME: {
@@ -903,11 +905,14 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			if (cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == num)
 				return cfs_fail(why, "node number already in use", -EEXIST);
 		}
+		/* The record names the node's number, so a reader (the CMM
+		 * library) learns it without looking it up. */
+		snprintf(numtext, sizeof(numtext), "%" PRIu32, num);
 		if ((e = obj_create(t, cmd, CFS_KIND_NODE, a[0], &o, why)) < 0 ||
 		    (e = set_dword(t, o, CFS_P_NODE_NUMBER, num)) < 0 ||
 		    (e = set_sz(t, o, CFS_P_ADDRESS, a[2])) < 0 ||
 		    (e = set_dword(t, o, CFS_P_STATE, (uint32_t)s)) < 0 ||
-		    (e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_ADDED, o, NULL, NULL,
+		    (e = cfs_txn_record(t, CFS_KIND_NODE, CFS_CH_ADDED, o, numtext, NULL,
 					cfs_state_name(CFS_KIND_NODE, (uint32_t)s))) < 0)
 			return e;
 		return cfs_cmm_elect(t);

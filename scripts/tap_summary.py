@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Counts every test case in a meson test log (TAP subtests included) and
 prints the failing ones, then one line: "N passed, N failed". Exit 1 if any
-failed. A test binary that printed no TAP line counts as one case."""
+failed. A test binary that printed no TAP line counts as one case. The
+second argument, if given, is meson test's exit status."""
 import json
 import re
 import sys
@@ -39,6 +40,11 @@ with open(sys.argv[1]) as f:
             # A crash after some cases printed: the rest never ran.
             failed += 1
             failures.append(f"{name}: {t.get('result')} (binary did not finish)")
+# meson test's own exit status (optional): a failure it saw that no case
+# shows (a rebuild that failed halfway, a killed run) still counts.
+if len(sys.argv) > 2 and sys.argv[2] != "0" and failed == 0:
+    failed += 1
+    failures.append(f"meson test exited with status {sys.argv[2]}")
 for f in failures:
     print("FAILED:", f)
 line = f"{passed} passed, {failed} failed"

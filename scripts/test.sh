@@ -19,6 +19,8 @@ if ! BUILDDIR=$builddir bash scripts/build.sh "${setup[@]}"; then
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# A stale log must not be counted if meson test cannot run (a failed rebuild).
+rm -f "$builddir/meson-logs/testlog.json"
 meson test -C "$builddir" --print-errorlogs "$@"
 status=$?
 # Safety net: a test that was killed (timeout, crash) cannot clean up after
@@ -31,6 +33,11 @@ for d in /tmp/cfs-test.*; do
 		rm -rf "$d"
 	fi
 done
-python3 scripts/tap_summary.py "$builddir/meson-logs/testlog.json"
+if [ ! -s "$builddir/meson-logs/testlog.json" ]; then
+	echo "meson test ran no test (exit status $status)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+python3 scripts/tap_summary.py "$builddir/meson-logs/testlog.json" "$status"
 sum=$?
 [ $status -eq 0 ] && [ $sum -eq 0 ]

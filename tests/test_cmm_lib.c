@@ -490,6 +490,19 @@ Test(cmmlib, one_dispatch_delivers_everything_pending)
 	finish();
 }
 
+/* A node that joins and is evicted before the next dispatch is still
+ * reported with its own id: its "added" record names its number. */
+Test(cmmlib, node_gone_before_dispatch_keeps_its_id)
+{
+	CTL("sim join n2 2 10.0.0.2");
+	reg();
+	CTL("sim join n3 3 10.0.0.3");
+	CTL("sim fail n3");
+	CTL("sim evict n3");
+	expect_notes("MEMBER_JOINED(3) MEMBER_LEFT(3)");
+	finish();
+}
+
 /* The callback sees the cluster as it is now, and may call the API. */
 static uint32_t count_in_cb;
 static void counting(const cmm_cmc_notification_t *n, void *data)
