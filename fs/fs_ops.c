@@ -700,10 +700,17 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->trunc_pending = h->kind == FH_VALUE && (fi->flags & O_TRUNC);
 	fi->fh = (uintptr_t)h;
 	/* Content is served from the page cache until a change invalidates
-	 * it; the control file has no content. */
-	fi->keep_cache = h->kind != FH_CONTROL;
-	fi->direct_io = h->kind == FH_CONTROL;
-	fi->noflush = !((fi->flags & O_ACCMODE) != O_RDONLY);
+	 * it; the control file has no content. Writes bypass the page cache:
+	 * a cached write keeps its page locked until the commit answers it,
+	 * and the notifier's invalidation of that page would then wait for
+	 * the writer. That wait is bounded while the daemon lives, but a
+	 * daemon killed meanwhile could never finish exiting (its thread
+	 * stuck on the page), so its connection would never end and the
+	 * writer would hang. */
+	bool writes = (fi->flags & O_ACCMODE) != O_RDONLY;
+	fi->keep_cache = h->kind != FH_CONTROL && !writes;
+	fi->direct_io = h->kind == FH_CONTROL || writes;
+	fi->noflush = !writes;
 	fuse_reply_open(req, fi);
 }
 
