@@ -215,10 +215,16 @@ static void kill9_during(const char *loop_body, unsigned ms)
 		 * killed daemon and the teardown are not stuck forever. */
 		char *why = NULL;
 		sh(&M, &why, NULL,
-		   "ps -o pid,stat,wchan:24,cmd --ppid 1 | grep '[c]lusterfs' | head -n 3\n"
+		   "for p in /proc/[0-9]*; do\n"
+		   "  case \"$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)\" in *\"$S\"*) ;; *) [ ${p#/proc/} = %d ] || continue;; esac\n"
+		   "  for t in $p/task/*; do echo \"${t#/proc/} $(cut -d' ' -f3 $t/stat) $(cat $t/wchan)\";"
+		   " head -n 6 $t/stack 2>/dev/null; done; done\n"
+		   "for t in /proc/[0-9]*/task/*; do ls -l $t/fd 2>/dev/null | grep -q /dev/fuse || continue;"
+		   " echo \"/dev/fuse held by ${t#/proc/} ($(cut -d' ' -f3,4 $t/stat) $(cat $t/wchan))\";"
+		   " head -n 8 $t/stack 2>/dev/null; done\n"
 		   "mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections\n"
 		   "for dev in $(awk -v m=\"$M\" '$5 == m { print $3 }' /proc/self/mountinfo); do\n"
-		   "  echo 1 > /sys/fs/fuse/connections/${dev#*:}/abort; done; kill %d", pid);
+		   "  echo 1 > /sys/fs/fuse/connections/${dev#*:}/abort; done; kill %d", pid, pid);
 		cr_assert_fail("the writer did not stop after the kill: the mount hangs\n%s", why);
 	}
 	mnt_start(&M, NULL);
