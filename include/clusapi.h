@@ -487,6 +487,15 @@ typedef enum NODE_CLUSTER_STATE {
 #define CLUSTER_RESOURCE_ENUM_NODES 0x4u
 #define CLUSTER_RESOURCE_ENUM_ALL 0x7u
 
+/* For ClusterResourceTypeOpenEnum and ClusterNetworkOpenEnum, which this
+ * library does not implement; the values are Windows' own. */
+#define CLUSTER_RESOURCE_TYPE_ENUM_NODES 0x1u
+#define CLUSTER_RESOURCE_TYPE_ENUM_RESOURCES 0x2u
+#define CLUSTER_RESOURCE_TYPE_ENUM_ALL 0x3u
+
+#define CLUSTER_NETWORK_ENUM_NETINTERFACES 0x1u
+#define CLUSTER_NETWORK_ENUM_ALL 0x1u
+
 #define CLUSTER_RESOURCE_SEPARATE_MONITOR 1u
 
 typedef enum CLUSGROUP_TYPE {
