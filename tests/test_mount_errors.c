@@ -22,8 +22,8 @@ TestSuite(errors, .init = mnt_setup, .fini = teardown, .timeout = 60);
  * after 20 s, so that the test fails instead of timing out. */
 #define WATCHDOG "( sleep 20; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
 /* A snapshot reads the whole tree (over 1,000 nodes in e2big_lists): on
- * a loaded machine that alone can take longer than 20 s. */
-#define SNAP_WATCHDOG "( sleep 120; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+ * a loaded or fresh machine that alone can take longer than 20 s. */
+#define SNAP_WATCHDOG "( sleep 300; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
 
 /* "put TEXT FILE" writes printf's expansion of TEXT in one write(). $U
  * runs a command as nobody (who must be able to reach the mount). */
