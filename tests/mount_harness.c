@@ -80,7 +80,7 @@ void mnt_start(struct mnt *m, const char *extra)
 	m->pid = pid;
 	for (int i = 0; i < 1000; i++) {
 		if (is_mounted(m->mnt)) {
-			char name[PATH_MAX];
+			char name[PATH_MAX + sizeof("/name")];
 			snprintf(name, sizeof(name), "%s/name", m->mnt);
 			if (access(name, R_OK) == 0)
 				return;

@@ -47,7 +47,7 @@ int sh(struct mnt *m, char **out, char **err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Shorthand: runs the script on M and returns stdout (malloc'd); asserts
  * that it exits 0. */
-char *shout(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *shout(const char *fmt, ...) __attribute__((format(printf, 1, 2), warn_unused_result));
 /* Runs the script on M; returns the exit status; stderr goes to *err. */
 int shrc(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -46,7 +46,7 @@ Test(basic, group_lifecycle)
 Test(basic, bad_state_word_changes_nothing)
 {
 	char *err = NULL;
-	shout("mkdir \"$M/groups/web\"");
+	free(shout("mkdir \"$M/groups/web\""));
 	cr_assert_neq(shrc(&err, "echo bogus > \"$M/groups/web/state\""), 0);
 	cr_assert(strstr(err, "Invalid argument"), "stderr: %s", err);
 	free(err);

@@ -89,7 +89,7 @@ static const char PRE[] =
 	"C() { for l in \"$@\"; do printf '%s\\n' \"$l\" > control; done; }\n";
 
 /* Runs PRE + the formatted body; asserts exit 0; returns stdout. */
-static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2), warn_unused_result));
 static char *run(const char *fmt, ...)
 {
 	va_list ap;
@@ -310,7 +310,7 @@ Test(inotify, object_added_by_control_is_complete)
 /* Deletion: DELETE for each file, then DELETE,ISDIR, in both views. */
 Test(inotify, object_deleted)
 {
-	run("C 'group-create dg' 'resource-create r1 \"IP Address\" dg'\n");
+	free(run("C 'group-create dg' 'resource-create r1 \"IP Address\" dg'\n"));
 	char *out = run("rid=$(cat resources/r1/id)\n"
 			"ls resources/r1 | sed 's|^|resources/r1/|; s|$| DELETE|'\n"
 			"ls registry/Resources/$rid | sed 's|^|registry/Resources/R1/|; s|$| DELETE|'\n"
@@ -373,7 +373,7 @@ Test(inotify, object_deleted)
 	free(out);
 
 	/* a user's own rmdir: only the kernel's DELETE,ISDIR in groups/ */
-	run("mkdir groups/ug\n");
+	free(run("mkdir groups/ug\n"));
 	out = run("gid=$(cat groups/ug/id)\n"
 		  "ls registry/Groups/$gid | sed 's|^|registry/Groups/UG/|; s|$| DELETE|'\n"
 		  "echo ===\n"
@@ -396,7 +396,7 @@ Test(inotify, object_deleted)
  * resources/, and the content that changed with them. */
 Test(inotify, object_renamed)
 {
-	run("C 'group-create web' 'resource-create r \"IP Address\" web'\n");
+	free(run("C 'group-create web' 'resource-create r \"IP Address\" web'\n"));
 	char *out = run("W\n"
 			"mv groups/web groups/www\n"
 			"C 'resource-rename r r2'\n"
@@ -424,9 +424,9 @@ Test(inotify, object_renamed)
  * dependency order (offline: dependents first), and the registry view. */
 Test(inotify, daemon_state_changes_in_dependency_order)
 {
-	run("printf '%%s\\n' begin 'group-create g' 'resource-create z \"IP Address\" g' "
-	    "'resource-create m \"IP Address\" g' 'resource-create a \"IP Address\" g' "
-	    "'resource-depend m z' 'resource-depend a m' commit > control\n");
+	free(run("printf '%%s\\n' begin 'group-create g' 'resource-create z \"IP Address\" g' "
+	         "'resource-create m \"IP Address\" g' 'resource-create a \"IP Address\" g' "
+	         "'resource-depend m z' 'resource-depend a m' commit > control\n"));
 	const char *ids = "\"$(cat groups/g/id)=G\" \"$(cat resources/z/id)=Z\" "
 			  "\"$(cat resources/m/id)=MM\" \"$(cat resources/a/id)=A\"";
 	const char *all = "groups/g/state MODIFY\n"
@@ -474,7 +474,7 @@ Test(inotify, daemon_state_changes_in_dependency_order)
  * in groups/G/resources/. */
 Test(inotify, group_resource_links)
 {
-	run("C 'group-create g1' 'group-create g2' 'resource-create r \"IP Address\" g1'\n");
+	free(run("C 'group-create g1' 'group-create g2' 'resource-create r \"IP Address\" g1'\n"));
 	const char *ids = "\"$(cat resources/r/id)=R\"";
 	char *out = run("W\n"
 			"C 'resource-create n \"IP Address\" g1'\n"
@@ -514,7 +514,7 @@ Test(inotify, group_resource_links)
  * order (an object created and at once deleted: CREATE, then DELETE). */
 Test(inotify, create_then_delete_at_once)
 {
-	run("C 'group-create g1'\n");
+	free(run("C 'group-create g1'\n"));
 	char *out = run("W\n"
 			"C 'resource-create n \"IP Address\" g1'\n"
 			"C 'resource-delete n'\n"
@@ -544,9 +544,9 @@ Test(inotify, create_then_delete_at_once)
 /* Registry values and keys, through control and through the files. */
 Test(inotify, registry_changes)
 {
-	run("C 'reg-create-key K' 'reg-set K a REG_SZ x' 'reg-set K b REG_DWORD 5' "
-	    "'reg-create-key K\\Sub' 'reg-create-key K\\Gone' 'reg-set K\\Gone v1 REG_SZ 1' "
-	    "'reg-set K\\Gone v2 REG_SZ 2'\n");
+	free(run("C 'reg-create-key K' 'reg-set K a REG_SZ x' 'reg-set K b REG_DWORD 5' "
+	         "'reg-create-key K\\Sub' 'reg-create-key K\\Gone' 'reg-set K\\Gone v1 REG_SZ 1' "
+	         "'reg-set K\\Gone v2 REG_SZ 2'\n"));
 	char *out = run("W\n"
 			"C 'reg-set K c REG_SZ new'\n"
 			"C 'reg-set K a REG_SZ y'\n"
@@ -647,7 +647,7 @@ Test(inotify, property_changes_and_log)
 			"registry/Nodes/NID/State CLOSE_WRITE,CLOSE\n",
 		   "node-state pause");
 	free(out);
-	run("C \"node-state $(hostname) resume\"\n");
+	free(run("C \"node-state $(hostname) resume\"\n"));
 
 	/* every change: MODIFY on log */
 	out = run("W\n"
@@ -722,8 +722,8 @@ Test(inotify, many_changes_while_reading, .timeout = 300)
 	cr_assert_not_null(f);
 	fputs(PY, f);
 	fclose(f);
-	run("python3 -c 'import sys; sys.stdout.write(\"reg-create-key L\\n\" + "
-	    "\"\".join(\"reg-set L v%%d REG_SZ init%%d\\n\" %% (i, i) for i in range(200)))' > control\n");
+	free(run("python3 -c 'import sys; sys.stdout.write(\"reg-create-key L\\n\" + "
+	         "\"\".join(\"reg-set L v%%d REG_SZ init%%d\\n\" %% (i, i) for i in range(200)))' > control\n"));
 	char *out = run("for r in 1 2; do timeout 200 bash -c 'while :; do cat registry/L/* > /dev/null 2>&1; done' & BG; done\n"
 			"timeout 200 python3 \"$D/many.py\"\n");
 	assert_eq(out, "ok\n", "2000 changes in 20 commits of 100 values");

@@ -136,7 +136,7 @@ static const char PRE[] =
 	"LASTSEQ() { tail -n 1 log | cut -d' ' -f2; }\n"
 	"LG() { python3 \"$D/lg.py\" \"$@\"; }\n";
 
-static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2), warn_unused_result));
 static char *run(const char *fmt, ...)
 {
 	va_list ap;
@@ -345,8 +345,8 @@ Test(log, size_and_time_fresh)
  * goes on with the next sequence numbers. */
 Test(log, survives_restart)
 {
-	run("mkdir groups/a; echo online > groups/a/state; C 'reg-create-key K' 'reg-set K v REG_SZ \"x y\"'\n"
-	    "cp log \"$D/log.before\"; cp log.1 \"$D/log1.before\"\n");
+	free(run("mkdir groups/a; echo online > groups/a/state; C 'reg-create-key K' 'reg-set K v REG_SZ \"x y\"'\n"
+	         "cp log \"$D/log.before\"; cp log.1 \"$D/log1.before\"\n"));
 	mnt_stop_daemon(&M);
 	mnt_start(&M, NULL);
 	char *out = run("cmp log \"$D/log.before\" && echo 'log: same'\n"

@@ -344,7 +344,7 @@ static const char PRE[] =
 	"LASTSEQ() { tail -n 1 log | cut -d' ' -f2; }\n"
 	"PT() { python3 \"$D/pt.py\" \"$@\"; }\n";
 
-static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2), warn_unused_result));
 static char *run(const char *fmt, ...)
 {
 	va_list ap;
@@ -707,8 +707,8 @@ Test(ports, rmdir_wakes_blocked_reader)
  * with the seq the stream goes on from, no gap and no overlap. */
 Test(ports, snapshot_then_changes)
 {
-	run("C 'group-create sa' 'group-create sb' 'resource-create r1 \"IP Address\" sa' "
-	    "'resource-create r2 \"IP Address\" sb' 'group-online sa'\n");
+	free(run("C 'group-create sa' 'group-create sb' 'resource-create r1 \"IP Address\" sa' "
+	         "'resource-create r2 \"IP Address\" sb' 'group-online sa'\n"));
 	char *out = run(
 		"mkdir ports/s ports/a\n"
 		"echo 'kind=group,resource' > ports/s/filter\n"
