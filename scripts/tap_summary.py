@@ -2,10 +2,17 @@
 """Counts every test case in a meson test log (TAP subtests included) and
 prints the failing ones, then one line: "N passed, N failed". Exit 1 if any
 failed. A test binary that printed no TAP line counts as one case. The
-second argument, if given, is meson test's exit status."""
+second argument, if given, is meson test's exit status.
+
+A sanitizer report (AddressSanitizer, LeakSanitizer, UBSan) anywhere in a
+binary's output counts as one more failed case for that binary: Criterion
+reports a case before its process exits, so a leak found at exit would
+otherwise pass unseen."""
 import json
 import re
 import sys
+
+SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ")
 
 passed = failed = skipped = 0
 failures = []
@@ -40,6 +47,11 @@ with open(sys.argv[1]) as f:
             # A crash after some cases printed: the rest never ran.
             failed += 1
             failures.append(f"{name}: {t.get('result')} (binary did not finish)")
+        reports = [l for l in (out + "\n" + (t.get("stderr", "") or "")).splitlines()
+                   if SANITIZER.search(l)]
+        if reports:
+            failed += 1
+            failures.append(f"{name}: {len(reports)} sanitizer report(s), first: {reports[0].strip()}")
 # meson test's own exit status (optional): a failure it saw that no case
 # shows (a rebuild that failed halfway, a killed run) still counts.
 if len(sys.argv) > 2 and sys.argv[2] != "0" and failed == 0:
