@@ -453,8 +453,8 @@ Test(errors, ehostdown_eagain)
 /* --- limits: E2BIG, EFBIG --- */
 
 /* Builds 1,024 nodes and snapshots the tree around each refusal: about
- * 25 s on the development VM, 170 s under the sanitizers, so it gets far
- * more than the suite's 60 s. */
+ * 25 s on the development VM (180 s when its scripts ran with
+ * MALLOC_PERTURB_), so it gets far more than the suite's 60 s. */
 Test(errors, e2big_lists, .timeout = 600)
 {
 	populate();
