@@ -233,6 +233,34 @@ Test(cache, long_lived_fd_pread)
 	stop_check(true);
 }
 
+/* A read-only shared mapping sees each change (the invalidation drops its
+ * pages); a file opened for writing bypasses the page cache, so the kernel
+ * refuses a shared mapping of it (README: "Design"), while a private one
+ * still works. */
+Test(cache, mmap_read_only_follows_changes_writable_shared_refused)
+{
+	expect_out("1\n|2\n|3\n|ENODEV|3\n|",
+		   "mkdir registry/K; echo 1 > registry/K/v\n"
+		   "python3 -c '\n"
+		   "import errno, mmap, os, sys\n"
+		   "fd = os.open(\"registry/K/v\", os.O_RDONLY)\n"
+		   "m = mmap.mmap(fd, 2, mmap.MAP_SHARED, mmap.PROT_READ)\n"
+		   "sys.stdout.write(m[:2].decode() + \"|\")\n"
+		   "for v in (\"2\", \"3\"):\n"
+		   "    with open(\"control\", \"w\") as f:\n"
+		   "        f.write(\"reg-set K v REG_SZ \" + v + \"\\n\")\n"
+		   "    sys.stdout.write(m[:2].decode() + \"|\")\n"
+		   "w = os.open(\"registry/K/v\", os.O_RDWR)\n"
+		   "try:\n"
+		   "    mmap.mmap(w, 2, mmap.MAP_SHARED, mmap.PROT_READ)\n"
+		   "    sys.stdout.write(\"mapped|\")\n"
+		   "except OSError as e:\n"
+		   "    sys.stdout.write(errno.errorcode[e.errno] + \"|\")\n"
+		   "p = mmap.mmap(w, 2, mmap.MAP_PRIVATE, mmap.PROT_READ)\n"
+		   "sys.stdout.write(p[:2].decode() + \"|\")\n'");
+	stop_check(true);
+}
+
 Test(cache, listing_after_control_create_and_delete)
 {
 	expect_clean("for i in $(seq 1 40); do\n"
