@@ -51,4 +51,9 @@ char *shout(const char *fmt, ...) __attribute__((format(printf, 1, 2), warn_unus
 /* Runs the script on M; returns the exit status; stderr goes to *err. */
 int shrc(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A script prelude that kills the script after SECS seconds, so that a
+ * request the daemon never answers fails the test instead of hanging it. */
+#define WATCHDOG_AFTER(secs) \
+	"( sleep " #secs "; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+
 #endif

@@ -21,7 +21,7 @@ TestSuite(clusapi_example, .init = mnt_setup, .fini = teardown, .timeout = 120);
 
 /* A script that hangs is killed after 60 s, so that the test fails
  * instead of timing out. */
-#define WATCHDOG "( sleep 60; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+#define WATCHDOG WATCHDOG_AFTER(60)
 
 /* Scripts start in $D/example with pkg-config seeing the build tree. */
 #define PRE                                                                              \

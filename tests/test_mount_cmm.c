@@ -22,7 +22,7 @@ static void sim_setup(void)
 TestSuite(cmm_sim, .init = sim_setup, .fini = teardown, .timeout = 90);
 TestSuite(cmm_local, .init = mnt_setup, .fini = teardown, .timeout = 60);
 
-#define WATCHDOG "( sleep 20; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+#define WATCHDOG WATCHDOG_AFTER(20)
 
 /* $h: the host (node 1). put TEXT FILE: one write(). mark: remembers
  * where the log is; roles: the role records since the mark, one per

@@ -20,7 +20,7 @@ TestSuite(control, .init = mnt_setup, .fini = teardown, .timeout = 60);
 
 /* A script that hangs (a request the daemon never answers) is killed
  * after 20 s, so that the test fails instead of timing out. */
-#define WATCHDOG "( sleep 20; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+#define WATCHDOG WATCHDOG_AFTER(20)
 
 /* "put TEXT" writes printf's expansion of TEXT to control in one write().
  * "py" runs python3 in the mount with W(text) writing one chunk to an

@@ -20,10 +20,10 @@ TestSuite(errors, .init = mnt_setup, .fini = teardown, .timeout = 60);
 
 /* A script that hangs (a request the daemon never answers) is killed
  * after 20 s, so that the test fails instead of timing out. */
-#define WATCHDOG "( sleep 20; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+#define WATCHDOG WATCHDOG_AFTER(20)
 /* A snapshot reads the whole tree (over 1,000 nodes in e2big_lists): on
- * a loaded or fresh machine that alone can take longer than 20 s. */
-#define SNAP_WATCHDOG "( sleep 300; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+ * a loaded machine that alone can take longer than 20 s. */
+#define SNAP_WATCHDOG WATCHDOG_AFTER(300)
 
 /* "put TEXT FILE" writes printf's expansion of TEXT in one write(). $U
  * runs a command as nobody (who must be able to reach the mount). */

@@ -19,7 +19,7 @@ TestSuite(registry, .init = mnt_setup, .fini = teardown, .timeout = 60);
 
 /* A script that hangs (a request the daemon never answers) is killed
  * after 20 s, so that the test fails instead of timing out. */
-#define WATCHDOG "( sleep 20; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
+#define WATCHDOG WATCHDOG_AFTER(20)
 
 /* Scripts run in $M/registry and stop at the first failing command. $G is
  * the registry key of a group "web" (created here), $R its resource "ip".
