@@ -3,8 +3,9 @@
  * from. A back-end is an ops table; the engine calls start() once the model
  * is loaded and stop() before it shuts down. A back-end changes the cluster
  * only by submitting commands (node-add, node-state, network-state, ...)
- * through the engine, like any other client, so replicated back-ends later
- * only have to order the same commands.
+ * through the engine, like any other client; a replicated back-end also
+ * installs the engine's order (order.h) so that every node applies the
+ * same commands in the same order.
  *
  * The embedded back-end ("local") makes this host the only node and keeps
  * the networks and network interfaces in step with the host's real
@@ -37,7 +38,10 @@ extern const struct cfs_backend_ops cfs_backend_local;
  * "sim ..." lines of the control file. */
 extern const struct cfs_backend_ops cfs_backend_sim;
 
-/* Looks up a back-end by name; NULL when unknown. */
+/* The table of back-ends (backend.c). Looks one up by name; NULL when
+ * unknown. */
 const struct cfs_backend_ops *cfs_backend_find(const char *name);
+/* The i-th back-end of the table, NULL past the end (for listings). */
+const struct cfs_backend_ops *cfs_backend_at(size_t i);
 
 #endif

@@ -359,12 +359,3 @@ const struct cfs_backend_ops cfs_backend_local = {
 	.start = local_start,
 	.stop = local_stop,
 };
-
-const struct cfs_backend_ops *cfs_backend_find(const char *name)
-{
-	static const struct cfs_backend_ops *const all[] = {&cfs_backend_local, &cfs_backend_sim};
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(all); i++)
-		if (strcmp(all[i]->name, name) == 0)
-			return all[i];
-	return NULL;
-}

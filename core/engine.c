@@ -12,26 +12,6 @@
 #include "store.h"
 #include "txn.h"
 
-struct cfs_batch {
-	struct cfs_batch *next;
-	const void *origin;
-	struct cfs_cmd **cmds;
-	size_t n;
-	cfs_done_fn done;
-	void *ud;
-	int err;
-	const char *why;
-	int line;
-};
-
-static void batch_free(struct cfs_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		cfs_cmd_free(b->cmds[i]);
-	free(b->cmds);
-	free(b);
-}
-
 char *cfs_default_state_dir(void)
 {
 	if (geteuid() == 0)
@@ -172,7 +152,7 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 		struct cfs_batch *next = list->next;
 		if (list->done)
 			list->done(list->ud, list->err, list->why, list->line);
-		batch_free(list);
+		cfs_batch_free(list);
 		list = next;
 	}
 }
@@ -244,20 +224,23 @@ int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uin
 int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
 			   uint32_t gid, const void *origin, cfs_done_fn done, void *ud)
 {
-	struct cfs_batch *b = calloc(1, sizeof(*b));
-	if (!b) {
-		for (size_t i = 0; i < n; i++)
-			cfs_cmd_free(cmds[i]);
-		free(cmds);
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < n; i++)
 		cfs_cmd_stamp(cmds[i], uid, gid);
-	*b = (struct cfs_batch){.cmds = cmds, .n = n, .done = done, .ud = ud, .origin = origin};
+	struct cfs_batch *b;
+	int r = cfs_batch_new(cmds, n, done, ud, origin, &b);
+	if (r < 0)
+		return r;
+	if ((r = e->order->submit(e->order_state, b)) < 0)
+		cfs_batch_free(b);
+	return r;
+}
+
+int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b)
+{
+	b->next = NULL;
 	pthread_mutex_lock(&e->qlock);
 	if (e->stopping) {
 		pthread_mutex_unlock(&e->qlock);
-		batch_free(b);
 		return -ESHUTDOWN;
 	}
 	if (e->qtail)
@@ -268,6 +251,12 @@ int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n
 	pthread_cond_signal(&e->qcond);
 	pthread_mutex_unlock(&e->qlock);
 	return 0;
+}
+
+void cfs_engine_set_order(struct cfs_engine *e, const struct cfs_order_ops *order, void *state)
+{
+	e->order = order;
+	e->order_state = state;
 }
 
 struct waiter {
@@ -435,13 +424,9 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 	e->journal_keep = cfg->journal_keep && cfg->journal_keep < CFS_JOURNAL_RING
 				  ? cfg->journal_keep
 				  : CFS_JOURNAL_RING;
-	e->backend = cfs_backend_find(cfg->backend ? cfg->backend : "local");
+	e->backend = cfg->backend;
+	cfs_engine_set_order(e, &cfs_order_local, e);
 	int r;
-	if (!e->backend) {
-		why = "unknown back-end";
-		r = -EINVAL;
-		goto fail;
-	}
 	if ((r = cfs_reg_init(&e->model.reg)) < 0)
 		goto fail;
 	if ((r = cfs_store_open(cfg->state_dir, &e->store)) < 0) {
@@ -520,7 +505,7 @@ fail:
 int cfs_engine_backend_line(struct cfs_engine *e, const char *line, size_t len,
 			    struct cfs_vec *cmds, const char **ret_why)
 {
-	if (!e->backend->control || !e->backend_state) {
+	if (!e->backend || !e->backend->control || !e->backend_state) {
 		*ret_why = "this back-end takes no \"sim\" lines (start the daemon with --backend=sim)";
 		return -EOPNOTSUPP;
 	}
@@ -529,7 +514,7 @@ int cfs_engine_backend_line(struct cfs_engine *e, const char *line, size_t len,
 
 int cfs_engine_start_backend(struct cfs_engine *e)
 {
-	return e->backend->start(e, &e->backend_state);
+	return e->backend ? e->backend->start(e, &e->backend_state) : 0;
 }
 
 /* Listeners change only while no commit runs (start-up and shutdown, with

@@ -27,25 +27,24 @@
 #include <stdbool.h>
 
 #include "backend.h"
+#include "batch.h"
 #include "cmd.h"
 #include "journal.h"
 #include "model.h"
+#include "order.h"
 
 struct cfs_store;
 
 struct cfs_engine_config {
 	const char *state_dir;
 	const char *cluster_name; /* first start only; NULL: the host name */
-	const char *backend;	  /* "local" */
+	/* The membership back-end (backend.h; the daemon looks it up by
+	 * name in backend.c's table); NULL: none (tests of the engine). */
+	const struct cfs_backend_ops *backend;
 	/* Journal retention: records kept in the store and in memory (at
 	 * most CFS_JOURNAL_RING; 0 means CFS_JOURNAL_RING). */
 	uint64_t journal_keep;
 };
-
-/* Called once per batch after its commit (or failure). err is 0 or
- * -errno; why is a static reason or NULL; line is the index of the
- * failing command in the batch (or -1). */
-typedef void (*cfs_done_fn)(void *ud, int err, const char *why, int line);
 
 /* Called after each commit with the records it made durable. */
 typedef void (*cfs_listener_fn)(void *ud, const struct cfs_record *recs, size_t n);
@@ -63,9 +62,14 @@ struct cfs_engine {
 	uint64_t applied_seq;
 	unsigned commits;  /* committer thread only */
 
+	/* Where submitted batches go before they are delivered (order.h);
+	 * set before the back-end starts submitting, never changed after. */
+	const struct cfs_order_ops *order;
+	void *order_state;
+
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
-	struct cfs_batch *qhead, *qtail; /* guarded by qlock */
+	struct cfs_batch *qhead, *qtail; /* delivered batches; guarded by qlock */
 	bool stopping;			 /* guarded by qlock */
 	pthread_t committer;
 	bool running;
@@ -89,7 +93,7 @@ struct cfs_engine {
  * the committer. Logs nothing; returns 0 or -errno with a reason. */
 int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret,
 		    const char **ret_why);
-/* Starts the back-end (after the listener is set). */
+/* Starts the back-end, if there is one (after the listener is set). */
 int cfs_engine_start_backend(struct cfs_engine *e);
 /* Sets the first listener (fn NULL: removes it). */
 void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
@@ -109,10 +113,11 @@ void cfs_engine_stop(struct cfs_engine *e);
 /* Stops (if needed) and frees everything. NULL is a no-op. */
 void cfs_engine_free(struct cfs_engine *e);
 
-/* Queues a batch; takes ownership of cmds (n of them) and of the array.
- * Each command is stamped with the time, uid/gid and new ids. done is
- * called exactly once, from the committer thread. Returns 0, or -errno if
- * the engine is stopping (then done is not called and cmds are freed). */
+/* Submits a batch to the engine's order; takes ownership of cmds (n of
+ * them) and of the array. Each command is stamped with the time, uid/gid
+ * and new ids. done is called exactly once, from the committer thread.
+ * Returns 0, or -errno if the engine is stopping or the order refused the
+ * batch (then done is not called and cmds are freed). */
 int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
 		      uint32_t gid, cfs_done_fn done, void *ud);
 /* Same, with an origin token that the batch's records carry to the commit
@@ -120,6 +125,15 @@ int cfs_engine_submit(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uin
  * the one a user's own system call made). */
 int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, uint32_t uid,
 			   uint32_t gid, const void *origin, cfs_done_fn done, void *ud);
+/* Called by the order (order.h): queues a batch for the committer, which
+ * applies delivered batches in the order of these calls. 0 (the batch is
+ * the engine's), or -ESHUTDOWN once the engine is stopping (the batch
+ * stays the caller's, and its done is not called). */
+int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b);
+/* Installs the order batches are submitted to (a back-end's start() does,
+ * before it submits anything). */
+void cfs_engine_set_order(struct cfs_engine *e, const struct cfs_order_ops *order, void *state);
+
 /* Submits one command and waits for its outcome. Never call this from a
  * thread the committer waits on (a listener). */
 int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why);

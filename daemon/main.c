@@ -75,6 +75,9 @@ static int join_long_options(int argc, char **argv, char ***ret)
 
 static void usage(const char *prog)
 {
+	struct cfs_buf backends = {0};
+	for (size_t i = 0; cfs_backend_at(i); i++)
+		cfs_buf_printf(&backends, "%s%s", i ? ", " : "", cfs_backend_at(i)->name);
 	printf("usage: %s [options] MOUNTPOINT\n\n"
 	       "Mounts a live cluster: nodes, groups, resources, resource types, networks,\n"
 	       "network interfaces and the cluster registry as directories and files.\n\n"
@@ -82,13 +85,14 @@ static void usage(const char *prog)
 	       "    --state-dir=DIR        where the cluster is kept (default: /var/lib/clusterfs\n"
 	       "                           for root, $XDG_STATE_HOME/clusterfs otherwise)\n"
 	       "    --cluster-name=NAME    name of a new cluster (default: the host name)\n"
-	       "    --backend=NAME         membership back-end: local (default) or sim\n"
+	       "    --backend=NAME         membership back-end (default local): %s\n"
 	       "    --admin-group=GROUP    group that may change the cluster (default: root)\n"
 	       "    --cache-timeout=SECS   kernel cache timeout (default 3600; every change is\n"
 	       "                           invalidated explicitly)\n"
 	       "    -h, --help             this help\n"
 	       "    -V, --version          version\n\n",
-	       prog);
+	       prog, backends.data ? backends.data : "");
+	cfs_buf_free(&backends);
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -329,6 +333,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	const char *backend = opts.backend ? opts.backend : "local";
+	const struct cfs_backend_ops *backend_ops = cfs_backend_find(backend);
+	if (!backend_ops) {
+		fprintf(stderr, "clusterfs: unknown back-end %s (see --help)\n", backend);
+		goto out;
+	}
 	state_dir = opts.state_dir ? strdup(opts.state_dir) : cfs_default_state_dir();
 	if (!state_dir)
 		goto out;
@@ -362,7 +372,7 @@ int main(int argc, char **argv)
 	struct cfs_engine_config cfg = {
 		.state_dir = state_dir,
 		.cluster_name = opts.cluster_name,
-		.backend = opts.backend ? opts.backend : "local",
+		.backend = backend_ops,
 	};
 	int r = cfs_engine_open(&cfg, &engine, &why);
 	if (r < 0) {
@@ -372,7 +382,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = cfs_engine_start_backend(engine)) < 0) {
-		cfs_log(LOG_ERR, "back-end %s: %s", cfg.backend, strerror(-r));
+		cfs_log(LOG_ERR, "back-end %s: %s", backend, strerror(-r));
 		goto out;
 	}
 	cfs_log(LOG_INFO, "cluster %s loaded from %s", cfs_model_cluster_name(&engine->model),

@@ -66,7 +66,7 @@ static void open_engine(bool backend)
 	struct cfs_engine_config cfg = {
 		.state_dir = dir,
 		.cluster_name = "testcl",
-		.backend = "local",
+		.backend = &cfs_backend_local,
 	};
 	const char *why = NULL;
 	int r = cfs_engine_open(&cfg, &eng, &why);
@@ -672,7 +672,7 @@ Test(engine, concurrent_submits)
 Test(engine, one_engine_per_state_dir)
 {
 	open_engine(false);
-	struct cfs_engine_config cfg = {.state_dir = dir, .cluster_name = "x", .backend = "local"};
+	struct cfs_engine_config cfg = {.state_dir = dir, .cluster_name = "x", .backend = &cfs_backend_local};
 	struct cfs_engine *other = NULL;
 	const char *why = NULL;
 	cr_assert_eq(cfs_engine_open(&cfg, &other, &why), -EBUSY);
@@ -680,14 +680,15 @@ Test(engine, one_engine_per_state_dir)
 	cr_assert_not_null(why);
 }
 
-Test(engine, unknown_backend)
+Test(engine, backend_table)
 {
-	struct cfs_engine_config cfg = {.state_dir = dir, .cluster_name = "x", .backend = "raft9"};
-	struct cfs_engine *e = NULL;
-	const char *why = NULL;
-	cr_assert_eq(cfs_engine_open(&cfg, &e, &why), -EINVAL);
-	cr_assert_null(e);
-	cr_assert_not_null(why);
+	cr_assert_eq(cfs_backend_find("local"), &cfs_backend_local);
+	cr_assert_eq(cfs_backend_find("sim"), &cfs_backend_sim);
+	cr_assert_null(cfs_backend_find("raft9"));
+	size_t n = 0;
+	while (cfs_backend_at(n))
+		n++;
+	cr_assert_geq(n, 2);
 	cfs_engine_free(NULL);
 }
 
@@ -698,7 +699,7 @@ Test(engine, cluster_name_first_start_only)
 	open_engine(false);
 	close_engine();
 	struct cfs_engine_config cfg = {.state_dir = dir, .cluster_name = "other",
-					.backend = "local"};
+					.backend = &cfs_backend_local};
 	const char *why = NULL;
 	cr_assert_eq(cfs_engine_open(&cfg, &eng, &why), 0);
 	cfs_engine_rdlock(eng);
