@@ -9,14 +9,14 @@
  * state and the same records (cmd.h), so an order that delivers the same
  * sequence on every node keeps every node's copy identical.
  *
- *  - "local" (order_local.c): a single node. Delivery is submission; the
- *    committer's queue is the whole order.
+ *  - "local" (engine.c): a single node. Delivery is submission; the
+ *    committer's queue is the whole order. The engine starts with it.
  *  - "cpg" (backend_corosync.c): batches are multicast in Corosync CPG
  *    agreed order and delivered on every member, the sender included; the
  *    sender's batch is answered when it comes back.
  *
- * The engine starts with the local order; a back-end that orders batches
- * itself installs its order from its start() (cfs_engine_set_order). */
+ * A back-end that orders batches itself installs its order from its
+ * start() (cfs_engine_set_order). */
 #ifndef CFS_ORDER_H
 #define CFS_ORDER_H
 
@@ -31,8 +31,5 @@ struct cfs_order_ops {
 	 * answers the submitter with that errno. */
 	int (*submit)(void *state, struct cfs_batch *b);
 };
-
-/* The single-node order; its state is the engine. */
-extern const struct cfs_order_ops cfs_order_local;
 
 #endif
