@@ -172,11 +172,6 @@ HANDLE cl_open_named(HCLUSTER hCluster, enum cl_kind k, LPCWSTR wname, DWORD not
 	return h;
 }
 
-const char *cl_mount_of(const struct cl_obj *o)
-{
-	return o->parent->u.cluster.mount;
-}
-
 int cl_state_of(const struct cl_obj *o, uint32_t *ret)
 {
 	return cl_prop_u32(cl_mount_of(o), cl_kind_coll(o->kind), o->u.object.id, "State", ret);

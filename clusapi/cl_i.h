@@ -158,10 +158,12 @@ const char *cl_kind_dir(enum cl_kind k);
 /* Looks up an object of kind k by name (exact, then ASCII case-insensitive)
  * or by id; fills id (CL_ID_LEN + 1) and *ret_name (malloc'd). */
 int cl_lookup(const char *mount, enum cl_kind k, const char *name, char *id, char **ret_name);
+/* The mount behind an object handle (its parent cluster's). */
+const char *cl_mount_of(const struct cl_obj *o);
 /* The object's current name (by its id). */
 int cl_object_name(const struct cl_obj *o, char **ret);
 
-/* cl_objects.c helpers shared with other files */
+/* cl_cluster.c: cluster handles, and what every object handle shares */
 /* Opens a handle for an object of kind k below cluster c. */
 HANDLE cl_object_open(struct cl_obj *c, enum cl_kind k, const char *id, const char *name);
 /* Converts a wide name argument; sets the last error on failure. */
@@ -171,8 +173,6 @@ int cl_arg(LPCWSTR w, char **ret);
 BOOL cl_object_close(HANDLE h, enum cl_kind k);
 /* Opens an object of kind k by name or id; ENOENT gives not_found. */
 HANDLE cl_open_named(HCLUSTER hCluster, enum cl_kind k, LPCWSTR wname, DWORD not_found);
-/* The mount behind an object handle. */
-const char *cl_mount_of(const struct cl_obj *o);
 /* The object's State value (the Windows enum number). */
 int cl_state_of(const struct cl_obj *o, uint32_t *ret);
 

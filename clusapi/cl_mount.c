@@ -339,9 +339,14 @@ int cl_lookup(const char *mount, enum cl_kind k, const char *name, char *id, cha
 	return 0;
 }
 
+const char *cl_mount_of(const struct cl_obj *o)
+{
+	return o->parent->u.cluster.mount;
+}
+
 int cl_object_name(const struct cl_obj *o, char **ret)
 {
-	return cl_prop(o->parent->u.cluster.mount, cl_kind_coll(o->kind), o->u.object.id, "Name", ret);
+	return cl_prop(cl_mount_of(o), cl_kind_coll(o->kind), o->u.object.id, "Name", ret);
 }
 
 int cl_cmd_appendv(struct cl_cmdbuf *b, const char *verb, const char *first, const char **words,
