@@ -16,6 +16,36 @@ static const struct cl_errmap open_errors[] = {
 	{0, 0},
 };
 
+/* The handle table frees these kinds' objects through these. */
+static void cluster_free(struct cl_obj *o)
+{
+	free(o->u.cluster.mount);
+}
+
+/* Nodes, groups, resources, networks and interfaces (cl_object_open). */
+static void object_free(struct cl_obj *o)
+{
+	free(o->u.object.name);
+}
+
+CL_HANDLE_KIND(CL_CLUSTER, cluster_free);
+CL_HANDLE_KIND(CL_NODE, object_free);
+CL_HANDLE_KIND(CL_GROUP, object_free);
+CL_HANDLE_KIND(CL_RESOURCE, object_free);
+CL_HANDLE_KIND(CL_NETWORK, object_free);
+CL_HANDLE_KIND(CL_NETIF, object_free);
+
+HANDLE cl_object_adopt(struct cl_obj *c, struct cl_obj *o)
+{
+	HANDLE h;
+	int e = cl_handle_child(c, o, &h);
+	if (e < 0) {
+		cl_set_error(e == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_HANDLE);
+		return NULL;
+	}
+	return h;
+}
+
 int cl_arg(LPCWSTR w, char **ret)
 {
 	if (!w) {
@@ -42,7 +72,7 @@ CL_EXPORT HCLUSTER WINAPI OpenCluster(LPCWSTR lpszClusterName)
 		return NULL;
 	}
 	o->kind = CL_CLUSTER;
-	return (HCLUSTER)cl_handle_child(NULL, o);
+	return (HCLUSTER)cl_object_adopt(NULL, o);
 }
 
 static void close_child(struct cl_obj *o)
@@ -134,7 +164,7 @@ HANDLE cl_object_open(struct cl_obj *c, enum cl_kind k, const char *id, const ch
 	}
 	o->kind = k;
 	memcpy(o->u.object.id, id, CL_ID_LEN + 1);
-	return cl_handle_child(c, o);
+	return cl_object_adopt(c, o);
 }
 
 BOOL cl_object_close(HANDLE h, enum cl_kind k)

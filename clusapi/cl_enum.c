@@ -105,6 +105,22 @@ static bool keep_internal(const char *mount, const char *id, const void *arg)
 	return in;
 }
 
+static void enum_data_free(struct cl_enum *en)
+{
+	for (size_t i = 0; i < en->n; i++)
+		free(en->names[i]);
+	free(en->names);
+	free(en->types);
+}
+
+/* The handle table frees an enumeration's snapshot with it. */
+static void enum_free(struct cl_obj *o)
+{
+	enum_data_free(&o->u.en);
+}
+
+CL_HANDLE_KIND(CL_ENUM, enum_free);
+
 /* Makes the enumeration handle, or (e < 0) frees en and reports e, with
  * ENOENT as not_found (the enumerated object is gone). */
 static HANDLE open_enum(struct cl_obj *parent_cluster, struct cl_enum *en, int e, DWORD not_found,
@@ -113,17 +129,14 @@ static HANDLE open_enum(struct cl_obj *parent_cluster, struct cl_enum *en, int e
 	en->family = family;
 	struct cl_obj *o = e < 0 ? NULL : calloc(1, sizeof(*o));
 	if (!o) {
-		for (size_t i = 0; i < en->n; i++)
-			free(en->names[i]);
-		free(en->names);
-		free(en->types);
+		enum_data_free(en);
 		const struct cl_errmap map[] = {{ENOENT, not_found}, {0, 0}};
 		cl_set_error(cl_win32(e < 0 ? e : -ENOMEM, map));
 		return NULL;
 	}
 	o->kind = CL_ENUM;
 	o->u.en = *en;
-	return cl_handle_child(parent_cluster, o);
+	return cl_object_adopt(parent_cluster, o);
 }
 
 #define ENUM_VALID                                                                         \

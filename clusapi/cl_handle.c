@@ -3,11 +3,30 @@
  * NULL, never INVALID_HANDLE_VALUE (the generation's top bit stays clear),
  * and a closed slot's next tenant gets a new generation, so a stale handle
  * never reaches another object. One mutex guards the table and every
- * object's reference count. */
+ * object's reference count.
+ *
+ * The table knows no kind: it frees an object through the destructor that
+ * the module owning the kind declared (CL_HANDLE_KIND), the way libqb's
+ * QB_HDB_DECLARE and corosync's DECLARE_HDB_DATABASE give each handle
+ * database its destructor. So this file calls nothing else in libclusapi,
+ * and calls run one way: cl_cluster.c -> cl_notify.c -> cl_handle.c. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "cl_i.h"
+
+/* Each kind's destructor; NULL: its objects own nothing but themselves.
+ * Written by the CL_HANDLE_KIND constructors while the library loads,
+ * before any call can run, and only read after: it needs no lock.
+ *
+ * Lock order: a module's own locks (a port's mu) before the table lock.
+ * The table lock is innermost: nothing outside this file runs while it is
+ * held. A destructor runs without it (cl_obj_put drops it first), so it
+ * may take its module's locks and put references it holds (a port puts
+ * the objects registered on it); a caller holding a module lock puts only
+ * references it knows are not the last, since a last one runs the
+ * destructor right there. */
+static void (*destructors[CL_NKINDS])(struct cl_obj *o);
 
 #define HALF (sizeof(uintptr_t) * 4)
 #define SLOT_MASK (((uintptr_t)1 << HALF) - 1)
@@ -38,6 +57,11 @@ static ssize_t decode(HANDLE h)
 	if (!slots[i].obj || slots[i].gen != v >> HALF)
 		return -1;
 	return (ssize_t)i;
+}
+
+void cl_handle_set_destructor(enum cl_kind k, void (*destroy)(struct cl_obj *o))
+{
+	destructors[k] = destroy;
 }
 
 HANDLE cl_handle_new(struct cl_obj *o)
@@ -76,7 +100,7 @@ bool cl_obj_live(struct cl_obj *o)
 	return live;
 }
 
-HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o)
+int cl_handle_child(struct cl_obj *parent, struct cl_obj *o, HANDLE *ret)
 {
 	if (parent)
 		cl_obj_ref(parent);
@@ -84,18 +108,14 @@ HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o)
 	/* A parent closed meanwhile (CloseCluster in another thread) gets no
 	 * new children: they would outlive it. */
 	HANDLE h = !parent || cl_obj_live(parent) ? cl_handle_new(o) : NULL;
-	if (!h && parent && !cl_obj_live(parent)) {
-		cl_obj_put(parent);
-		cl_obj_free(o);
-		cl_set_error(ERROR_INVALID_HANDLE);
-		return NULL;
-	}
 	if (!h) {
+		int e = parent && !cl_obj_live(parent) ? -EBADF : -ENOMEM;
 		cl_obj_put(parent);
 		cl_obj_free(o);
-		cl_set_error(ERROR_NOT_ENOUGH_MEMORY);
+		return e;
 	}
-	return h;
+	*ret = h;
+	return 0;
 }
 
 struct cl_obj *cl_handle_get(HANDLE h, enum cl_kind k)
@@ -184,43 +204,21 @@ void cl_handle_foreach_child(struct cl_obj *c, void (*fn)(struct cl_obj *o))
 	foreach(is_child, c, call_child, (void *)fn);
 }
 
-static bool is_port(const struct cl_obj *o, const void *unused)
+static bool is_kind(const struct cl_obj *o, const void *k)
 {
-	return o->kind == CL_PORT;
+	return o->kind == *(const enum cl_kind *)k;
 }
 
-void cl_handle_foreach_port(void (*fn)(struct cl_obj *port, void *arg), void *arg)
+void cl_handle_foreach_kind(enum cl_kind k, void (*fn)(struct cl_obj *o, void *arg), void *arg)
 {
-	foreach(is_port, NULL, fn, arg);
+	foreach(is_kind, &k, fn, arg);
 }
 
 void cl_obj_free(struct cl_obj *o)
 {
-	switch (o->kind) {
-	case CL_CLUSTER:
-		free(o->u.cluster.mount);
-		break;
-	case CL_NODE:
-	case CL_GROUP:
-	case CL_RESOURCE:
-	case CL_NETWORK:
-	case CL_NETIF:
-		free(o->u.object.name);
-		break;
-	case CL_KEY:
-		free(o->u.key.path);
-		break;
-	case CL_PORT:
-		cl_port_free(o->u.port);
-		break;
-	case CL_EVENT:
-		break;
-	case CL_ENUM:
-		for (size_t i = 0; i < o->u.en.n; i++)
-			free(o->u.en.names[i]);
-		free(o->u.en.names);
-		free(o->u.en.types);
-		break;
-	}
+	if (!o)
+		return;
+	if (destructors[o->kind])
+		destructors[o->kind](o);
 	free(o);
 }

@@ -37,6 +37,7 @@ enum cl_kind {
 	CL_PORT,
 	CL_EVENT,
 	CL_ENUM, /* HCLUSENUM, HGROUPENUM, HNODEENUM, HRESENUM */
+	CL_NKINDS /* not a kind: the size of a table indexed by kind */
 };
 
 struct cl_port;
@@ -73,13 +74,27 @@ struct cl_obj {
 	} u;
 };
 
-/* cl_handle.c */
+/* cl_handle.c: the table at the bottom; it calls nothing else here. */
+/* Declares, in the module that owns kind k, what frees its objects' data
+ * (o->u's member, not o, which the table frees after it): destroy(o) runs
+ * once, when the last reference goes, without the table lock. NULL: the
+ * kind's objects own nothing but themselves. Registered when the library
+ * loads, before any call can run. Use once per kind, at file scope, with
+ * a semicolon. */
+#define CL_HANDLE_KIND(k, destroy)                                                      \
+	static void __attribute__((constructor)) cl_handle_kind_##k(void)               \
+	{                                                                               \
+		cl_handle_set_destructor(k, destroy);                                   \
+	}                                                                               \
+	_Static_assert((k) > 0 && (k) < CL_NKINDS, #k " is a handle kind")
+void cl_handle_set_destructor(enum cl_kind k, void (*destroy)(struct cl_obj *o));
 /* Puts o in the table (o->refs becomes 1, the table's); returns its handle,
- * or NULL with -ENOMEM. */
+ * or NULL (no memory). */
 HANDLE cl_handle_new(struct cl_obj *o);
 /* The same for an object that depends on parent (which it references):
- * on failure o is freed and the last error set. */
-HANDLE cl_handle_child(struct cl_obj *parent, struct cl_obj *o);
+ * 0 and *ret, or -EBADF (parent closed meanwhile) or -ENOMEM with o
+ * freed. */
+int cl_handle_child(struct cl_obj *parent, struct cl_obj *o, HANDLE *ret);
 /* The object behind h if it is live and of kind k, with a reference taken;
  * NULL otherwise. */
 struct cl_obj *cl_handle_get(HANDLE h, enum cl_kind k);
@@ -91,11 +106,14 @@ void cl_obj_put(struct cl_obj *o);
  * with the table's reference, for the caller to put; NULL otherwise. */
 struct cl_obj *cl_handle_take(HANDLE h, enum cl_kind k);
 /* Calls fn on every live object whose parent is c (with a reference the
- * callee must put); used by CloseCluster. */
+ * callee must put); used by CloseCluster. fn runs without the table
+ * lock. */
 void cl_handle_foreach_child(struct cl_obj *c, void (*fn)(struct cl_obj *o));
-/* Calls fn(port, arg) on every live port (with a reference it must put). */
-void cl_handle_foreach_port(void (*fn)(struct cl_obj *port, void *arg), void *arg);
-/* Frees an object's own data (not the port; cl_notify.c does that). */
+/* Calls fn(o, arg) on every live object of kind k (with a reference it
+ * must put), without the table lock. */
+void cl_handle_foreach_kind(enum cl_kind k, void (*fn)(struct cl_obj *o, void *arg), void *arg);
+/* Frees an object that is in no table slot and has no references: its
+ * kind's destructor, then o. NULL is a no-op. */
 void cl_obj_free(struct cl_obj *o);
 
 /* cl_error.c */
@@ -164,6 +182,9 @@ const char *cl_mount_of(const struct cl_obj *o);
 int cl_object_name(const struct cl_obj *o, char **ret);
 
 /* cl_cluster.c: cluster handles, and what every object handle shares */
+/* Gives o a handle below cluster c (NULL: none); NULL with the last error
+ * set and o freed. */
+HANDLE cl_object_adopt(struct cl_obj *c, struct cl_obj *o);
 /* Opens a handle for an object of kind k below cluster c. */
 HANDLE cl_object_open(struct cl_obj *c, enum cl_kind k, const char *id, const char *name);
 /* Converts a wide name argument; sets the last error on failure. */
@@ -184,6 +205,5 @@ HKEY cl_key_open(struct cl_obj *c, const char *path);
 /* Queues HANDLE_CLOSE for o on every port where it is registered, and
  * drops those registrations. */
 void cl_notify_handle_closed(struct cl_obj *o);
-void cl_port_free(struct cl_port *p);
 
 #endif

@@ -589,7 +589,7 @@ static void port_lost(struct cl_port *p)
 
 /* ---- ports ---------------------------------------------------------- */
 
-void cl_port_free(struct cl_port *p)
+static void port_free(struct cl_port *p)
 {
 	if (!p)
 		return;
@@ -617,6 +617,16 @@ void cl_port_free(struct cl_port *p)
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
+
+/* The handle table frees a port handle's port with it. An event handle
+ * owns nothing: its port is its parent's, which it references. */
+static void port_obj_free(struct cl_obj *o)
+{
+	port_free(o->u.port);
+}
+
+CL_HANDLE_KIND(CL_PORT, port_obj_free);
+CL_HANDLE_KIND(CL_EVENT, NULL);
 
 static int port_new(const char *mount, struct cl_port **ret)
 {
@@ -650,7 +660,7 @@ static int port_new(const char *mount, struct cl_port **ret)
 		       epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->readyfd, &b) < 0))
 		e = -errno;
 	if (e < 0) {
-		cl_port_free(p);
+		port_free(p);
 		return e;
 	}
 	*ret = p;
@@ -883,7 +893,7 @@ static HCHANGE create_or_add(HCHANGE hChange, HCLUSTER hCluster, const struct cl
 		free(mount);
 		po = e == 0 ? calloc(1, sizeof(*po)) : NULL;
 		if (!po) {
-			cl_port_free(p);
+			port_free(p);
 			r = e < 0 ? cl_win32(e, (const struct cl_errmap[]){
 						{ENOENT, EPT_S_NOT_REGISTERED}, {0, 0}})
 				  : ERROR_NOT_ENOUGH_MEMORY;
@@ -1288,9 +1298,8 @@ CL_EXPORT DWORD WINAPI GetNotifyEventHandle(HCHANGE hChange, LPHANDLE lphTargetE
 		if (eo) {
 			eo->kind = CL_EVENT;
 			eo->u.port = p;
-			p->event = cl_handle_child(po, eo);
 		}
-		if (!p->event)
+		if (!eo || cl_handle_child(po, eo, &p->event) < 0)
 			r = ERROR_NOT_ENOUGH_MEMORY;
 	}
 	if (r == ERROR_SUCCESS)
@@ -1436,5 +1445,5 @@ static void port_handle_closed(struct cl_obj *po, void *arg)
 
 void cl_notify_handle_closed(struct cl_obj *o)
 {
-	cl_handle_foreach_port(port_handle_closed, o);
+	cl_handle_foreach_kind(CL_PORT, port_handle_closed, o);
 }

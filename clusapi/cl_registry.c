@@ -25,6 +25,14 @@ static const struct cl_errmap reg_errors[] = {
 	{0, 0},
 };
 
+/* The handle table frees a key handle's path with it. */
+static void key_free(struct cl_obj *o)
+{
+	free(o->u.key.path);
+}
+
+CL_HANDLE_KIND(CL_KEY, key_free);
+
 HKEY cl_key_open(struct cl_obj *c, const char *path)
 {
 	struct cl_obj *o = calloc(1, sizeof(*o));
@@ -34,7 +42,7 @@ HKEY cl_key_open(struct cl_obj *c, const char *path)
 		return NULL;
 	}
 	o->kind = CL_KEY;
-	return (HKEY)cl_handle_child(c, o);
+	return (HKEY)cl_object_adopt(c, o);
 }
 
 CL_EXPORT HKEY WINAPI GetClusterKey(HCLUSTER hCluster, REGSAM samDesired)
