@@ -11,7 +11,14 @@
  * Handles (cl_handle.c) are table slots with a generation, never raw
  * pointers, so a closed, stale or wrong-kind handle is detected without
  * touching freed memory. A call holds a reference on each object it uses,
- * so closing a handle in one thread while another uses it is safe. */
+ * so closing a handle in one thread while another uses it is safe. The
+ * table frees an object through its kind's destructor, which the module
+ * owning the kind declares (CL_HANDLE_KIND).
+ *
+ * Calls run one way: each file calls only files after it in
+ * cl_node.c, cl_group.c, cl_resource.c; cl_enum.c, cl_registry.c;
+ * cl_cluster.c; cl_notify.c; cl_handle.c, cl_mount.c, cl_wstr.c;
+ * cl_error.c. */
 #ifndef CL_I_H
 #define CL_I_H
 
