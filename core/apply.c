@@ -26,12 +26,6 @@ static int record_member(struct cfs_txn *t, struct cfs_object *g, struct cfs_obj
 	return e;
 }
 
-int cfs_fail(const char **why, const char *reason, int err)
-{
-	*why = reason;
-	return err;
-}
-
 int cfs_check_obj_name(const char *name, const char **why)
 {
 	int r = cfs_reg_check_name(name, false);

@@ -5,8 +5,6 @@
 
 #include "apply.h"
 
-/* Sets *why and returns err. */
-int cfs_fail(const char **why, const char *reason, int err);
 int cfs_check_obj_name(const char *name, const char **why);
 struct cfs_object *cfs_find_or_fail(struct cfs_model *m, enum cfs_kind kind, const char *ref,
 				    const char **why);
