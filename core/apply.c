@@ -61,8 +61,7 @@ static int set_sz(struct cfs_txn *t, struct cfs_object *o, const char *prop, con
 
 static int set_dword(struct cfs_txn *t, struct cfs_object *o, const char *prop, uint32_t v)
 {
-	uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	return cfs_txn_set_value(t, o->key, prop, CFS_REG_DWORD, le, sizeof(le));
+	return cfs_txn_set_dword(t, o->key, prop, v);
 }
 
 /* Sets a MULTI_SZ list of ids. */
@@ -137,22 +136,6 @@ static int obj_create(struct cfs_txn *t, const struct cfs_cmd *cmd, enum cfs_kin
 	return cfs_txn_obj_add(t, kind, key, ret);
 }
 
-static int record_state(struct cfs_txn *t, struct cfs_object *o, uint32_t old, uint32_t new)
-{
-	return cfs_txn_record(t, o->kind, CFS_CH_STATE, o, NULL, cfs_state_name(o->kind, old),
-			      cfs_state_name(o->kind, new));
-}
-
-/* Sets an object's state and records the transition (no-op when equal). */
-int cfs_set_state(struct cfs_txn *t, struct cfs_object *o, uint32_t state)
-{
-	uint32_t old = cfs_obj_state(o);
-	if (old == state)
-		return 0;
-	int r = set_dword(t, o, CFS_P_STATE, state);
-	return r < 0 ? r : record_state(t, o, old, state);
-}
-
 /* A group's state follows its resources; an empty group keeps the state
  * it was last set to. */
 static uint32_t group_derived_state(const struct cfs_object *g)
@@ -188,12 +171,12 @@ int cfs_group_update(struct cfs_txn *t, struct cfs_object *g)
 {
 	if (!g || g == t->defer_group || g->members.n == 0)
 		return 0;
-	return cfs_set_state(t, g, group_derived_state(g));
+	return cfs_txn_set_state(t, g, group_derived_state(g));
 }
 
 static int set_res_state(struct cfs_txn *t, struct cfs_object *r, uint32_t state)
 {
-	int e = cfs_set_state(t, r, state);
+	int e = cfs_txn_set_state(t, r, state);
 	return e < 0 ? e : cfs_group_update(t, cfs_obj_ref(t->m, r, CFS_P_GROUP));
 }
 
@@ -309,7 +292,7 @@ static int group_each(struct cfs_txn *t, struct cfs_object *g,
 	int e;
 	if (g->members.n == 0)
 		return 0;
-	if ((e = cfs_set_state(t, g, CFS_GROUP_PENDING)) < 0)
+	if ((e = cfs_txn_set_state(t, g, CFS_GROUP_PENDING)) < 0)
 		return e;
 	t->defer_group = g;
 	for (size_t i = 0; i < g->members.n; i++)
@@ -337,7 +320,7 @@ static int group_online(struct cfs_txn *t, struct cfs_object *g, const char **wh
 	if (e < 0)
 		return e;
 	if (g->members.n == 0)
-		return cfs_set_state(t, g, CFS_GROUP_ONLINE);
+		return cfs_txn_set_state(t, g, CFS_GROUP_ONLINE);
 	if (!group_needs(g, true))
 		return cfs_group_update(t, g);
 	return group_each(t, g, res_online, why);
@@ -346,7 +329,7 @@ static int group_online(struct cfs_txn *t, struct cfs_object *g, const char **wh
 static int group_offline(struct cfs_txn *t, struct cfs_object *g, const char **why)
 {
 	if (g->members.n == 0)
-		return cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+		return cfs_txn_set_state(t, g, CFS_GROUP_OFFLINE);
 	if (!group_needs(g, false))
 		return cfs_group_update(t, g);
 	return group_each(t, g, res_offline, why);
@@ -395,15 +378,15 @@ static int group_move(struct cfs_txn *t, struct cfs_object *g, struct cfs_object
 		}
 	}
 	if (was_online_empty)
-		e = cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+		e = cfs_txn_set_state(t, g, CFS_GROUP_OFFLINE);
 	else if (was.n)
 		e = group_each(t, g, res_offline, why);
 	if (e == 0)
 		e = set_owner(t, g, node);
 	if (e == 0 && was_online_empty)
-		e = cfs_set_state(t, g, CFS_GROUP_ONLINE);
+		e = cfs_txn_set_state(t, g, CFS_GROUP_ONLINE);
 	if (e == 0 && was.n) {
-		if ((e = cfs_set_state(t, g, CFS_GROUP_PENDING)) == 0) {
+		if ((e = cfs_txn_set_state(t, g, CFS_GROUP_PENDING)) == 0) {
 			t->defer_group = g;
 			for (size_t i = 0; e == 0 && i < was.n; i++)
 				e = res_online(t, was.v[i], 0, why);
@@ -789,7 +772,7 @@ static int node_state(struct cfs_txn *t, struct cfs_object *n, const char *word,
 		return cfs_fail(why, "unknown node state (up, down, paused, joining, pause, resume)",
 				-EINVAL);
 	}
-	return cfs_set_state(t, n, (uint32_t)s);
+	return cfs_txn_set_state(t, n, (uint32_t)s);
 }
 
 static int parse_u32(const char *s, uint32_t *ret)
@@ -1107,7 +1090,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			return -ENOENT;
 		if ((s = cfs_state_parse(k, a[1])) < 0)
 			return cfs_fail(why, "unknown state", -EINVAL);
-		return cfs_set_state(t, o, (uint32_t)s);
+		return cfs_txn_set_state(t, o, (uint32_t)s);
 	}
 	case CFS_OP_NET_ROLE: {
 		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))

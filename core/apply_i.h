@@ -8,7 +8,6 @@
 int cfs_check_obj_name(const char *name, const char **why);
 struct cfs_object *cfs_find_or_fail(struct cfs_model *m, enum cfs_kind kind, const char *ref,
 				    const char **why);
-int cfs_set_state(struct cfs_txn *t, struct cfs_object *o, uint32_t state);
 int cfs_group_update(struct cfs_txn *t, struct cfs_object *g);
 char *cfs_list_names(struct cfs_model *m, const struct cfs_object *o, const char *prop);
 struct cfs_object *cfs_apply_default_node(struct cfs_model *m);
