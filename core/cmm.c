@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "apply_i.h"
 #include "value.h"
 
 static const char *const role_names[] = {
