@@ -35,6 +35,8 @@ struct cmm_attr {
 	const char *bad; /* reason for a bad word */
 };
 
+/* Each prop here is also in model.c's list of managed node values
+ * (cfs_prop_is_managed; tests/test_cmm.c checks it). */
 static const struct cmm_attr attrs[] = {
 	{"role", CFS_P_CMM_ROLE, F_WORDS, {NULL, NULL}, CFS_CMM_OUT, false, NULL},
 	{"eligible", CFS_P_CMM_ELIGIBLE, F_WORDS, {"no", "yes"}, 1, true,
@@ -57,14 +59,6 @@ static const struct cmm_attr *attr_by_file(const char *file)
 		if (strcmp(attrs[i].file, file) == 0)
 			return &attrs[i];
 	return NULL;
-}
-
-bool cfs_cmm_is_prop(const char *prop)
-{
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(attrs); i++)
-		if (strcmp(attrs[i].prop, prop) == 0)
-			return true;
-	return false;
 }
 
 const char *cfs_cmm_file_prop(const char *file)
