@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "apply_i.h"
+#include "apply_registry.h"
 #include "cmm.h"
 #include "value.h"
 
@@ -26,13 +26,7 @@ static int record_member(struct cfs_txn *t, struct cfs_object *g, struct cfs_obj
 	return e;
 }
 
-int cfs_fail(const char **why, const char *reason, int err)
-{
-	*why = reason;
-	return err;
-}
-
-int cfs_check_obj_name(const char *name, const char **why)
+static int check_obj_name(const char *name, const char **why)
 {
 	int r = cfs_reg_check_name(name, false);
 	if (r == -ENAMETOOLONG)
@@ -42,8 +36,8 @@ int cfs_check_obj_name(const char *name, const char **why)
 	return 0;
 }
 
-struct cfs_object *cfs_find_or_fail(struct cfs_model *m, enum cfs_kind kind, const char *ref,
-				    const char **why)
+static struct cfs_object *find_or_fail(struct cfs_model *m, enum cfs_kind kind, const char *ref,
+				       const char **why)
 {
 	struct cfs_object *o = cfs_model_find(m, kind, ref);
 	if (!o) {
@@ -67,8 +61,7 @@ static int set_sz(struct cfs_txn *t, struct cfs_object *o, const char *prop, con
 
 static int set_dword(struct cfs_txn *t, struct cfs_object *o, const char *prop, uint32_t v)
 {
-	uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	return cfs_txn_set_value(t, o->key, prop, CFS_REG_DWORD, le, sizeof(le));
+	return cfs_txn_set_dword(t, o->key, prop, v);
 }
 
 /* Sets a MULTI_SZ list of ids. */
@@ -86,7 +79,7 @@ static int set_list(struct cfs_txn *t, struct cfs_object *o, const char *prop,
 }
 
 /* Names of the objects in a list property, one per line (for records). */
-char *cfs_list_names(struct cfs_model *m, const struct cfs_object *o, const char *prop)
+static char *list_names(struct cfs_model *m, const struct cfs_object *o, const char *prop)
 {
 	struct cfs_buf b = {0};
 	struct cfs_value *v = cfs_key_value(o->key, prop);
@@ -104,11 +97,11 @@ char *cfs_list_names(struct cfs_model *m, const struct cfs_object *o, const char
 static int replace_list(struct cfs_txn *t, struct cfs_object *o, const char *prop,
 			enum cfs_change change, struct cfs_object **items, size_t n)
 {
-	char *old = cfs_list_names(t->m, o, prop);
+	char *old = list_names(t->m, o, prop);
 	struct cfs_txn_mark mark = cfs_txn_mark(t);
 	int e = set_list(t, o, prop, items, n);
 	if (e == 0 && cfs_txn_mark(t).recs != mark.recs) {
-		char *new = cfs_list_names(t->m, o, prop);
+		char *new = list_names(t->m, o, prop);
 		e = cfs_txn_record(t, o->kind, change, o, NULL, old, new);
 		free(new);
 	}
@@ -121,7 +114,7 @@ static int obj_create(struct cfs_txn *t, const struct cfs_cmd *cmd, enum cfs_kin
 		      const char *name, struct cfs_object **ret, const char **why)
 {
 	struct cfs_model *m = t->m;
-	int r = cfs_check_obj_name(name, why);
+	int r = check_obj_name(name, why);
 	if (r < 0)
 		return r;
 	if (cfs_model_by_name(m, kind, name))
@@ -141,22 +134,6 @@ static int obj_create(struct cfs_txn *t, const struct cfs_cmd *cmd, enum cfs_kin
 	if ((r = cfs_txn_set_value(t, key, CFS_P_NAME, CFS_REG_SZ, name, strlen(name))) < 0)
 		return r;
 	return cfs_txn_obj_add(t, kind, key, ret);
-}
-
-static int record_state(struct cfs_txn *t, struct cfs_object *o, uint32_t old, uint32_t new)
-{
-	return cfs_txn_record(t, o->kind, CFS_CH_STATE, o, NULL, cfs_state_name(o->kind, old),
-			      cfs_state_name(o->kind, new));
-}
-
-/* Sets an object's state and records the transition (no-op when equal). */
-int cfs_set_state(struct cfs_txn *t, struct cfs_object *o, uint32_t state)
-{
-	uint32_t old = cfs_obj_state(o);
-	if (old == state)
-		return 0;
-	int r = set_dword(t, o, CFS_P_STATE, state);
-	return r < 0 ? r : record_state(t, o, old, state);
 }
 
 /* A group's state follows its resources; an empty group keeps the state
@@ -190,17 +167,17 @@ static uint32_t group_derived_state(const struct cfs_object *g)
 	return failed ? CFS_GROUP_FAILED : CFS_GROUP_OFFLINE;
 }
 
-int cfs_group_update(struct cfs_txn *t, struct cfs_object *g)
+static int group_update(struct cfs_txn *t, struct cfs_object *g)
 {
 	if (!g || g == t->defer_group || g->members.n == 0)
 		return 0;
-	return cfs_set_state(t, g, group_derived_state(g));
+	return cfs_txn_set_state(t, g, group_derived_state(g));
 }
 
 static int set_res_state(struct cfs_txn *t, struct cfs_object *r, uint32_t state)
 {
-	int e = cfs_set_state(t, r, state);
-	return e < 0 ? e : cfs_group_update(t, cfs_obj_ref(t->m, r, CFS_P_GROUP));
+	int e = cfs_txn_set_state(t, r, state);
+	return e < 0 ? e : group_update(t, cfs_obj_ref(t->m, r, CFS_P_GROUP));
 }
 
 /* The node a group may run on now, or an error. */
@@ -315,14 +292,14 @@ static int group_each(struct cfs_txn *t, struct cfs_object *g,
 	int e;
 	if (g->members.n == 0)
 		return 0;
-	if ((e = cfs_set_state(t, g, CFS_GROUP_PENDING)) < 0)
+	if ((e = cfs_txn_set_state(t, g, CFS_GROUP_PENDING)) < 0)
 		return e;
 	t->defer_group = g;
 	for (size_t i = 0; i < g->members.n; i++)
 		if ((e = fn(t, g->members.v[i], 0, why)) < 0)
 			break;
 	t->defer_group = NULL;
-	return e < 0 ? e : cfs_group_update(t, g);
+	return e < 0 ? e : group_update(t, g);
 }
 
 /* True when some resource of g is not yet online (want_online) or not
@@ -343,18 +320,18 @@ static int group_online(struct cfs_txn *t, struct cfs_object *g, const char **wh
 	if (e < 0)
 		return e;
 	if (g->members.n == 0)
-		return cfs_set_state(t, g, CFS_GROUP_ONLINE);
+		return cfs_txn_set_state(t, g, CFS_GROUP_ONLINE);
 	if (!group_needs(g, true))
-		return cfs_group_update(t, g);
+		return group_update(t, g);
 	return group_each(t, g, res_online, why);
 }
 
 static int group_offline(struct cfs_txn *t, struct cfs_object *g, const char **why)
 {
 	if (g->members.n == 0)
-		return cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+		return cfs_txn_set_state(t, g, CFS_GROUP_OFFLINE);
 	if (!group_needs(g, false))
-		return cfs_group_update(t, g);
+		return group_update(t, g);
 	return group_each(t, g, res_offline, why);
 }
 
@@ -401,21 +378,21 @@ static int group_move(struct cfs_txn *t, struct cfs_object *g, struct cfs_object
 		}
 	}
 	if (was_online_empty)
-		e = cfs_set_state(t, g, CFS_GROUP_OFFLINE);
+		e = cfs_txn_set_state(t, g, CFS_GROUP_OFFLINE);
 	else if (was.n)
 		e = group_each(t, g, res_offline, why);
 	if (e == 0)
 		e = set_owner(t, g, node);
 	if (e == 0 && was_online_empty)
-		e = cfs_set_state(t, g, CFS_GROUP_ONLINE);
+		e = cfs_txn_set_state(t, g, CFS_GROUP_ONLINE);
 	if (e == 0 && was.n) {
-		if ((e = cfs_set_state(t, g, CFS_GROUP_PENDING)) == 0) {
+		if ((e = cfs_txn_set_state(t, g, CFS_GROUP_PENDING)) == 0) {
 			t->defer_group = g;
 			for (size_t i = 0; e == 0 && i < was.n; i++)
 				e = res_online(t, was.v[i], 0, why);
 			t->defer_group = NULL;
 			if (e == 0)
-				e = cfs_group_update(t, g);
+				e = group_update(t, g);
 		}
 	}
 	cfs_vec_free(&was);
@@ -432,7 +409,7 @@ static int resolve_list(struct cfs_model *m, enum cfs_kind kind, const struct cf
 		return -ENOMEM;
 	size_t k = 0;
 	for (int i = from; i < cmd->argc; i++) {
-		struct cfs_object *o = cfs_find_or_fail(m, kind, cmd->argv[i], why);
+		struct cfs_object *o = find_or_fail(m, kind, cmd->argv[i], why);
 		if (!o) {
 			free(v);
 			return -ENOENT;
@@ -571,12 +548,12 @@ static int change_deps(struct cfs_txn *t, struct cfs_object *r, struct cfs_objec
 	}
 	if (add)
 		items[n++] = p;
-	char *old = cfs_list_names(m, r, CFS_P_DEPENDENCIES);
+	char *old = list_names(m, r, CFS_P_DEPENDENCIES);
 	char *old_dependents = dependents_list(m, p, false);
 	int e = set_list(t, r, CFS_P_DEPENDENCIES, items, n);
 	free(items);
 	if (e == 0) {
-		char *new = cfs_list_names(m, r, CFS_P_DEPENDENCIES);
+		char *new = list_names(m, r, CFS_P_DEPENDENCIES);
 		e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_DEPENDENCIES, r, NULL, old, new);
 		free(new);
 	}
@@ -663,15 +640,15 @@ static int res_set_group(struct cfs_txn *t, struct cfs_object *r, struct cfs_obj
 		e = move_one(t, tree.v[i], old, g);
 	cfs_vec_free(&tree);
 	if (e == 0)
-		e = cfs_group_update(t, old);
-	return e < 0 ? e : cfs_group_update(t, g);
+		e = group_update(t, old);
+	return e < 0 ? e : group_update(t, g);
 }
 
 static int res_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 {
 	struct cfs_model *m = t->m;
-	struct cfs_object *type = cfs_find_or_fail(m, CFS_KIND_RESTYPE, cmd->argv[1], why);
-	struct cfs_object *g = type ? cfs_find_or_fail(m, CFS_KIND_GROUP, cmd->argv[2], why) : NULL;
+	struct cfs_object *type = find_or_fail(m, CFS_KIND_RESTYPE, cmd->argv[1], why);
+	struct cfs_object *g = type ? find_or_fail(m, CFS_KIND_GROUP, cmd->argv[2], why) : NULL;
 	if (!g)
 		return -ENOENT;
 	struct cfs_object *r;
@@ -685,7 +662,7 @@ static int res_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const char *
 	    (e = cfs_txn_record(t, CFS_KIND_RESOURCE, CFS_CH_ADDED, r, NULL, NULL, "offline")) < 0 ||
 	    (e = record_member(t, g, r, true)) < 0)
 		return e;
-	return cfs_group_update(t, g);
+	return group_update(t, g);
 }
 
 static int res_delete(struct cfs_txn *t, struct cfs_object *r, const char **why)
@@ -706,7 +683,7 @@ static int res_delete(struct cfs_txn *t, struct cfs_object *r, const char **why)
 				NULL, NULL)) < 0 ||
 	    (e = cfs_txn_obj_del(t, r)) < 0)
 		return e;
-	return cfs_group_update(t, g);
+	return group_update(t, g);
 }
 
 static int rename_obj(struct cfs_txn *t, struct cfs_object *o, const char *name,
@@ -714,7 +691,7 @@ static int rename_obj(struct cfs_txn *t, struct cfs_object *o, const char *name,
 {
 	if (strcmp(o->name, name) == 0)
 		return 0;
-	int e = cfs_check_obj_name(name, why);
+	int e = check_obj_name(name, why);
 	if (e < 0)
 		return e;
 	if (cfs_model_by_name(t->m, o->kind, name))
@@ -795,7 +772,7 @@ static int node_state(struct cfs_txn *t, struct cfs_object *n, const char *word,
 		return cfs_fail(why, "unknown node state (up, down, paused, joining, pause, resume)",
 				-EINVAL);
 	}
-	return cfs_set_state(t, n, (uint32_t)s);
+	return cfs_txn_set_state(t, n, (uint32_t)s);
 }
 
 static int parse_u32(const char *s, uint32_t *ret)
@@ -814,7 +791,7 @@ static int free_prop(struct cfs_txn *t, const struct cfs_cmd *cmd, bool set, con
 	int kind = cfs_kind_parse(cmd->argv[0]);
 	if (kind < 0 || !cfs_kind_is_object(kind))
 		return cfs_fail(why, "unknown object kind", -EINVAL);
-	struct cfs_object *o = cfs_find_or_fail(t->m, kind, cmd->argv[1], why);
+	struct cfs_object *o = find_or_fail(t->m, kind, cmd->argv[1], why);
 	if (!o)
 		return -ENOENT;
 	const char *prop = cmd->argv[2];
@@ -846,24 +823,26 @@ static int free_prop(struct cfs_txn *t, const struct cfs_cmd *cmd, bool set, con
 	return e;
 }
 
-int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **ret_why)
+static struct cfs_object *default_node(struct cfs_model *m)
 {
-	const char *why_dummy = NULL;
-	const char **why = ret_why ? ret_why : &why_dummy;
-	*why = NULL;
-	struct cfs_txn_mark mark = cfs_txn_mark(t);
-	t->now_ns = cmd->time_ns ? cmd->time_ns : cfs_now_ns();
-	int e = cfs_apply_op(t, cmd, why);
-	if (e < 0) {
-		t->defer_group = NULL;
-		cfs_txn_rollback(t, mark);
-		if (!*why)
-			*why = e == -ENOMEM ? "out of memory" : strerror(-e);
+	/* The lowest-numbered node that is up, else the lowest-numbered. */
+	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
+	struct cfs_object *best = NULL, *best_up = NULL;
+	for (size_t i = 0; i < nc->subkeys.n; i++) {
+		struct cfs_object *n = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+		if (!n)
+			continue;
+		uint32_t num = cfs_key_get_dword(n->key, CFS_P_NODE_NUMBER, UINT32_MAX);
+		if (!best || num < cfs_key_get_dword(best->key, CFS_P_NODE_NUMBER, UINT32_MAX))
+			best = n;
+		if (cfs_obj_state(n) == CFS_NODE_UP &&
+		    (!best_up || num < cfs_key_get_dword(best_up->key, CFS_P_NODE_NUMBER, UINT32_MAX)))
+			best_up = n;
 	}
-	return e;
+	return best_up ? best_up : best;
 }
 
-int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
+static int apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 {
 	struct cfs_model *m = t->m;
 	char *const *a = cmd->argv;
@@ -874,7 +853,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 
 	switch (cmd->op) {
 	case CFS_OP_CLUSTER_RENAME: {
-		if ((e = cfs_check_obj_name(a[0], why)) < 0)
+		if ((e = check_obj_name(a[0], why)) < 0)
 			return e;
 		char *old = strdup(cfs_model_cluster_name(m));
 		if (!old)
@@ -917,7 +896,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			return e;
 		return cfs_cmm_elect(t);
 	case CFS_OP_NODE_EVICT: {
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NODE, a[0], why)))
 			return -ENOENT;
 		if (node_in_use(m, o))
 			return cfs_fail(why, "node still owns groups", -EBUSY);
@@ -939,13 +918,13 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		return cfs_cmm_elect(t);
 	}
 	case CFS_OP_NODE_STATE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NODE, a[0], why)))
 			return -ENOENT;
 		if ((e = node_state(t, o, a[1], why)) < 0)
 			return e;
 		return cfs_cmm_elect(t);
 	case CFS_OP_NODE_CMM:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NODE, a[0], why)))
 			return -ENOENT;
 		return cfs_cmm_set(t, o, a[1], a[2], why);
 	case CFS_OP_CMM_ELECT:
@@ -953,24 +932,24 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 	case CFS_OP_CMM_RELEASE:
 	case CFS_OP_CMM_REMOVE:
 	case CFS_OP_CMM_SEIZE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NODE, a[0], why)))
 			return -ENOENT;
 		return cmd->op == CFS_OP_CMM_RELEASE  ? cfs_cmm_release(t, o, why)
 		       : cmd->op == CFS_OP_CMM_REMOVE ? cfs_cmm_remove(t, o, why)
 						      : cfs_cmm_seize(t, o, why);
 	case CFS_OP_CMM_SETQUALIF:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NODE, a[0], why)) ||
-		    !(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NODE, a[0], why)) ||
+		    !(x = find_or_fail(m, CFS_KIND_NODE, a[1], why)))
 			return -ENOENT;
 		return cfs_cmm_setqualif(t, o, x, a[2], why);
 	case CFS_OP_CMM_STATUS:
 		return cfs_cmm_status(t, a[0], why);
 	case CFS_OP_GROUP_CREATE:
 		if (cmd->argc > 1 && a[1][0]) {
-			if (!(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+			if (!(x = find_or_fail(m, CFS_KIND_NODE, a[1], why)))
 				return -ENOENT;
 		} else {
-			x = cfs_apply_default_node(m);
+			x = default_node(m);
 			if (!x)
 				return cfs_fail(why, "the cluster has no node", -EHOSTDOWN);
 		}
@@ -985,7 +964,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		/* "new" of an added record is the object's first state. */
 		return cfs_txn_record(t, CFS_KIND_GROUP, CFS_CH_ADDED, o, NULL, NULL, "offline");
 	case CFS_OP_GROUP_DELETE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
 			return -ENOENT;
 		if (o->members.n)
 			return cfs_fail(why, "group still has resources", -ENOTEMPTY);
@@ -998,64 +977,64 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		enum cfs_kind k = cmd->op == CFS_OP_GROUP_RENAME ? CFS_KIND_GROUP
 				  : cmd->op == CFS_OP_RES_RENAME ? CFS_KIND_RESOURCE
 								 : CFS_KIND_NETWORK;
-		if (!(o = cfs_find_or_fail(m, k, a[0], why)))
+		if (!(o = find_or_fail(m, k, a[0], why)))
 			return -ENOENT;
 		return rename_obj(t, o, a[1], why);
 	}
 	case CFS_OP_GROUP_ONLINE:
 	case CFS_OP_GROUP_OFFLINE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
 			return -ENOENT;
 		return cmd->op == CFS_OP_GROUP_ONLINE ? group_online(t, o, why)
 						      : group_offline(t, o, why);
 	case CFS_OP_GROUP_MOVE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)) ||
-		    !(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_GROUP, a[0], why)) ||
+		    !(x = find_or_fail(m, CFS_KIND_NODE, a[1], why)))
 			return -ENOENT;
 		return group_move(t, o, x, why);
 	case CFS_OP_GROUP_PREFERRED:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
 			return -ENOENT;
 		return set_list_cmd(t, o, CFS_P_PREFERRED_OWNERS, CFS_CH_PREFERRED_OWNERS, cmd, why);
 	case CFS_OP_RES_CREATE:
 		return res_create(t, cmd, why);
 	case CFS_OP_RES_DELETE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
 			return -ENOENT;
 		return res_delete(t, o, why);
 	case CFS_OP_RES_ONLINE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
 			return -ENOENT;
 		return res_online(t, o, 0, why);
 	case CFS_OP_RES_OFFLINE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
 			return -ENOENT;
 		return res_offline(t, o, 0, why);
 	case CFS_OP_RES_FAIL:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
 			return -ENOENT;
 		if ((e = offline_dependents(t, o, 0, why)) < 0)
 			return e;
 		return set_res_state(t, o, CFS_RES_FAILED);
 	case CFS_OP_RES_GROUP:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
-		    !(x = cfs_find_or_fail(m, CFS_KIND_GROUP, a[1], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
+		    !(x = find_or_fail(m, CFS_KIND_GROUP, a[1], why)))
 			return -ENOENT;
 		return res_set_group(t, o, x, why);
 	case CFS_OP_RES_OWNERS:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)))
 			return -ENOENT;
 		return set_list_cmd(t, o, CFS_P_POSSIBLE_OWNERS, CFS_CH_POSSIBLE_OWNERS, cmd, why);
 	case CFS_OP_RES_OWNER_ADD:
 	case CFS_OP_RES_OWNER_REMOVE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
-		    !(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
+		    !(x = find_or_fail(m, CFS_KIND_NODE, a[1], why)))
 			return -ENOENT;
 		return owner_edit(t, o, x, cmd->op == CFS_OP_RES_OWNER_ADD, why);
 	case CFS_OP_RES_DEPEND:
 	case CFS_OP_RES_UNDEPEND:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
-		    !(x = cfs_find_or_fail(m, CFS_KIND_RESOURCE, a[1], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESOURCE, a[0], why)) ||
+		    !(x = find_or_fail(m, CFS_KIND_RESOURCE, a[1], why)))
 			return -ENOENT;
 		if (o == x)
 			return cfs_fail(why, "a resource cannot depend on itself", -ELOOP);
@@ -1067,7 +1046,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 			return e;
 		return cfs_txn_record(t, CFS_KIND_RESTYPE, CFS_CH_ADDED, o, NULL, NULL, NULL);
 	case CFS_OP_TYPE_DELETE: {
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_RESTYPE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_RESTYPE, a[0], why)))
 			return -ENOENT;
 		struct cfs_key *rc = m->coll[CFS_KIND_RESOURCE];
 		for (size_t i = 0; i < rc->subkeys.n; i++)
@@ -1093,7 +1072,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 				      cfs_state_name(CFS_KIND_NETWORK, (uint32_t)s));
 	}
 	case CFS_OP_NET_DELETE: {
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
 			return -ENOENT;
 		struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
 		for (size_t i = 0; i < nc->subkeys.n; i++) {
@@ -1109,14 +1088,14 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 	case CFS_OP_NETIF_STATE: {
 		enum cfs_kind k = cmd->op == CFS_OP_NET_STATE ? CFS_KIND_NETWORK
 							      : CFS_KIND_NETINTERFACE;
-		if (!(o = cfs_find_or_fail(m, k, a[0], why)))
+		if (!(o = find_or_fail(m, k, a[0], why)))
 			return -ENOENT;
 		if ((s = cfs_state_parse(k, a[1])) < 0)
 			return cfs_fail(why, "unknown state", -EINVAL);
-		return cfs_set_state(t, o, (uint32_t)s);
+		return cfs_txn_set_state(t, o, (uint32_t)s);
 	}
 	case CFS_OP_NET_ROLE: {
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NETWORK, a[0], why)))
 			return -ENOENT;
 		int role = cfs_role_parse(a[1]);
 		if (role < 0)
@@ -1131,10 +1110,10 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 				      cfs_role_name(old), cfs_role_name((uint32_t)role));
 	}
 	case CFS_OP_NETIF_ADD:
-		if (!(x = cfs_find_or_fail(m, CFS_KIND_NODE, a[1], why)))
+		if (!(x = find_or_fail(m, CFS_KIND_NODE, a[1], why)))
 			return -ENOENT;
 		{
-			struct cfs_object *net = cfs_find_or_fail(m, CFS_KIND_NETWORK, a[2], why);
+			struct cfs_object *net = find_or_fail(m, CFS_KIND_NETWORK, a[2], why);
 			if (!net)
 				return -ENOENT;
 			if ((s = cfs_state_parse(CFS_KIND_NETINTERFACE, a[5])) < 0)
@@ -1150,7 +1129,7 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 		return cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_ADDED, o, NULL, NULL,
 				      cfs_state_name(CFS_KIND_NETINTERFACE, (uint32_t)s));
 	case CFS_OP_NETIF_DELETE:
-		if (!(o = cfs_find_or_fail(m, CFS_KIND_NETINTERFACE, a[0], why)))
+		if (!(o = find_or_fail(m, CFS_KIND_NETINTERFACE, a[0], why)))
 			return -ENOENT;
 		if ((e = cfs_txn_record(t, CFS_KIND_NETINTERFACE, CFS_CH_DELETED, o, NULL, NULL,
 					NULL)) < 0)
@@ -1164,21 +1143,19 @@ int cfs_apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 	}
 }
 
-struct cfs_object *cfs_apply_default_node(struct cfs_model *m)
+int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **ret_why)
 {
-	/* The lowest-numbered node that is up, else the lowest-numbered. */
-	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
-	struct cfs_object *best = NULL, *best_up = NULL;
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		struct cfs_object *n = ((struct cfs_key *)nc->subkeys.v[i])->obj;
-		if (!n)
-			continue;
-		uint32_t num = cfs_key_get_dword(n->key, CFS_P_NODE_NUMBER, UINT32_MAX);
-		if (!best || num < cfs_key_get_dword(best->key, CFS_P_NODE_NUMBER, UINT32_MAX))
-			best = n;
-		if (cfs_obj_state(n) == CFS_NODE_UP &&
-		    (!best_up || num < cfs_key_get_dword(best_up->key, CFS_P_NODE_NUMBER, UINT32_MAX)))
-			best_up = n;
+	const char *why_dummy = NULL;
+	const char **why = ret_why ? ret_why : &why_dummy;
+	*why = NULL;
+	struct cfs_txn_mark mark = cfs_txn_mark(t);
+	t->now_ns = cmd->time_ns ? cmd->time_ns : cfs_now_ns();
+	int e = apply_op(t, cmd, why);
+	if (e < 0) {
+		t->defer_group = NULL;
+		cfs_txn_rollback(t, mark);
+		if (!*why)
+			*why = e == -ENOMEM ? "out of memory" : strerror(-e);
 	}
-	return best_up ? best_up : best;
+	return e;
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apply_i.h"
+#include "apply_registry.h"
 #include "value.h"
 
 /* The object kind whose key this is, or -1. */

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "apply_i.h"
 #include "value.h"
 
 static const char *const role_names[] = {
@@ -36,6 +35,8 @@ struct cmm_attr {
 	const char *bad; /* reason for a bad word */
 };
 
+/* Each prop here is also in model.c's list of managed node values
+ * (cfs_prop_is_managed; tests/test_cmm.c checks it). */
 static const struct cmm_attr attrs[] = {
 	{"role", CFS_P_CMM_ROLE, F_WORDS, {NULL, NULL}, CFS_CMM_OUT, false, NULL},
 	{"eligible", CFS_P_CMM_ELIGIBLE, F_WORDS, {"no", "yes"}, 1, true,
@@ -58,14 +59,6 @@ static const struct cmm_attr *attr_by_file(const char *file)
 		if (strcmp(attrs[i].file, file) == 0)
 			return &attrs[i];
 	return NULL;
-}
-
-bool cfs_cmm_is_prop(const char *prop)
-{
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(attrs); i++)
-		if (strcmp(attrs[i].prop, prop) == 0)
-			return true;
-	return false;
 }
 
 const char *cfs_cmm_file_prop(const char *file)
@@ -121,12 +114,6 @@ int cfs_cmm_render(const struct cfs_object *node, const char *file, struct cfs_b
 	return cfs_buf_printf(out, "%s\n", w);
 }
 
-static int set_dword(struct cfs_txn *t, struct cfs_object *o, const char *prop, uint32_t v)
-{
-	uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	return cfs_txn_set_value(t, o->key, prop, CFS_REG_DWORD, le, sizeof(le));
-}
-
 /* Sets a DWORD attribute and records the change (no-op when equal). The
  * value is written even when it equals the default but is missing, so
  * the registry shows it. */
@@ -137,7 +124,7 @@ static int set_attr(struct cfs_txn *t, struct cfs_object *n, const struct cmm_at
 	bool present = cfs_key_value(n->key, a->prop) != NULL;
 	if (old == v && present)
 		return 0;
-	int r = set_dword(t, n, a->prop, v);
+	int r = cfs_txn_set_dword(t, n->key, a->prop, v);
 	if (r < 0 || old == v)
 		return r;
 	char ow[32], nw[32];
@@ -411,7 +398,7 @@ int cfs_cmm_remove(struct cfs_txn *t, struct cfs_object *node, const char **why)
 		return cfs_fail(why, "the node is not in the cluster", -EHOSTDOWN);
 	if (cfs_cmm_role(node) == CFS_CMM_MASTER && !successor(t->m))
 		return cfs_fail(why, "no vice-master can take over the mastership", -ECANCELED);
-	int r = cfs_set_state(t, node, CFS_NODE_DOWN);
+	int r = cfs_txn_set_state(t, node, CFS_NODE_DOWN);
 	return r < 0 ? r : cfs_cmm_elect(t);
 }
 

@@ -63,26 +63,14 @@ enum cfs_cmm_role {
 	CFS_CMM_MASTER = 3,
 };
 
-#define CFS_P_CMM_ROLE "Role"
-#define CFS_P_CMM_ELIGIBLE "MasterEligible"
-#define CFS_P_CMM_DISQUALIFIED "Disqualified"
-#define CFS_P_CMM_SYNCHRO_NEEDED "SynchroNeeded"
-#define CFS_P_CMM_FROZEN "Frozen"
-#define CFS_P_CMM_EXCLUDED "Excluded"
-#define CFS_P_CMM_INCARNATION "Incarnation"
-#define CFS_P_CMM_SWLOAD "SoftwareLoad"
-#define CFS_P_CMM_DOMAIN "DomainId"
-#define CFS_P_CMM_STATUS "CmmStatus"
-#define CFS_P_CMM_LAST_MASTER "CmmLastMaster"
+/* The value names of the table above (CFS_P_CMM_*) are in model.h, with
+ * the model's other properties: the model maintains them all. */
 
 #define CFS_CMM_SWLOAD_MAX 31 /* cmm_swload_t holds 32 bytes with the NUL */
 
 /* "out", "in", "vicemaster", "master". */
 const char *cfs_cmm_role_name(uint32_t role);
 uint32_t cfs_cmm_role(const struct cfs_object *node);
-
-/* True when prop is one of the CMM values of a node above. */
-bool cfs_cmm_is_prop(const char *prop);
 
 /* Renders the node file named file ("role", "eligible", ...) as one line.
  * -ENOENT when file is not a CMM file. */

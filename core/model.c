@@ -7,8 +7,6 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "cmm.h"
-
 static const char *const kind_names[CFS_KIND_COUNT] = {
 	[CFS_KIND_CLUSTER] = "cluster",	      [CFS_KIND_NODE] = "node",
 	[CFS_KIND_GROUP] = "group",	      [CFS_KIND_RESOURCE] = "resource",
@@ -128,6 +126,12 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 {
 	static const char *const common[] = {CFS_P_NAME, CFS_P_STATE, NULL};
 	static const char *const node[] = {CFS_P_NODE_NUMBER, CFS_P_ADDRESS, NULL};
+	/* The CMM view of a node (cmm.h); cmm.c keeps them up to date. */
+	static const char *const cmm_node[] = {CFS_P_CMM_ROLE, CFS_P_CMM_ELIGIBLE,
+					       CFS_P_CMM_DISQUALIFIED, CFS_P_CMM_SYNCHRO_NEEDED,
+					       CFS_P_CMM_FROZEN, CFS_P_CMM_EXCLUDED,
+					       CFS_P_CMM_INCARNATION, CFS_P_CMM_SWLOAD,
+					       CFS_P_CMM_DOMAIN, NULL};
 	static const char *const group[] = {CFS_P_OWNER_NODE, CFS_P_PREFERRED_OWNERS,
 					     CFS_P_GROUP_TYPE, NULL};
 	static const char *const res[] = {CFS_P_TYPE, CFS_P_GROUP, CFS_P_POSSIBLE_OWNERS,
@@ -140,9 +144,8 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 	const char *const *lists[3] = {common, NULL, NULL};
 	switch (kind) {
 	case CFS_KIND_NODE:
-		if (cfs_cmm_is_prop(prop))
-			return true;
 		lists[1] = node;
+		lists[2] = cmm_node;
 		break;
 	case CFS_KIND_GROUP:
 		lists[1] = group;
@@ -162,7 +165,7 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 	default:
 		break;
 	}
-	for (int l = 0; l < 2; l++)
+	for (int l = 0; l < 3; l++)
 		for (const char *const *p = lists[l]; p && *p; p++)
 			if (strcmp(*p, prop) == 0)
 				return true;

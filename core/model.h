@@ -116,6 +116,22 @@ int cfs_role_parse(const char *word);
 #define CFS_P_ADAPTER "Adapter"
 #define CFS_P_CLUSTER_NAME "ClusterName"
 #define CFS_P_CLUSTER_ID "ClusterId"
+/* The CMM view's values (cmm.h gives their meaning, files and words).
+ * They are named here, with the model's other properties, so that the
+ * model knows them without asking cmm.c: every one is maintained by the
+ * model (cfs_prop_is_managed). On a node's key: */
+#define CFS_P_CMM_ROLE "Role"
+#define CFS_P_CMM_ELIGIBLE "MasterEligible"
+#define CFS_P_CMM_DISQUALIFIED "Disqualified"
+#define CFS_P_CMM_SYNCHRO_NEEDED "SynchroNeeded"
+#define CFS_P_CMM_FROZEN "Frozen"
+#define CFS_P_CMM_EXCLUDED "Excluded"
+#define CFS_P_CMM_INCARNATION "Incarnation"
+#define CFS_P_CMM_SWLOAD "SoftwareLoad"
+#define CFS_P_CMM_DOMAIN "DomainId"
+/* On the cluster root: */
+#define CFS_P_CMM_STATUS "CmmStatus"
+#define CFS_P_CMM_LAST_MASTER "CmmLastMaster"
 
 /* True when a value of an object key is maintained by the model (state,
  * references, name); such values cannot be written through the registry. */

@@ -576,6 +576,12 @@ int cfs_txn_rename_value(struct cfs_txn *t, struct cfs_value *val, const char *n
 	return 0;
 }
 
+int cfs_txn_set_dword(struct cfs_txn *t, struct cfs_key *key, const char *name, uint32_t v)
+{
+	uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	return cfs_txn_set_value(t, key, name, CFS_REG_DWORD, le, sizeof(le));
+}
+
 int cfs_txn_obj_add(struct cfs_txn *t, enum cfs_kind kind, struct cfs_key *key,
 		    struct cfs_object **ret)
 {
@@ -668,4 +674,15 @@ int cfs_txn_member_del(struct cfs_txn *t, struct cfs_object *group, struct cfs_o
 	u->obj = res;
 	cfs_vec_remove(&group->members, res);
 	return 0;
+}
+
+int cfs_txn_set_state(struct cfs_txn *t, struct cfs_object *obj, uint32_t state)
+{
+	uint32_t old = cfs_obj_state(obj);
+	if (old == state)
+		return 0;
+	int r = cfs_txn_set_dword(t, obj->key, CFS_P_STATE, state);
+	return r < 0 ? r : cfs_txn_record(t, obj->kind, CFS_CH_STATE, obj, NULL,
+					  cfs_state_name(obj->kind, old),
+					  cfs_state_name(obj->kind, state));
 }

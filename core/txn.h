@@ -7,8 +7,9 @@
  * back; (2) every touched key or value id is remembered, so the store can
  * persist exactly what changed; (3) change records are collected with
  * consecutive sequence numbers. Registry-level records (value set, key
- * added, ...) are emitted automatically by the mutators; object-level
- * records (state, owner, ...) by the apply code. */
+ * added, ...) are emitted automatically by the mutators, and so is a state
+ * record by cfs_txn_set_state (apply.c and cmm.c both change states);
+ * other object-level records (owner, members, ...) by the apply code. */
 #ifndef CFS_TXN_H
 #define CFS_TXN_H
 
@@ -58,6 +59,8 @@ int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, 
 		      const void *data, size_t len);
 int cfs_txn_del_value(struct cfs_txn *t, struct cfs_value *val);
 int cfs_txn_rename_value(struct cfs_txn *t, struct cfs_value *val, const char *name);
+/* cfs_txn_set_value of a DWORD (little-endian, as the registry stores it). */
+int cfs_txn_set_dword(struct cfs_txn *t, struct cfs_key *key, const char *name, uint32_t v);
 
 /* Object index mutations. */
 int cfs_txn_obj_add(struct cfs_txn *t, enum cfs_kind kind, struct cfs_key *key,
@@ -68,6 +71,9 @@ int cfs_txn_obj_del(struct cfs_txn *t, struct cfs_object *obj);
 int cfs_txn_obj_rename(struct cfs_txn *t, struct cfs_object *obj, const char *name);
 int cfs_txn_member_add(struct cfs_txn *t, struct cfs_object *group, struct cfs_object *res);
 int cfs_txn_member_del(struct cfs_txn *t, struct cfs_object *group, struct cfs_object *res);
+/* Sets an object's State and records the transition (a state record with
+ * the old and new state words); a no-op, without record, when equal. */
+int cfs_txn_set_state(struct cfs_txn *t, struct cfs_object *obj, uint32_t state);
 
 /* Appends a record (strings copied; NULL allowed) and gives it the next
  * sequence number. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers shared by every core module: growable byte buffers,
- * pointer vectors, cleanup attributes and time. Nothing here logs or
- * aborts; allocation failure is reported as -ENOMEM. */
+/* Small helpers shared by every core module: the error convention's
+ * reason setter, growable byte buffers, pointer vectors, cleanup
+ * attributes and time. Nothing here logs or aborts; allocation failure is
+ * reported as -ENOMEM. */
 #ifndef CFS_UTIL_H
 #define CFS_UTIL_H
 
@@ -15,6 +16,14 @@
 
 static inline void cfs_freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ __attribute__((cleanup(cfs_freep)))
+
+/* Sets *why to reason (a static string) and returns err (a -errno):
+ * `return cfs_fail(why, "no such node", -ENOENT);`. */
+static inline int cfs_fail(const char **why, const char *reason, int err)
+{
+	*why = reason;
+	return err;
+}
 
 /* Growable byte buffer; always NUL-terminated past len when data != NULL. */
 struct cfs_buf {

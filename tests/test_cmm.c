@@ -453,6 +453,18 @@ Test(cmm, values_are_managed)
 	cr_assert(cfs_prop_is_managed(CFS_KIND_NODE, "Incarnation"));
 	cr_assert(cfs_prop_is_managed(CFS_KIND_CLUSTER, "CmmStatus"));
 	cr_assert_not(cfs_prop_is_managed(CFS_KIND_NODE, "Colour"));
+	/* The model knows the CMM values itself (model.h): each CMM file's
+	 * value is one of them. */
+	static const char *const files[] = {"role", "eligible", "qualification", "synchro",
+					    "frozen", "excluded", "incarnation", "swload",
+					    "domain"};
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(files); i++) {
+		const char *prop = cfs_cmm_file_prop(files[i]);
+		cr_assert_not_null(prop, "%s", files[i]);
+		cr_assert(cfs_prop_is_managed(CFS_KIND_NODE, prop), "%s", prop);
+	}
+	cr_assert_null(cfs_cmm_file_prop("colour"));
+	cr_assert(cfs_prop_is_managed(CFS_KIND_CLUSTER, CFS_P_CMM_LAST_MASTER));
 	fails(-EPERM, "set node n1 Role master");
 	fails(-EPERM, "set node n1 Disqualified 1");
 }
