@@ -399,6 +399,92 @@ static int group_move(struct cfs_txn *t, struct cfs_object *g, struct cfs_object
 	return e;
 }
 
+static bool may_take_group(const struct cfs_object *g, const struct cfs_object *node)
+{
+	if (cfs_obj_state(node) != CFS_NODE_UP)
+		return false;
+	for (size_t i = 0; i < g->members.n; i++)
+		if (!res_may_run_on(g->members.v[i], node))
+			return false;
+	return true;
+}
+
+struct pick {
+	const struct cfs_model *m;
+	const struct cfs_object *g;
+	struct cfs_object *node;
+};
+
+static int first_preferred(const char *id, void *ud)
+{
+	struct pick *p = ud;
+	struct cfs_object *n = cfs_model_by_id(p->m, id);
+	if (n && n->kind == CFS_KIND_NODE && may_take_group(p->g, n)) {
+		p->node = n;
+		return 1;
+	}
+	return 0;
+}
+
+/* Where a group goes when its node is down: the first preferred owner
+ * that is up and may run all its resources, else the lowest-numbered such
+ * node; NULL when there is none. */
+static struct cfs_object *failover_target(const struct cfs_model *m, const struct cfs_object *g)
+{
+	struct pick p = {m, g, NULL};
+	cfs_obj_each_ref(g, CFS_P_PREFERRED_OWNERS, first_preferred, &p);
+	if (p.node)
+		return p.node;
+	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
+	uint32_t best = UINT32_MAX;
+	for (size_t i = 0; i < nc->subkeys.n; i++) {
+		struct cfs_object *n = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+		uint32_t num = n ? cfs_key_get_dword(n->key, CFS_P_NODE_NUMBER, UINT32_MAX) : 0;
+		if (n && may_take_group(g, n) && num < best) {
+			best = num;
+			p.node = n;
+		}
+	}
+	return p.node;
+}
+
+/* A group whose owner node went down moves, as decided at this point of
+ * the order: what was running there comes online on the new owner
+ * (OnlinePending, Online), or fails where nobody can take it. */
+static int group_failover(struct cfs_txn *t, struct cfs_object *g, const char **why)
+{
+	struct cfs_object *owner = cfs_obj_ref(t->m, g, CFS_P_OWNER_NODE);
+	if (owner && cfs_obj_state(owner) != CFS_NODE_DOWN)
+		return cfs_fail(why, "the group's node is not down", -EBUSY);
+	struct cfs_object *node = failover_target(t->m, g);
+	struct cfs_vec was = {0};
+	for (size_t i = 0; i < g->members.n; i++)
+		if (!is_down(cfs_obj_state(g->members.v[i])) &&
+		    cfs_vec_push(&was, g->members.v[i]) < 0) {
+			cfs_vec_free(&was);
+			return -ENOMEM;
+		}
+	int e = 0;
+	if (node)
+		e = set_owner(t, g, node);
+	if (e == 0 && was.n) {
+		if ((e = cfs_txn_set_state(t, g, CFS_GROUP_PENDING)) == 0) {
+			t->defer_group = g;
+			for (size_t i = 0; e == 0 && i < was.n; i++) {
+				struct cfs_object *r = was.v[i];
+				e = set_res_state(t, r, node ? CFS_RES_ONLINE_PENDING : CFS_RES_FAILED);
+			}
+			for (size_t i = 0; e == 0 && node && i < was.n; i++)
+				e = res_online(t, was.v[i], 0, why);
+			t->defer_group = NULL;
+			if (e == 0)
+				e = group_update(t, g);
+		}
+	}
+	cfs_vec_free(&was);
+	return e;
+}
+
 /* Resolves argv[from..argc) to distinct objects of kind. */
 static int resolve_list(struct cfs_model *m, enum cfs_kind kind, const struct cfs_cmd *cmd,
 			int from, struct cfs_object ***ret, size_t *ret_n, const char **why)
@@ -823,6 +909,31 @@ static int free_prop(struct cfs_txn *t, const struct cfs_cmd *cmd, bool set, con
 	return e;
 }
 
+/* The replicated back-end's quorum decision, kept at the root. */
+static int cluster_quorum(struct cfs_txn *t, const char *word, const char **why)
+{
+	if (strcmp(word, "quorate") != 0 && strcmp(word, "lost") != 0)
+		return cfs_fail(why, "cluster-quorum takes quorate or lost", -EINVAL);
+	struct cfs_key *root = t->m->reg.root;
+	const char *cur = cfs_key_get_sz(root, CFS_P_QUORUM, NULL);
+	if (cur && strcmp(cur, word) == 0)
+		return 0;
+	char *old = cur ? strdup(cur) : NULL;
+	if (cur && !old)
+		return -ENOMEM;
+	int r = cfs_txn_set_value(t, root, CFS_P_QUORUM, CFS_REG_SZ, word, strlen(word));
+	if (r == 0) {
+		struct cfs_record rec = {.kind = CFS_KIND_CLUSTER, .change = CFS_CH_PROPERTY,
+					 .obj_id = "", .obj_name = (char *)cfs_model_cluster_name(t->m),
+					 .parent_id = "", .prop = CFS_P_QUORUM,
+					 .old_value = old, .new_value = (char *)word,
+					 .key_id = root->id};
+		r = cfs_txn_record_raw(t, &rec);
+	}
+	free(old);
+	return r;
+}
+
 static struct cfs_object *default_node(struct cfs_model *m)
 {
 	/* The lowest-numbered node that is up, else the lowest-numbered. */
@@ -992,6 +1103,12 @@ static int apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **w
 		    !(x = find_or_fail(m, CFS_KIND_NODE, a[1], why)))
 			return -ENOENT;
 		return group_move(t, o, x, why);
+	case CFS_OP_GROUP_FAILOVER:
+		if (!(o = find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
+			return -ENOENT;
+		return group_failover(t, o, why);
+	case CFS_OP_CLUSTER_QUORUM:
+		return cluster_quorum(t, a[0], why);
 	case CFS_OP_GROUP_PREFERRED:
 		if (!(o = find_or_fail(m, CFS_KIND_GROUP, a[0], why)))
 			return -ENOENT;

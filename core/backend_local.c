@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "bootstrap.h"
 #include "engine.h"
 #include "ifscan.h"
 
@@ -28,19 +29,6 @@ struct local {
 	int stop_pipe[2];
 	int nlfd;
 	bool thread_started;
-};
-
-static const struct {
-	const char *name;
-	const char *dll;
-} standard_types[] = {
-	{"Generic Application", "clusres.dll"},
-	{"Generic Script", "clusres.dll"},
-	{"Generic Service", "clusres.dll"},
-	{"IP Address", "clusres.dll"},
-	{"Network Name", "clusres.dll"},
-	{"Physical Disk", "clusres.dll"},
-	{"File Share", "clusres2.dll"},
 };
 
 /* Appends one command with its arguments quoted as needed. */
@@ -108,28 +96,15 @@ static int bootstrap(struct local *l, const struct cfs_ifinfo *ifs, size_t n)
 		host_name(host, sizeof(host));
 		const char *node_args[] = {host, "1", primary_address(ifs, n), "up"};
 		r = add_cmd(&b, CFS_OP_NODE_ADD, 4, node_args);
-		for (size_t i = 0; r == 0 && i < CFS_ARRAY_SIZE(standard_types); i++) {
-			const char *args[] = {standard_types[i].name, standard_types[i].dll};
-			r = add_cmd(&b, CFS_OP_TYPE_CREATE, 2, args);
+		struct cfs_vec boot = {0};
+		if (r == 0)
+			r = cfs_bootstrap_cmds(&boot, "");
+		for (size_t i = 0; i < boot.n; i++) {
+			if (r == 0 && (r = cfs_cmd_format(boot.v[i], &b)) == 0)
+				r = cfs_buf_append(&b, "\n", 1);
+			cfs_cmd_free(boot.v[i]);
 		}
-		const char *core[] = {"Cluster Group", "", "1"};
-		const char *storage[] = {"Available Storage", "", "2"};
-		const char *cname[] = {"Cluster Name", "Network Name", "Cluster Group"};
-		const char *cip[] = {"Cluster IP Address", "IP Address", "Cluster Group"};
-		const char *dep[] = {"Cluster Name", "Cluster IP Address"};
-		const char *online[] = {"Cluster Group"};
-		if (r == 0)
-			r = add_cmd(&b, CFS_OP_GROUP_CREATE, 3, core);
-		if (r == 0)
-			r = add_cmd(&b, CFS_OP_GROUP_CREATE, 3, storage);
-		if (r == 0)
-			r = add_cmd(&b, CFS_OP_RES_CREATE, 3, cname);
-		if (r == 0)
-			r = add_cmd(&b, CFS_OP_RES_CREATE, 3, cip);
-		if (r == 0)
-			r = add_cmd(&b, CFS_OP_RES_DEPEND, 2, dep);
-		if (r == 0)
-			r = add_cmd(&b, CFS_OP_GROUP_ONLINE, 1, online);
+		cfs_vec_free(&boot);
 	} else if (node_down) {
 		const char *args[] = {nodename, "up"};
 		r = add_cmd(&b, CFS_OP_NODE_STATE, 2, args);

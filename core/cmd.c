@@ -63,6 +63,8 @@ static const struct {
 	[CFS_OP_CMM_SETQUALIF] = {"cmm-setqualif", 3, 3, 0},
 	[CFS_OP_CMM_SEIZE] = {"cmm-seize", 1, 1, 0},
 	[CFS_OP_CMM_STATUS] = {"cmm-status", 1, 1, 0},
+	[CFS_OP_CLUSTER_QUORUM] = {"cluster-quorum", 1, 1, 0},
+	[CFS_OP_GROUP_FAILOVER] = {"group-failover", 1, 1, 0},
 };
 
 const char *cfs_op_verb(enum cfs_op op)

@@ -74,6 +74,9 @@ enum cfs_op {
 	CFS_OP_CMM_SETQUALIF,	/* caller-node target-node qualification */
 	CFS_OP_CMM_SEIZE,	/* node */
 	CFS_OP_CMM_STATUS,	/* valid|stale|invalid */
+	/* Replicated back-ends (backend_corosync.c). */
+	CFS_OP_CLUSTER_QUORUM,	/* quorate|lost */
+	CFS_OP_GROUP_FAILOVER,	/* group (its owner node is down) */
 	CFS_OP_COUNT,
 };
 

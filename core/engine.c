@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "engine_i.h"
 #include "store.h"
 #include "txn.h"
 
@@ -35,7 +36,7 @@ char *cfs_default_state_dir(void)
 
 /* Writes everything the transaction touched, plus its records, in one
  * store transaction. */
-static int persist(struct cfs_engine *e, struct cfs_txn *t)
+static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
 {
 	struct cfs_store *s = e->store;
 	struct cfs_registry *reg = &e->model.reg;
@@ -80,6 +81,8 @@ static int persist(struct cfs_engine *e, struct cfs_txn *t)
 		r = cfs_store_set_meta(s, "next_id", reg->next_id);
 	if (r == 0)
 		r = cfs_store_set_meta(s, "next_seq", t->next_seq);
+	if (r == 0 && hist != e->hist)
+		r = cfs_store_set_meta(s, "hist", hist);
 	if (r == 0)
 		r = cfs_store_commit(s);
 	else
@@ -97,6 +100,15 @@ static void trim_journal(struct cfs_engine *e)
 		cfs_store_trim_journal(e->store, last + 1 - e->journal_keep);
 }
 
+void cfs_engine_call_listeners(struct cfs_engine *e, const struct cfs_record *recs, size_t n)
+{
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++)
+		if (e->listeners[i].fn)
+			e->listeners[i].fn(e->listeners[i].ud, recs, n);
+}
+
+/* Applies a run of command batches (no call items) in one transaction and
+ * one store commit, publishes the records, and answers every batch. */
 static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 {
 	struct cfs_txn t;
@@ -107,6 +119,11 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	for (struct cfs_batch *b = list; b; b = b->next) {
 		struct cfs_txn_mark mark = cfs_txn_mark(&t);
 		b->line = -1;
+		if (e->refuse && !b->system) {
+			b->err = -e->refuse;
+			b->why = e->refuse_why;
+			continue;
+		}
 		t.origin = b->origin;
 		for (size_t i = 0; i < b->n; i++) {
 			b->err = cfs_apply(&t, b->cmds[i], &b->why);
@@ -120,13 +137,19 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	e->applied_seq = t.next_seq;
 	pthread_rwlock_unlock(&e->lock);
 
+	uint64_t hist = e->hist;
+	for (size_t i = 0; i < t.nrecs; i++)
+		hist = cfs_record_hash(hist, &t.recs[i]);
 	if (t.dirty.n || t.nrecs) {
-		int r = persist(e, &t);
+		int r = persist(e, &t, hist);
 		if (r < 0) {
 			pthread_rwlock_wrlock(&e->lock);
 			cfs_txn_rollback(&t, start);
 			e->applied_seq = t.next_seq;
 			pthread_rwlock_unlock(&e->lock);
+			hist = e->hist;
+			if (e->order->diverged)
+				e->order->diverged(e->order_state, r);
 			for (struct cfs_batch *b = list; b; b = b->next) {
 				if (b->err == 0) {
 					b->err = r;
@@ -137,13 +160,12 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	}
 	cfs_txn_forget(&t);
 	e->next_seq = t.next_seq;
+	e->hist = hist;
 	if (t.nrecs) {
 		/* The journal ring is best effort: a copy failure only means a
 		 * resuming reader falls back to the store. */
 		cfs_journal_publish(&e->journal, t.recs, t.nrecs);
-		for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++)
-			if (e->listeners[i].fn)
-				e->listeners[i].fn(e->listeners[i].ud, t.recs, t.nrecs);
+		cfs_engine_call_listeners(e, t.recs, t.nrecs);
 		if (++e->commits % 64 == 0)
 			trim_journal(e);
 	}
@@ -154,6 +176,29 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 			list->done(list->ud, list->err, list->why, list->line);
 		cfs_batch_free(list);
 		list = next;
+	}
+}
+
+/* Runs a queue taken from the committer's queue: runs of command batches
+ * commit together; a call item runs alone at its place. */
+static void run_queue(struct cfs_engine *e, struct cfs_batch *list)
+{
+	while (list) {
+		struct cfs_batch *end = list, *prev = NULL;
+		while (end && !end->call)
+			prev = end, end = end->next;
+		if (prev) {
+			prev->next = NULL;
+			commit_batches(e, list);
+		}
+		if (end) {
+			struct cfs_batch *next = end->next;
+			end->call(e, end->ud);
+			end->ud = NULL;
+			cfs_batch_free(end);
+			end = next;
+		}
+		list = end;
 	}
 }
 
@@ -208,7 +253,7 @@ static void *committer_main(void *arg)
 		bool stop = e->stopping;
 		pthread_mutex_unlock(&e->qlock);
 		if (list)
-			commit_batches(e, list);
+			run_queue(e, list);
 		else if (stop)
 			break;
 	}
@@ -263,6 +308,67 @@ int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b)
 	pthread_cond_signal(&e->qcond);
 	pthread_mutex_unlock(&e->qlock);
 	return 0;
+}
+
+int cfs_engine_deliver_call(struct cfs_engine *e, void (*fn)(struct cfs_engine *e, void *ud),
+			    void *ud)
+{
+	struct cfs_batch *b;
+	int r = cfs_batch_new(NULL, 0, NULL, ud, NULL, &b);
+	if (r < 0)
+		return r;
+	b->call = fn;
+	if ((r = cfs_engine_deliver(e, b)) < 0)
+		cfs_batch_free(b);
+	return r;
+}
+
+struct outcome {
+	int err;
+	const char *why;
+};
+
+static void keep_outcome(void *ud, int err, const char *why, int line)
+{
+	(void)line;
+	struct outcome *o = ud;
+	o->err = err;
+	o->why = why;
+}
+
+int cfs_engine_commit_now(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n,
+			  const char **ret_why)
+{
+	struct outcome o = {0};
+	struct cfs_batch *b;
+	int r = cfs_batch_new(cmds, n, keep_outcome, &o, NULL, &b);
+	if (r < 0)
+		return r;
+	b->system = true;
+	commit_batches(e, b);
+	if (ret_why)
+		*ret_why = o.why;
+	return o.err;
+}
+
+void cfs_engine_set_refusal(struct cfs_engine *e, int err, const char *why)
+{
+	e->refuse = err;
+	e->refuse_why = why;
+}
+
+int cfs_engine_set_generation(struct cfs_engine *e, uint64_t generation)
+{
+	if (generation == e->generation)
+		return 0;
+	int r = cfs_store_begin(e->store);
+	if (r == 0 && (r = cfs_store_set_meta(e->store, "generation", generation)) == 0)
+		r = cfs_store_commit(e->store);
+	else if (r == 0)
+		cfs_store_rollback(e->store);
+	if (r == 0)
+		e->generation = generation;
+	return r;
 }
 
 void cfs_engine_set_order(struct cfs_engine *e, const struct cfs_order_ops *order, void *state)
@@ -413,10 +519,14 @@ static int create_structure(struct cfs_engine *e)
 		if (c && !cfs_key_subkey(e->model.reg.root, c))
 			r = cfs_txn_add_key(&t, e->model.reg.root, c, 0755, 0, 0, NULL);
 	}
+	uint64_t hist = e->hist;
+	for (size_t i = 0; i < t.nrecs; i++)
+		hist = cfs_record_hash(hist, &t.recs[i]);
 	if (r == 0 && (t.dirty.n || t.nrecs))
-		r = persist(e, &t);
+		r = persist(e, &t, hist);
 	if (r == 0) {
 		e->next_seq = t.next_seq;
+		e->hist = hist;
 		cfs_journal_publish(&e->journal, t.recs, t.nrecs);
 	}
 	cfs_txn_free(&t);
@@ -454,7 +564,9 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 	}
 	uint64_t next_id = 0;
 	if ((r = cfs_store_get_meta(e->store, "next_id", &next_id)) < 0 ||
-	    (r = cfs_store_get_meta(e->store, "next_seq", &e->next_seq)) < 0)
+	    (r = cfs_store_get_meta(e->store, "next_seq", &e->next_seq)) < 0 ||
+	    (r = cfs_store_get_meta(e->store, "hist", &e->hist)) < 0 ||
+	    (r = cfs_store_get_meta(e->store, "generation", &e->generation)) < 0)
 		goto fail;
 	if (next_id > e->model.reg.next_id)
 		e->model.reg.next_id = next_id;
@@ -534,6 +646,7 @@ int cfs_engine_start_backend(struct cfs_engine *e)
 void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 {
 	e->listeners[0].fn = fn;
+	e->listeners[0].reset = NULL;
 	e->listeners[0].ud = ud;
 }
 
@@ -542,6 +655,7 @@ int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 	for (size_t i = 1; i < CFS_ARRAY_SIZE(e->listeners); i++) {
 		if (!e->listeners[i].fn) {
 			e->listeners[i].fn = fn;
+			e->listeners[i].reset = NULL;
 			e->listeners[i].ud = ud;
 			return 0;
 		}
@@ -557,11 +671,23 @@ void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud)
 	__atomic_store_n(&e->gate, fn, __ATOMIC_RELEASE);
 }
 
+int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn)
+{
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
+		if (e->listeners[i].fn && e->listeners[i].ud == ud) {
+			e->listeners[i].reset = fn;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)
 {
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
 		if (e->listeners[i].fn && e->listeners[i].ud == ud) {
 			e->listeners[i].fn = NULL;
+			e->listeners[i].reset = NULL;
 			e->listeners[i].ud = NULL;
 			return 0;
 		}

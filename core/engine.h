@@ -49,6 +49,23 @@ struct cfs_engine_config {
 /* Called after each commit with the records it made durable. */
 typedef void (*cfs_listener_fn)(void *ud, const struct cfs_record *recs, size_t n);
 
+/* What taking another node's state (cfs_engine_install) did to this
+ * node's history, for a listener that keeps positions or caches. */
+struct cfs_engine_reset {
+	/* Records with seq >= fork were replaced: a reader that saw some of
+	 * them saw a history the cluster does not have. fork == old_next
+	 * when this node was only behind. */
+	uint64_t fork;
+	uint64_t old_next; /* next_seq before and after */
+	uint64_t new_next;
+	/* The tree before the install, readable during the call (the model
+	 * lock is not held; only the committer changes models). */
+	const struct cfs_model *old_model;
+};
+/* Called on the committer thread right after an install, before the
+ * commit listeners get the records this node had not seen. */
+typedef void (*cfs_reset_fn)(void *ud, const struct cfs_engine_reset *rs);
+
 struct cfs_engine {
 	pthread_rwlock_t lock;
 	struct cfs_model model; /* guarded by lock */
@@ -61,6 +78,16 @@ struct cfs_engine {
 	 * below it. */
 	uint64_t applied_seq;
 	unsigned commits;  /* committer thread only */
+	/* The history fingerprint: cfs_record_hash() folded over every record
+	 * up to next_seq, persisted with it (committer thread only). Nodes
+	 * with equal (next_seq, hist) hold equal state. */
+	uint64_t hist;
+	/* The cluster generation (replica.c), persisted (committer only). */
+	uint64_t generation;
+	/* While non-zero, clients' batches fail with this errno and reason
+	 * (committer thread only; set in order by the back-end). */
+	int refuse;
+	const char *refuse_why;
 
 	/* Where submitted batches go before they are delivered (order.h);
 	 * set before the back-end starts submitting, never changed after. */
@@ -77,6 +104,7 @@ struct cfs_engine {
 	/* Called in order after each commit (set before the back-end starts). */
 	struct {
 		cfs_listener_fn fn;
+		cfs_reset_fn reset;
 		void *ud;
 	} listeners[4];
 	/* Called by the committer before it takes queued batches (see
@@ -101,6 +129,8 @@ void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
  * NULL and ud matches. 0 or -ENOSPC. */
 int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud);
+/* Gives the listener registered with ud a reset callback. 0 or -ENOENT. */
+int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn);
 /* Sets the gate (fn NULL: none): the committer calls it before taking
  * queued batches that rename or remove names of the tree, so that a
  * listener acting on earlier commits after they were made (the notifier
@@ -133,6 +163,33 @@ int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b);
 /* Installs the order batches are submitted to (a back-end's start() does,
  * before it submits anything). */
 void cfs_engine_set_order(struct cfs_engine *e, const struct cfs_order_ops *order, void *state);
+
+/* Replication (order.h, replica.c): a call the committer makes at its
+ * place in the order, between batches, with no lock held. 0 or
+ * -ESHUTDOWN (then fn is not called). */
+int cfs_engine_deliver_call(struct cfs_engine *e, void (*fn)(struct cfs_engine *e, void *ud),
+			    void *ud);
+
+/* The following run on the committer thread only, inside such a call. */
+
+/* Applies and commits a back-end batch at once, as if delivered now;
+ * takes ownership of cmds. The commands must carry their stamps (time,
+ * ids) already: every node computes the same. Returns the batch's
+ * outcome. */
+int cfs_engine_commit_now(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n,
+			  const char **ret_why);
+/* Clients' batches fail with err (a static reason) from now on; 0 lets
+ * them through again. The back-end's own batches always apply. */
+void cfs_engine_set_refusal(struct cfs_engine *e, int err, const char *why);
+/* Sets and persists the cluster generation. 0 or -errno. */
+int cfs_engine_set_generation(struct cfs_engine *e, uint64_t generation);
+/* The whole state as a snapshot (snapshot.h), appended to out. */
+int cfs_engine_snapshot(struct cfs_engine *e, struct cfs_buf *out);
+/* Replaces this node's state with a snapshot from another node: durably
+ * first (one store transaction), then in memory; then reset listeners,
+ * then commit listeners with the records this node had not seen. On
+ * failure nothing changed. 0 or -errno with a reason. */
+int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const char **ret_why);
 
 /* Submits one command and waits for its outcome. Never call this from a
  * thread the committer waits on (a listener). */

@@ -200,6 +200,14 @@ void *cfs_imap_del(struct cfs_imap *m, uint64_t key)
 	return v;
 }
 
+void cfs_imap_each(const struct cfs_imap *m, void (*fn)(uint64_t key, void *val, void *ud),
+		   void *ud)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key && m->slots[i].key != UINT64_MAX)
+			fn(m->slots[i].key, m->slots[i].val, ud);
+}
+
 void cfs_imap_free(struct cfs_imap *m)
 {
 	free(m->slots);

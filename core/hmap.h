@@ -47,6 +47,10 @@ struct cfs_imap {
 void *cfs_imap_get(const struct cfs_imap *m, uint64_t key);
 int cfs_imap_put(struct cfs_imap *m, uint64_t key, void *val);
 void *cfs_imap_del(struct cfs_imap *m, uint64_t key);
+/* Calls fn for every entry, in no particular order (fn must not change
+ * the map). */
+void cfs_imap_each(const struct cfs_imap *m, void (*fn)(uint64_t key, void *val, void *ud),
+		   void *ud);
 void cfs_imap_free(struct cfs_imap *m);
 
 uint64_t cfs_hash_str(const char *s);

@@ -156,6 +156,37 @@ int cfs_journal_load(struct cfs_journal *j, const struct cfs_record *rec)
 	return 0;
 }
 
+int cfs_journal_reset(struct cfs_journal *j, const struct cfs_record *recs, size_t n,
+		      uint64_t next_seq)
+{
+	if (n > CFS_JOURNAL_RING) {
+		recs += n - CFS_JOURNAL_RING;
+		n = CFS_JOURNAL_RING;
+	}
+	struct cfs_record *ring = calloc(CFS_JOURNAL_RING, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (cfs_record_copy(&ring[recs[i].seq % CFS_JOURNAL_RING], &recs[i]) < 0) {
+			for (size_t k = 0; k < CFS_JOURNAL_RING; k++)
+				cfs_record_clear(&ring[k]);
+			free(ring);
+			return -ENOMEM;
+		}
+		ring[recs[i].seq % CFS_JOURNAL_RING].origin = NULL;
+	}
+	pthread_mutex_lock(&j->lock);
+	struct cfs_record *old = j->ring;
+	j->ring = ring;
+	j->next_seq = next_seq;
+	j->first_seq = n ? recs[0].seq : next_seq;
+	pthread_mutex_unlock(&j->lock);
+	for (size_t k = 0; k < CFS_JOURNAL_RING; k++)
+		cfs_record_clear(&old[k]);
+	free(old);
+	return 0;
+}
+
 uint64_t cfs_journal_first_seq(struct cfs_journal *j)
 {
 	pthread_mutex_lock(&j->lock);
@@ -252,4 +283,52 @@ int cfs_record_to_json(const struct cfs_record *r, struct cfs_buf *out)
 			e = json_str(out, f[i].v);
 	}
 	return e ? e : cfs_buf_append(out, "}", 1);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* A string and its end (a NULL string hashes differently from ""). */
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	static const unsigned char null_mark = 0xff, end = 0;
+	return s ? fnv(fnv(h, s, strlen(s)), &end, 1) : fnv(h, &null_mark, 1);
+}
+
+uint64_t cfs_record_hash(uint64_t h, const struct cfs_record *r)
+{
+	if (!h)
+		h = 0xcbf29ce484222325ull;
+	uint64_t fixed[] = {r->seq, (uint64_t)r->time_ns, (uint64_t)r->kind, (uint64_t)r->change};
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(fixed); i++)
+		for (int b = 0; b < 8; b++) {
+			unsigned char c = (unsigned char)(fixed[i] >> (8 * b));
+			h = fnv(h, &c, 1);
+		}
+	const char *s[] = {r->obj_id, r->obj_name, r->parent_id, r->prop, r->old_value,
+			   r->new_value};
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(s); i++)
+		h = fnv_str(h, s[i]);
+	return h;
+}
+
+static bool str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool cfs_record_equal(const struct cfs_record *a, const struct cfs_record *b)
+{
+	return a->seq == b->seq && a->time_ns == b->time_ns && a->kind == b->kind &&
+	       a->change == b->change && str_equal(a->obj_id, b->obj_id) &&
+	       str_equal(a->obj_name, b->obj_name) && str_equal(a->parent_id, b->parent_id) &&
+	       str_equal(a->prop, b->prop) && str_equal(a->old_value, b->old_value) &&
+	       str_equal(a->new_value, b->new_value);
 }

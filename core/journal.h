@@ -11,6 +11,7 @@
 #define CFS_JOURNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -97,6 +98,11 @@ int cfs_journal_publish(struct cfs_journal *j, const struct cfs_record *recs, si
  * below the journal's next_seq; the newest ones are kept if there are more
  * than the ring holds). 0 or -ENOMEM. */
 int cfs_journal_load(struct cfs_journal *j, const struct cfs_record *rec);
+/* Replaces everything with n records (increasing consecutive seqs ending
+ * just below next_seq; copied) and sets next_seq: for a node that took
+ * another node's state. 0 or -ENOMEM (then nothing changed). */
+int cfs_journal_reset(struct cfs_journal *j, const struct cfs_record *recs, size_t n,
+		      uint64_t next_seq);
 /* Oldest seq still in memory. */
 uint64_t cfs_journal_first_seq(struct cfs_journal *j);
 /* Copies the record with seq into *ret. 0, -ENOENT (not yet published) or
@@ -112,6 +118,14 @@ uint64_t cfs_journal_next_seq(struct cfs_journal *j);
  * cfs_journal_first_seq() first. */
 int cfs_journal_scan(struct cfs_journal *j, uint64_t from, uint64_t to,
 		     int (*fn)(const struct cfs_record *r, void *ud), void *ud, uint64_t *ret_next);
+
+/* Folds the record's persisted fields into a running history hash (64-bit
+ * FNV-1a): two nodes whose hashes agree after the same sequence number
+ * made the same records. Not a cryptographic digest: it detects
+ * divergence between honest nodes, nothing more. */
+uint64_t cfs_record_hash(uint64_t h, const struct cfs_record *r);
+/* Whether two records have the same persisted fields. */
+bool cfs_record_equal(const struct cfs_record *a, const struct cfs_record *b);
 
 /* Appends one JSON object for the record (no newline) to out. */
 int cfs_record_to_json(const struct cfs_record *r, struct cfs_buf *out);

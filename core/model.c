@@ -140,7 +140,8 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 	static const char *const netif[] = {CFS_P_NODE, CFS_P_NETWORK, CFS_P_ADAPTER,
 					    CFS_P_ADDRESS, NULL};
 	static const char *const cluster[] = {CFS_P_CLUSTER_NAME, CFS_P_CLUSTER_ID,
-					      CFS_P_CMM_STATUS, CFS_P_CMM_LAST_MASTER, NULL};
+					      CFS_P_CMM_STATUS, CFS_P_CMM_LAST_MASTER,
+					      CFS_P_QUORUM, NULL};
 	const char *const *lists[3] = {common, NULL, NULL};
 	switch (kind) {
 	case CFS_KIND_NODE:
@@ -354,4 +355,18 @@ void cfs_guid_new(char out[CFS_ID_LEN + 1])
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
 		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
 		 b[14], b[15]);
+}
+
+bool cfs_model_quorate(const struct cfs_model *m)
+{
+	const char *q = cfs_key_get_sz(m->reg.root, CFS_P_QUORUM, NULL);
+	if (q && *q)
+		return strcmp(q, "quorate") == 0;
+	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
+	size_t up = 0;
+	for (size_t i = 0; i < nc->subkeys.n; i++) {
+		uint32_t st = cfs_key_get_dword(nc->subkeys.v[i], CFS_P_STATE, CFS_NODE_DOWN);
+		up += st == CFS_NODE_UP || st == CFS_NODE_PAUSED;
+	}
+	return up * 2 > nc->subkeys.n;
 }

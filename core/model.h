@@ -132,10 +132,14 @@ int cfs_role_parse(const char *word);
 /* On the cluster root: */
 #define CFS_P_CMM_STATUS "CmmStatus"
 #define CFS_P_CMM_LAST_MASTER "CmmLastMaster"
+/* The cluster's quorum as a replicated back-end decided it (cluster-quorum;
+ * absent: derived from the node states, see cfs_model_quorate). */
+#define CFS_P_QUORUM "Quorum"
 
 /* True when a value of an object key is maintained by the model (state,
  * references, name); such values cannot be written through the registry. */
 bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop);
+
 
 struct cfs_object {
 	enum cfs_kind kind;
@@ -185,6 +189,10 @@ bool cfs_obj_list_has(const struct cfs_object *o, const char *prop, const char *
 
 /* Cluster-level values live in the registry root. */
 const char *cfs_model_cluster_name(const struct cfs_model *m);
+/* Whether the cluster has quorum: the back-end's decision when it made one
+ * (the root's Quorum value), else more than half of the nodes up or
+ * paused. */
+bool cfs_model_quorate(const struct cfs_model *m);
 
 /* Creates a new GUID string (lower-case 8-4-4-4-12) from getrandom(). */
 void cfs_guid_new(char out[CFS_ID_LEN + 1]);

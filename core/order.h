@@ -30,6 +30,11 @@ struct cfs_order_ops {
 	 * is the order's now), or -errno: nothing was taken and the engine
 	 * answers the submitter with that errno. */
 	int (*submit)(void *state, struct cfs_batch *b);
+	/* Optional: the committer could not make delivered batches durable
+	 * (a store error). Other nodes did, so this node's copy no longer
+	 * matches theirs: a replicated order resynchronises it. Called on the
+	 * committer thread. */
+	void (*diverged)(void *state, int err);
 };
 
 #endif

@@ -717,6 +717,17 @@ int cfs_store_journal_range(struct cfs_store *s, uint64_t *ret_first, uint64_t *
 	return r;
 }
 
+int cfs_store_clear(struct cfs_store *s)
+{
+	if (!s)
+		return -EINVAL;
+	int r = batch_check(s);
+	if (r < 0)
+		return r;
+	return batch_result(s, exec_sql(s->db, "DELETE FROM keys; DELETE FROM vals; "
+					       "DELETE FROM journal;"));
+}
+
 int cfs_store_trim_journal(struct cfs_store *s, uint64_t keep_from)
 {
 	sqlite3_stmt *st;

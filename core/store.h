@@ -63,6 +63,9 @@ int cfs_store_put_value(struct cfs_store *s, uint64_t id, uint64_t key, const ch
 int cfs_store_del_value(struct cfs_store *s, uint64_t id);
 int cfs_store_set_meta(struct cfs_store *s, const char *name, uint64_t v);
 int cfs_store_put_record(struct cfs_store *s, const struct cfs_store_record *rec);
+/* Deletes every key, value and journal record (meta stays), inside a
+ * batch: for a node that takes another node's whole state. */
+int cfs_store_clear(struct cfs_store *s);
 int cfs_store_commit(struct cfs_store *s);
 void cfs_store_rollback(struct cfs_store *s);
 

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* What engine.c shares with engine_sync.c (taking and installing whole
+ * states); not for other modules. */
+#ifndef CFS_ENGINE_I_H
+#define CFS_ENGINE_I_H
+
+#include "engine.h"
+
+/* Calls every commit listener with recs (committer thread). */
+void cfs_engine_call_listeners(struct cfs_engine *e, const struct cfs_record *recs, size_t n);
+
+#endif
