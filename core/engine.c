@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -275,7 +276,9 @@ int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n
 	int r = cfs_batch_new(cmds, n, done, ud, origin, &b);
 	if (r < 0)
 		return r;
-	if ((r = e->order->submit(e->order_state, b)) < 0)
+	const struct cfs_order_ops *order = __atomic_load_n(&e->order, __ATOMIC_ACQUIRE);
+	void *state = __atomic_load_n(&e->order_state, __ATOMIC_ACQUIRE);
+	if ((r = order->submit(state, b)) < 0)
 		cfs_batch_free(b);
 	return r;
 }
@@ -371,10 +374,35 @@ int cfs_engine_set_generation(struct cfs_engine *e, uint64_t generation)
 	return r;
 }
 
+static int closed_submit(void *state, struct cfs_batch *b)
+{
+	(void)state;
+	(void)b;
+	return -ESHUTDOWN;
+}
+
+static const struct cfs_order_ops order_closed = {
+	.name = "closed",
+	.submit = closed_submit,
+};
+
 void cfs_engine_set_order(struct cfs_engine *e, const struct cfs_order_ops *order, void *state)
 {
-	e->order = order;
-	e->order_state = state;
+	/* Submitters read both without a lock: state first. */
+	__atomic_store_n(&e->order_state, order ? state : NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->order, order ? order : &order_closed, __ATOMIC_RELEASE);
+}
+
+void cfs_engine_log(struct cfs_engine *e, int prio, const char *fmt, ...)
+{
+	if (!e->log)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->log(prio, "%s", line);
 }
 
 struct waiter {
@@ -547,6 +575,7 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 				  ? cfg->journal_keep
 				  : CFS_JOURNAL_RING;
 	e->backend = cfg->backend;
+	e->log = cfg->log;
 	cfs_engine_set_order(e, &order_local, e);
 	int r;
 	if ((r = cfs_reg_init(&e->model.reg)) < 0)

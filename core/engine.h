@@ -44,6 +44,10 @@ struct cfs_engine_config {
 	/* Journal retention: records kept in the store and in memory (at
 	 * most CFS_JOURNAL_RING; 0 means CFS_JOURNAL_RING). */
 	uint64_t journal_keep;
+	/* The program's log (syslog priorities), for what a back-end sees
+	 * happen while it runs (a lost connection, a resync); NULL: silent.
+	 * core/ itself never writes a log. */
+	void (*log)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 
 /* Called after each commit with the records it made durable. */
@@ -114,6 +118,7 @@ struct cfs_engine {
 
 	const struct cfs_backend_ops *backend;
 	void *backend_state;
+	void (*log)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	char *local_node_id; /* id of this host's node */
 };
 
@@ -161,7 +166,8 @@ int cfs_engine_submit_from(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n
  * stays the caller's, and its done is not called). */
 int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b);
 /* Installs the order batches are submitted to (a back-end's start() does,
- * before it submits anything). */
+ * before it submits anything); NULL: none any more, submissions fail with
+ * -ESHUTDOWN (a back-end's stop() does). */
 void cfs_engine_set_order(struct cfs_engine *e, const struct cfs_order_ops *order, void *state);
 
 /* Replication (order.h, replica.c): a call the committer makes at its
@@ -209,6 +215,10 @@ static inline void cfs_engine_unlock(struct cfs_engine *e)
 {
 	pthread_rwlock_unlock(&e->lock);
 }
+
+/* Hands a line to the program's log, if it gave one. */
+void cfs_engine_log(struct cfs_engine *e, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Default state directory: /var/lib/clusterfs for root, else
  * $XDG_STATE_HOME/clusterfs or ~/.local/state/clusterfs. malloc'd. */

@@ -932,8 +932,13 @@ int cfs_replica_wait_synced(struct cfs_replica *r, int timeout_ms)
 	return s ? 0 : -ETIMEDOUT;
 }
 
-int cfs_replica_new(struct cfs_engine *e, struct cfs_member self, const struct cfs_replica_ops *ops,
-		    void *ud, struct cfs_replica **ret)
+void cfs_replica_set_self(struct cfs_replica *r, struct cfs_member self)
+{
+	r->self = self;
+}
+
+int cfs_replica_new(struct cfs_engine *e, const struct cfs_replica_ops *ops, void *ud,
+		    struct cfs_replica **ret)
 {
 	struct cfs_replica *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -941,7 +946,6 @@ int cfs_replica_new(struct cfs_engine *e, struct cfs_member self, const struct c
 	r->e = e;
 	r->ops = ops;
 	r->ud = ud;
-	r->self = self;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->synced_cond, NULL);
 	r->generation = e->generation;
@@ -954,6 +958,7 @@ void cfs_replica_free(struct cfs_replica *r)
 {
 	if (!r)
 		return;
+	cfs_engine_set_order(r->e, NULL, NULL);
 	fail_pending(r, -ESHUTDOWN, "the daemon is stopping");
 	while (r->held) {
 		struct cfs_batch *b = r->held;

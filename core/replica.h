@@ -119,11 +119,16 @@ struct cfs_replica_ops {
 };
 
 /* Creates a replica for the engine and installs it as the engine's order
- * (cfs_engine_set_order). self is this daemon's member identity. */
-int cfs_replica_new(struct cfs_engine *e, struct cfs_member self, const struct cfs_replica_ops *ops,
-		    void *ud, struct cfs_replica **ret);
-/* Stops using the replica: batches still waiting for delivery are answered
- * with -ESHUTDOWN. Call after the transport stopped calling in. */
+ * (cfs_engine_set_order). Until it is in a group, changes are refused. */
+int cfs_replica_new(struct cfs_engine *e, const struct cfs_replica_ops *ops, void *ud,
+		    struct cfs_replica **ret);
+/* This daemon's member identity, once the transport knows it (dispatch
+ * thread, before the first configuration change that includes it). */
+void cfs_replica_set_self(struct cfs_replica *r, struct cfs_member self);
+/* Stops using the replica: the engine's order is closed, and batches still
+ * waiting for delivery are answered with -ESHUTDOWN. Call after the
+ * transport stopped calling in and the committer ran every call queued
+ * before (no call of the replica may run after this). */
 void cfs_replica_free(struct cfs_replica *r);
 
 /* A configuration change: the members now in the group (any order). */

@@ -157,7 +157,8 @@ static void node_open(int i, bool fresh)
 	cfs_engine_set_reset(n->e, n, on_reset);
 	n->id = (struct cfs_member){(uint32_t)i + 1, 1000u + (uint32_t)i};
 	n->vq_quorate = true;
-	cr_assert_eq(cfs_replica_new(n->e, n->id, &ops, n, &n->r), 0);
+	cr_assert_eq(cfs_replica_new(n->e, &ops, n, &n->r), 0);
+	cfs_replica_set_self(n->r, n->id);
 	if (i >= nnodes)
 		nnodes = i + 1;
 }
