@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "control.h"
 #include "fs.h"
 #include "fs_inode.h"
 #include "fs_notify.h"
@@ -45,8 +46,7 @@ struct fh {
 	bool staged_loaded;
 	bool trunc_pending; /* opened with O_TRUNC and nothing written yet */
 	struct cfs_buf line;	/* FH_CONTROL: an incomplete last line */
-	struct cfs_vec held;	/* FH_CONTROL: commands between begin and commit */
-	bool in_block;
+	struct cfs_ctl ctl;	/* FH_CONTROL: the block being held (control.h) */
 	struct cfs_buf snap;	/* read snapshot, taken at the first read */
 	bool snap_taken;
 	struct fh *prev, *next; /* every open file, for destroy (fh_lock) */
@@ -81,9 +81,7 @@ static void fh_free(struct fh *h)
 	pthread_mutex_unlock(&fh_lock);
 	cfs_buf_free(&h->staged);
 	cfs_buf_free(&h->line);
-	for (size_t i = 0; i < h->held.n; i++)
-		cfs_cmd_free(h->held.v[i]);
-	cfs_vec_free(&h->held);
+	cfs_ctl_free(&h->ctl);
 	cfs_buf_free(&h->snap);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -895,100 +893,16 @@ static int push_cmd(struct cfs_vec *cmds, enum cfs_op op, int argc, const char *
 	return r;
 }
 
-/* The control file.
+/* The control file; its language is core/control.h.
  *
- * The complete lines of one write() form one batch: all of them apply or
- * none does, and the write returns the first failing line's errno. Lines
- * written by separate writes (shell builtins write line by line) are
- * grouped by a "begin" line and a "commit" line: the lines in between are
- * held, and the write that carries "commit" submits them, with any other
- * lines of that write, as one batch. "abort" drops held lines. An
- * unterminated last line waits for the next write; at close it runs (an
- * open "begin" is dropped, and close reports EINVAL). */
-enum ctl_word { CTL_CMD, CTL_BEGIN, CTL_COMMIT, CTL_ABORT, CTL_SKIP };
-
-static enum ctl_word ctl_word(const char *s, size_t k)
+ * The complete lines of one write() are parsed as one batch, and the
+ * write returns the first failing line's errno; nothing of a refused
+ * write is kept. An unterminated last line waits for the next write; at
+ * close it runs (an open "begin" is dropped, and close reports EINVAL). */
+static int backend_line(void *ud, const char *line, size_t len, struct cfs_vec *cmds,
+			const char **ret_why)
 {
-	if (k == 0 || *s == '#')
-		return CTL_SKIP;
-	if (k == 5 && memcmp(s, "begin", 5) == 0)
-		return CTL_BEGIN;
-	if (k == 6 && memcmp(s, "commit", 6) == 0)
-		return CTL_COMMIT;
-	if (k == 5 && memcmp(s, "abort", 5) == 0)
-		return CTL_ABORT;
-	return CTL_CMD;
-}
-
-/* Parses complete lines into *batch (outside a block) or h->held (inside
- * one). On error nothing of this text is kept. */
-static int parse_lines(struct cfs_engine *e, struct fh *h, const char *text, size_t len,
-		       struct cfs_vec *batch, const char **why, int *bad_line)
-{
-	const char *p = text, *end = text + len;
-	size_t held_before = h->held.n;
-	bool in_block_before = h->in_block;
-	int line = 0, r = 0;
-	while (p < end && r == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		line++;
-		const char *s = p;
-		size_t k = n;
-		while (k && (*s == ' ' || *s == '\t'))
-			s++, k--;
-		while (k && (s[k - 1] == '\r' || s[k - 1] == ' ' || s[k - 1] == '\t'))
-			k--;
-		p += n + (nl ? 1 : 0);
-		switch (ctl_word(s, k)) {
-		case CTL_SKIP:
-			continue;
-		case CTL_BEGIN:
-			if (h->in_block) {
-				*why = "begin inside begin";
-				r = -EINVAL;
-			}
-			h->in_block = true;
-			continue;
-		case CTL_COMMIT:
-		case CTL_ABORT:
-			if (!h->in_block) {
-				*why = "commit or abort without begin";
-				r = -EINVAL;
-				break;
-			}
-			h->in_block = false;
-			for (size_t i = 0; i < h->held.n && r == 0; i++) {
-				if (ctl_word(s, k) == CTL_ABORT)
-					cfs_cmd_free(h->held.v[i]);
-				else if ((r = cfs_vec_push(batch, h->held.v[i])) < 0)
-					cfs_cmd_free(h->held.v[i]);
-			}
-			h->held.n = 0;
-			held_before = 0;
-			continue;
-		case CTL_CMD:
-			break;
-		}
-		if (r < 0)
-			break;
-		if (k > 4 && memcmp(s, "sim", 3) == 0 && (s[3] == ' ' || s[3] == '\t')) {
-			/* A back-end line: its commands join the batch. */
-			r = cfs_engine_backend_line(e, s, k, h->in_block ? &h->held : batch, why);
-			continue;
-		}
-		struct cfs_cmd *c;
-		r = cfs_cmd_parse(s, k, &c, why);
-		if (r == 0 && (r = cfs_vec_push(h->in_block ? &h->held : batch, c)) < 0)
-			cfs_cmd_free(c);
-	}
-	if (r < 0) {
-		*bad_line = line;
-		while (h->held.n > held_before)
-			cfs_cmd_free(h->held.v[--h->held.n]);
-		h->in_block = in_block_before;
-	}
-	return r;
+	return cfs_engine_backend_line(ud, line, len, cmds, ret_why);
 }
 
 static void submit_control(fuse_req_t req, struct cfs_vec *cmds, enum pend_kind kind,
@@ -1024,7 +938,8 @@ static void write_control(fuse_req_t req, struct fh *h, const char *buf, size_t 
 	/* Complete lines now; an incomplete last line waits. */
 	char *last_nl = h->line.len ? memrchr(h->line.data, '\n', h->line.len) : NULL;
 	size_t upto = last_nl ? (size_t)(last_nl - h->line.data) + 1 : 0;
-	r = parse_lines(fs_of(req)->e, h, h->line.data, upto, &cmds, &why, &bad);
+	r = cfs_ctl_parse(&h->ctl, h->line.data, upto, backend_line, fs_of(req)->e, &cmds, &why,
+			  &bad);
 	if (r == 0) {
 		memmove(h->line.data, h->line.data + upto, h->line.len - upto);
 		h->line.len -= upto;
@@ -1242,13 +1157,10 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		int bad = 0, r = 0;
 		pthread_mutex_lock(&h->lock);
 		if (h->line.len)
-			r = parse_lines(fs_of(req)->e, h, h->line.data, h->line.len, &cmds, &why,
-					&bad);
+			r = cfs_ctl_parse(&h->ctl, h->line.data, h->line.len, backend_line,
+					  fs_of(req)->e, &cmds, &why, &bad);
 		cfs_buf_reset(&h->line);
-		bool open_block = h->in_block;
-		while (h->held.n)
-			cfs_cmd_free(h->held.v[--h->held.n]);
-		h->in_block = false;
+		bool open_block = cfs_ctl_end(&h->ctl);
 		pthread_mutex_unlock(&h->lock);
 		if (r == 0 && open_block) {
 			why = "begin without commit: nothing applied";
@@ -1258,7 +1170,7 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (r < 0)
 			cfs_log(LOG_NOTICE, "control: at close: %s", why ? why : strerror(-r));
 		if (r < 0 || cmds.n == 0) {
-			cfs_vec_free(&cmds);
+			free_cmds(&cmds);
 			fuse_reply_err(req, r < 0 ? -r : 0);
 			return;
 		}
