@@ -49,36 +49,33 @@ struct fh {
 	struct cfs_ctl ctl;	/* FH_CONTROL: the block being held (control.h) */
 	struct cfs_buf snap;	/* read snapshot, taken at the first read */
 	bool snap_taken;
-	struct fh *prev, *next; /* every open file, for destroy (fh_lock) */
+	struct fh *prev, *next; /* cfs_fs.fh_open, guarded by cfs_fs.fh_lock */
 };
 
 /* Files still open when the session ends are never released: destroy
  * frees them. */
-static pthread_mutex_t fh_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fh *fh_open; /* guarded by fh_lock */
-
-static void fh_link(struct fh *h)
+static void fh_link(struct cfs_fs *fs, struct fh *h)
 {
-	pthread_mutex_lock(&fh_lock);
-	h->next = fh_open;
-	if (fh_open)
-		fh_open->prev = h;
-	fh_open = h;
-	pthread_mutex_unlock(&fh_lock);
+	pthread_mutex_lock(&fs->fh_lock);
+	h->next = fs->fh_open;
+	if (fs->fh_open)
+		fs->fh_open->prev = h;
+	fs->fh_open = h;
+	pthread_mutex_unlock(&fs->fh_lock);
 }
 
-static void fh_free(struct fh *h)
+static void fh_free(struct cfs_fs *fs, struct fh *h)
 {
 	if (!h)
 		return;
-	pthread_mutex_lock(&fh_lock);
+	pthread_mutex_lock(&fs->fh_lock);
 	if (h->prev)
 		h->prev->next = h->next;
-	else if (fh_open == h)
-		fh_open = h->next;
+	else if (fs->fh_open == h)
+		fs->fh_open = h->next;
 	if (h->next)
 		h->next->prev = h->prev;
-	pthread_mutex_unlock(&fh_lock);
+	pthread_mutex_unlock(&fs->fh_lock);
 	cfs_buf_free(&h->staged);
 	cfs_buf_free(&h->line);
 	cfs_ctl_free(&h->ctl);
@@ -656,7 +653,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			return;
 		}
 		pthread_mutex_init(&h->lock, NULL);
-		fh_link(h);
+		fh_link(fs, h);
 		h->kind = FH_SELF;
 		fi->fh = (uintptr_t)h;
 		fi->direct_io = 1;
@@ -690,7 +687,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_init(&h->lock, NULL);
-	fh_link(h);
+	fh_link(fs, h);
 	h->kind = n.type == N_REGVAL ? FH_VALUE
 		  : n.type == N_ATTR ? FH_ATTR
 		  : ino == CFS_INO_CONTROL ? FH_CONTROL
@@ -1231,7 +1228,7 @@ static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	if (h->kind == FH_VALUE && h->trunc_pending)
 		truncate_at_release(fs_of(req), ino);
-	fh_free((struct fh *)(uintptr_t)fi->fh);
+	fh_free(fs_of(req), (struct fh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -1736,9 +1733,12 @@ static void cfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, 0);
 }
 
+/* Before any other request. */
 static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct cfs_fs *fs = userdata;
+	pthread_mutex_init(&fs->fh_lock, NULL);
+	fs->fh_open = NULL;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
@@ -1750,18 +1750,20 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = 1024 * 1024;
 }
 
-/* The session ends: files the kernel never released go now. */
+/* The session ends (only after init): files the kernel never released
+ * go now. */
 static void cfs_destroy(void *userdata)
 {
-	(void)userdata;
-	pthread_mutex_lock(&fh_lock);
-	struct fh *h = fh_open;
-	pthread_mutex_unlock(&fh_lock);
+	struct cfs_fs *fs = userdata;
+	pthread_mutex_lock(&fs->fh_lock);
+	struct fh *h = fs->fh_open;
+	pthread_mutex_unlock(&fs->fh_lock);
 	while (h) {
 		struct fh *next = h->next;
-		fh_free(h);
+		fh_free(fs, h);
 		h = next;
 	}
+	pthread_mutex_destroy(&fs->fh_lock);
 }
 
 const struct fuse_lowlevel_ops cfs_fs_ops = {
