@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The FUSE glue: low-level handlers over the engine's model (fs_ops.c),
- * and the notifier that keeps the kernel's caches exact and raises inotify
- * events for every change (fs_notify.h). */
+/* The FUSE glue: low-level handlers over the engine's model (the table is
+ * fs_ops.c's; fs_i.h lists the files behind it), and the notifier that
+ * keeps the kernel's caches exact and raises inotify events for every
+ * change (fs_notify.h). */
 #ifndef CFS_FS_H
 #define CFS_FS_H
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "engine.h"
 
 struct cfs_notify;
 struct cfs_fsports;
+struct cfs_fh;
 
 struct cfs_fs {
 	struct cfs_engine *e;
@@ -21,9 +24,13 @@ struct cfs_fs {
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct cfs_notify *notify;
 	struct cfs_fsports *ports; /* ports/ and the event log (fs_ports.c) */
+	/* Every open file but the ports' (fs_ops.c), so that those the
+	 * kernel never released are freed when the session ends. The lock
+	 * is initialized by the session's init. */
+	pthread_mutex_t fh_lock;
+	struct cfs_fh *fh_open; /* guarded by fh_lock */
 };
 
 extern const struct fuse_lowlevel_ops cfs_fs_ops;
-
 
 #endif

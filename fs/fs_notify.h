@@ -18,7 +18,8 @@
  * notifier a slightly different tree. The name it is about to create is
  * hidden (LOOKUP says ENOENT). The names it is about to remove or rename
  * away are still there as tombstones with their old inode numbers. Both
- * are set per self-op in `cfs_selfop_view` below.
+ * are set per self-op; the handlers (fs_ops.c) ask cfs_notify_lookup()
+ * and cfs_notify_tomb_*() below.
  *
  * A change made by a user's own system call (mkdir, write, rename, ...)
  * already gets its event from the kernel. Its batch carries a

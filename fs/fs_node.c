@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* What a resolved node is, asked of the subtree it belongs to: its
+ * attributes, content, children and listing (model read-locked, except
+ * cfs_make_entry which takes the lock). The handlers (fs_ops.c) and the
+ * replies after commit (fs_pending.c) share these. */
+#include <errno.h>
+#include <string.h>
+
+#include "fs_i.h"
+
+int cfs_node_render(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
+		    struct cfs_buf *out)
+{
+	switch (n->type) {
+	case N_FIXED:
+		return cfs_fsroot_render(fs, m, n->ino, out);
+	case N_REGVAL:
+		return cfs_fsreg_render(n, out);
+	case N_ATTR:
+		return cfs_fsobj_render(m, n, out);
+	default:
+		return -EISDIR;
+	}
+}
+
+static void set_times(struct stat *st, int64_t ns)
+{
+	st->st_mtim.tv_sec = ns / 1000000000;
+	st->st_mtim.tv_nsec = ns % 1000000000;
+	st->st_ctim = st->st_atim = st->st_mtim;
+}
+
+int cfs_fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
+		  struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_gid = fs->admin_gid;
+	st->st_blksize = 4096;
+	int64_t t = m->reg.root->mtime_ns;
+	int r;
+	switch (n->type) {
+	case N_FIXED:
+		r = cfs_coll_kind(n->ino) >= 0 ? cfs_fsobj_stat(m, n, st, &t)
+					       : cfs_fsroot_stat(fs, m, n, st, &t);
+		break;
+	case N_REGKEY:
+	case N_REGVAL:
+		r = cfs_fsreg_stat(n, st, &t);
+		break;
+	default:
+		r = cfs_fsobj_stat(m, n, st, &t);
+		break;
+	}
+	if (r < 0)
+		return r;
+	st->st_blocks = (st->st_size + 511) / 512;
+	set_times(st, t);
+	return 0;
+}
+
+bool cfs_node_is_dir(const struct cfs_node *n)
+{
+	switch (n->type) {
+	case N_FIXED:
+		return n->ino == CFS_INO_ROOT || cfs_coll_kind(n->ino) >= 0;
+	case N_OBJDIR:
+	case N_MEMBERS:
+	case N_REGKEY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Resolves a child name. Returns its inode or 0. */
+static uint64_t child_ino(const struct cfs_model *m, const struct cfs_node *p, const char *name)
+{
+	switch (p->type) {
+	case N_FIXED:
+		if (p->ino == CFS_INO_ROOT)
+			return cfs_fsroot_child(name);
+		return cfs_coll_kind(p->ino) >= 0 ? cfs_fsobj_child(m, p, name) : 0;
+	case N_OBJDIR:
+	case N_MEMBERS:
+		return cfs_fsobj_child(m, p, name);
+	case N_REGKEY:
+		return cfs_fsreg_child(p, name);
+	default:
+		return 0;
+	}
+}
+
+int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
+		   struct fuse_entry_param *e)
+{
+	struct cfs_engine *en = fs->e;
+	cfs_engine_rdlock(en);
+	struct cfs_node p, c;
+	int r = cfs_resolve(&en->model, parent, &p);
+	if (r == 0 && !cfs_node_is_dir(&p))
+		r = -ENOTDIR;
+	uint64_t ino = r == 0 ? child_ino(&en->model, &p, name) : 0;
+	if (r == 0 && !ino)
+		r = -ENOENT;
+	if (r == 0)
+		r = cfs_resolve(&en->model, ino, &c);
+	if (r == 0) {
+		memset(e, 0, sizeof(*e));
+		e->ino = ino;
+		e->generation = 1;
+		e->attr_timeout = fs->timeout;
+		e->entry_timeout = fs->timeout;
+		r = cfs_fill_attr(fs, &en->model, &c, &e->attr);
+	}
+	cfs_engine_unlock(en);
+	return r;
+}
+
+void cfs_dir_add(struct cfs_dirbuf *d, const char *name, uint64_t ino, mode_t type, off_t off)
+{
+	if (d->full)
+		return;
+	struct stat st = {.st_ino = ino, .st_mode = type};
+	size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
+	if (d->len + need > d->size) {
+		d->full = true;
+		return;
+	}
+	fuse_add_direntry(d->req, d->buf + d->len, d->size - d->len, name, &st, off);
+	d->len += need;
+}
+
+size_t cfs_first_from(const struct cfs_vec *v, uint64_t min_id)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (*(const uint64_t *)v->v[mid] < min_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static uint64_t parent_of(const struct cfs_node *n)
+{
+	switch (n->type) {
+	case N_FIXED:
+		return CFS_INO_ROOT;
+	case N_OBJDIR:
+		return cfs_coll_ino(n->obj->kind);
+	case N_MEMBERS:
+		return cfs_ino(n->key->id, TAG_OBJDIR);
+	case N_REGKEY:
+		return n->key->parent ? cfs_ino(n->key->parent->id, TAG_REGKEY) : CFS_INO_ROOT;
+	default:
+		return CFS_INO_ROOT;
+	}
+}
+
+void cfs_node_list(struct cfs_fs *fs, const struct cfs_node *n, off_t off,
+		   struct cfs_dirbuf *d)
+{
+	const struct cfs_model *m = &fs->e->model;
+	if (off < 1)
+		cfs_dir_add(d, ".", n->ino, S_IFDIR, 1);
+	if (off < 2)
+		cfs_dir_add(d, "..", parent_of(n), S_IFDIR, 2);
+	uint64_t min = off >= 3 ? (uint64_t)off - 2 : 0; /* first id/slot wanted */
+	switch (n->type) {
+	case N_FIXED:
+		if (n->ino == CFS_INO_ROOT)
+			cfs_fsroot_list(d, min);
+		else
+			cfs_fsobj_list(m, n, d, min);
+		break;
+	case N_OBJDIR:
+	case N_MEMBERS:
+		cfs_fsobj_list(m, n, d, min);
+		break;
+	case N_REGKEY:
+		cfs_fsreg_list(n, d, min);
+		break;
+	default:
+		break;
+	}
+}

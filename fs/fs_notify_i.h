@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* The notifier's unit of work, shared by the code that builds it from a
+ * commit's records (fs_notify_map.c) and the threads that carry it out
+ * (fs_notify.c). Private to fs/. */
+#ifndef CFS_FS_NOTIFY_I_H
+#define CFS_FS_NOTIFY_I_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fs_notify.h"
+#include "hmap.h"
+#include "journal.h"
+#include "model.h"
+
+/* An invalidation: an inode, or a directory entry. */
+struct cfs_inval {
+	uint64_t ino; /* the inode, or the parent directory when name is set */
+	char *name;   /* entry to drop, or NULL */
+};
+
+/* A name the notifier still sees, with its old inode, while its self-op
+ * runs (fs_notify.h). */
+struct cfs_tomb {
+	uint64_t parent;
+	const char *name; /* points into the op's strings, or owned */
+	uint64_t ino;
+	mode_t mode;
+	bool owned;
+};
+
+/* A self-op: the system call the replayer makes on the mount. */
+enum cfs_sop {
+	CFS_SOP_MKDIR,
+	CFS_SOP_MKNOD,
+	CFS_SOP_SYMLINK,
+	CFS_SOP_UNLINK,
+	CFS_SOP_RMDIR,
+	CFS_SOP_RENAME,
+	CFS_SOP_MODIFY,
+	CFS_SOP_ATTRIB,
+};
+
+struct cfs_selfop {
+	enum cfs_sop op;
+	char *path;	/* relative to the mount */
+	char *path2;	/* rename: new path; symlink: target */
+	uint64_t parent; /* the entry created, removed or renamed */
+	char *name;
+	char *name2;	/* rename: the new name (hidden until done) */
+	uint64_t ino;	/* modify/attrib: the inode */
+	struct cfs_tomb tomb[6];
+	int ntomb;
+};
+
+/* One commit's work: what to invalidate, then the self-ops in order. */
+struct cfs_unit {
+	struct cfs_unit *next;
+	uint64_t gen;	/* order of commits */
+	struct cfs_origin origins[8]; /* copies: the batches' own end soon */
+	size_t norigins;
+	bool origins_overflow;	/* more than fit: everything counts as "post" */
+	struct cfs_inval *items;
+	size_t nitems, capitems;
+	struct cfs_selfop *ops;
+	size_t nops, capops;
+	struct cfs_imap seen;	 /* invalidated inodes already listed */
+	struct cfs_imap touched; /* inodes modified or created in this unit */
+};
+
+/* Building a unit (committer thread, model read-locked). Allocation
+ * failures drop an item or a self-op: the cache timeout then bounds
+ * staleness, and an event is missed. */
+
+/* Invalidates ino (once per unit), or the entry name in directory ino. */
+void cfs_unit_inval(struct cfs_unit *u, uint64_t ino, const char *name);
+/* A modification of the file at path (relative to the mount): at most
+ * once per unit, not right after the unit created it, and not when the
+ * writer's own write (origin) raises the event. */
+void cfs_unit_modify(struct cfs_unit *u, const struct cfs_origin *origin, const char *path,
+		     uint64_t ino);
+/* Adds what one record changed. */
+void cfs_unit_map(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r);
+/* NULL is a no-op. */
+void cfs_unit_free(struct cfs_unit *u);
+
+#endif

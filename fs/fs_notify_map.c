@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/* Building the notifier's units (fs_notify_i.h): the committer thread
+ * turns a commit's records, under the model's read lock, into the inodes
+ * and entries to invalidate and the self-ops that replay the change on
+ * the mount, with the paths they use and the tombstones that let them
+ * reach names a later record of the same unit removed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fs_inode.h"
+#include "fs_notify_i.h"
+
+void cfs_unit_inval(struct cfs_unit *u, uint64_t ino, const char *name)
+{
+	if (!ino)
+		return;
+	if (!name) {
+		if (cfs_imap_get(&u->seen, ino))
+			return;
+		if (cfs_imap_put(&u->seen, ino, (void *)1) < 0)
+			return;
+	}
+	if (u->nitems == u->capitems) {
+		size_t cap = u->capitems ? u->capitems * 2 : 64;
+		struct cfs_inval *v = realloc(u->items, cap * sizeof(*v));
+		if (!v)
+			return; /* then the cache timeout bounds staleness */
+		u->items = v;
+		u->capitems = cap;
+	}
+	char *copy = name ? strdup(name) : NULL;
+	if (name && !copy)
+		return;
+	u->items[u->nitems++] = (struct cfs_inval){ino, copy};
+}
+
+static struct cfs_selfop *new_op(struct cfs_unit *u, enum cfs_sop op)
+{
+	if (u->nops == u->capops) {
+		size_t cap = u->capops ? u->capops * 2 : 32;
+		struct cfs_selfop *v = realloc(u->ops, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		u->ops = v;
+		u->capops = cap;
+	}
+	struct cfs_selfop *o = &u->ops[u->nops++];
+	*o = (struct cfs_selfop){.op = op};
+	return o;
+}
+
+static void op_free(struct cfs_selfop *o)
+{
+	for (int i = 0; i < o->ntomb; i++)
+		if (o->tomb[i].owned)
+			free((char *)o->tomb[i].name);
+	free(o->path);
+	free(o->path2);
+	free(o->name);
+	free(o->name2);
+}
+
+static bool origin_is(const struct cfs_origin *o, int what, uint64_t ino, const char *name)
+{
+	return o && (int)o->what == what && o->ino == ino && (!name || strcmp(o->name, name) == 0);
+}
+
+/* A modification of a file (at most once per unit, and not right after
+ * the unit created it). */
+void cfs_unit_modify(struct cfs_unit *u, const struct cfs_origin *origin, const char *path,
+		      uint64_t ino)
+{
+	cfs_unit_inval(u, ino, NULL);
+	if (origin_is(origin, CFS_ORIGIN_WRITE, ino, NULL) || cfs_imap_get(&u->touched, ino))
+		return;
+	struct cfs_selfop *o = new_op(u, CFS_SOP_MODIFY);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->ino = ino;
+	cfs_imap_put(&u->touched, ino, (void *)1);
+}
+
+static void op_attrib(struct cfs_unit *u, const struct cfs_origin *origin, const char *path,
+		      uint64_t ino)
+{
+	cfs_unit_inval(u, ino, NULL);
+	if (origin_is(origin, CFS_ORIGIN_ATTRIB, ino, NULL))
+		return;
+	struct cfs_selfop *o = new_op(u, CFS_SOP_ATTRIB);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->ino = ino;
+}
+
+static void op_create(struct cfs_unit *u, const struct cfs_origin *origin, enum cfs_sop op,
+		      const char *path, uint64_t parent, const char *name, uint64_t ino,
+		      const char *target)
+{
+	cfs_unit_inval(u, parent, NULL);
+	if (origin_is(origin, CFS_ORIGIN_CREATE, parent, name))
+		return;
+	struct cfs_selfop *o = new_op(u, op);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->path2 = target ? strdup(target) : NULL;
+	o->parent = parent;
+	o->name = strdup(name);
+	o->ino = ino;
+	/* What it creates may be gone again by the time it runs (created and
+	 * deleted in one unit): it then still sees what it was. */
+	mode_t mode = op == CFS_SOP_MKDIR     ? S_IFDIR | 0755
+		      : op == CFS_SOP_SYMLINK ? S_IFLNK | 0777
+					      : S_IFREG | 0444;
+	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode, false};
+	cfs_imap_put(&u->touched, ino, (void *)1);
+}
+
+/* A removal. tombs[0] is the entry removed; an extra tomb may make its
+ * parent directory reachable (a file of an object being deleted). */
+static void op_remove(struct cfs_unit *u, const struct cfs_origin *origin, enum cfs_sop op,
+		      const char *path, uint64_t parent, const char *name, uint64_t ino,
+		      mode_t mode, const struct cfs_tomb *outer)
+{
+	cfs_unit_inval(u, parent, name);
+	cfs_unit_inval(u, parent, NULL);
+	if (origin_is(origin, CFS_ORIGIN_DELETE, parent, name))
+		return;
+	struct cfs_selfop *o = new_op(u, op);
+	if (!o)
+		return;
+	o->path = strdup(path);
+	o->parent = parent;
+	o->name = strdup(name);
+	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode};
+	if (outer)
+		o->tomb[o->ntomb++] = *outer; /* its name is a static or long-lived string */
+}
+
+static void op_rename(struct cfs_unit *u, const struct cfs_origin *origin, const char *dir,
+		      uint64_t parent, const char *old, const char *new, uint64_t ino, mode_t mode)
+{
+	cfs_unit_inval(u, parent, old);
+	cfs_unit_inval(u, parent, NULL);
+	cfs_unit_inval(u, ino, NULL);
+	if (origin_is(origin, CFS_ORIGIN_RENAME, parent, old))
+		return;
+	struct cfs_selfop *o = new_op(u, CFS_SOP_RENAME);
+	if (!o)
+		return;
+	if (asprintf(&o->path, "%s/%s", dir, old) < 0)
+		o->path = NULL;
+	if (asprintf(&o->path2, "%s/%s", dir, new) < 0)
+		o->path2 = NULL;
+	o->parent = parent;
+	o->name = strdup(old);
+	o->name2 = strdup(new);
+	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode};
+}
+
+static const char *coll_dir(enum cfs_kind kind)
+{
+	static const char *const dirs[CFS_KIND_COUNT] = {
+		[CFS_KIND_NODE] = "nodes",	       [CFS_KIND_GROUP] = "groups",
+		[CFS_KIND_RESOURCE] = "resources",     [CFS_KIND_RESTYPE] = "resourcetypes",
+		[CFS_KIND_NETWORK] = "networks",       [CFS_KIND_NETINTERFACE] = "netinterfaces",
+	};
+	return (unsigned)kind < CFS_KIND_COUNT ? dirs[kind] : NULL;
+}
+
+static int slot_of(enum cfs_kind kind, const char *file)
+{
+	const struct cfs_attr_spec *s = cfs_attr_specs(kind);
+	for (int i = 0; s && s[i].name; i++)
+		if (strcmp(s[i].name, file) == 0)
+			return i;
+	return -1;
+}
+
+/* Modifies one file of an object. */
+static void obj_file(struct cfs_unit *u, const struct cfs_origin *origin, enum cfs_kind kind,
+		     const char *name, uint64_t key_id, const char *file)
+{
+	int slot = slot_of(kind, file);
+	if (slot < 0)
+		return;
+	char path[2 * CFS_NAME_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s/%s", coll_dir(kind), name, file);
+	cfs_unit_modify(u, origin, path, cfs_ino(key_id, TAG_ATTR + (unsigned)slot));
+}
+
+/* Every attribute inode of an object: invalidated (cheap, and safe). */
+static void obj_inval_all(struct cfs_unit *u, enum cfs_kind kind, uint64_t key_id)
+{
+	const struct cfs_attr_spec *s = cfs_attr_specs(kind);
+	for (unsigned i = 0; s && s[i].name; i++)
+		cfs_unit_inval(u, cfs_ino(key_id, TAG_ATTR + i), NULL);
+	cfs_unit_inval(u, cfs_ino(key_id, TAG_OBJDIR), NULL);
+}
+
+static void members_file(struct cfs_unit *u, const struct cfs_origin *origin,
+			 const struct cfs_object *g, const char *file)
+{
+	for (size_t i = 0; g && i < g->members.n; i++) {
+		const struct cfs_object *r = g->members.v[i];
+		obj_file(u, origin, CFS_KIND_RESOURCE, r->name, r->key->id, file);
+	}
+}
+
+/* Earlier modifications in this unit of something now removed must still
+ * reach it: give them tombstones for the file (and its directory). */
+static void tomb_earlier(struct cfs_unit *u, uint64_t ino, uint64_t parent, uint64_t dir_parent,
+			 const char *dir_name, uint64_t dir_ino)
+{
+	for (size_t i = 0; i < u->nops; i++) {
+		struct cfs_selfop *o = &u->ops[i];
+		if (o->op != CFS_SOP_MODIFY || o->ino != ino || o->ntomb || !o->path)
+			continue;
+		const char *file = strrchr(o->path, '/');
+		o->tomb[o->ntomb++] = (struct cfs_tomb){parent, file ? file + 1 : o->path, ino,
+						    S_IFREG | 0444};
+		if (dir_name && (o->name2 = strdup(dir_name)))
+			o->tomb[o->ntomb++] = (struct cfs_tomb){dir_parent, o->name2, dir_ino,
+							    S_IFDIR | 0555};
+	}
+}
+
+static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enum cfs_kind kind,
+			const char *name, uint64_t key_id)
+{
+	uint64_t coll = cfs_coll_ino(kind);
+	uint64_t dir_ino = cfs_ino(key_id, TAG_OBJDIR);
+	char path[2 * CFS_NAME_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", coll_dir(kind), name);
+	obj_inval_all(u, kind, key_id);
+	const struct cfs_attr_spec *specs = cfs_attr_specs(kind);
+	for (unsigned i = 0; specs && specs[i].name; i++)
+		tomb_earlier(u, cfs_ino(key_id, TAG_ATTR + i), dir_ino, coll, name, dir_ino);
+	/* Children first, unless the user's own rmdir already removed the
+	 * directory: then only its IN_DELETE exists (the kernel's). */
+	if (!origin_is(origin, CFS_ORIGIN_DELETE, coll, name)) {
+		const struct cfs_attr_spec *s = cfs_attr_specs(kind);
+		char *stable_name = NULL;
+		for (unsigned i = 0; s && s[i].name; i++) {
+			char fpath[3 * CFS_NAME_MAX + 64];
+			snprintf(fpath, sizeof(fpath), "%s/%s", path, s[i].name);
+			size_t before = u->nops;
+			op_remove(u, NULL, CFS_SOP_UNLINK, fpath, dir_ino, s[i].name,
+				  cfs_ino(key_id, TAG_ATTR + i), S_IFREG | 0444, NULL);
+			if (u->nops > before) {
+				/* The object's own directory stays reachable for it. */
+				struct cfs_selfop *o = &u->ops[u->nops - 1];
+				if (!stable_name)
+					stable_name = o->name2 = strdup(name);
+				o->tomb[o->ntomb++] = (struct cfs_tomb){coll, stable_name, dir_ino,
+									S_IFDIR | 0555};
+			}
+		}
+		if (kind == CFS_KIND_GROUP) {
+			char rpath[2 * CFS_NAME_MAX + 80];
+			snprintf(rpath, sizeof(rpath), "%s/resources", path);
+			size_t before = u->nops;
+			op_remove(u, NULL, CFS_SOP_RMDIR, rpath, dir_ino, "resources",
+				  cfs_ino(key_id, TAG_MEMBERS), S_IFDIR | 0555, NULL);
+			if (u->nops > before) {
+				struct cfs_selfop *o = &u->ops[u->nops - 1];
+				if (!stable_name)
+					stable_name = o->name2 = strdup(name);
+				o->tomb[o->ntomb++] = (struct cfs_tomb){coll, stable_name, dir_ino,
+									S_IFDIR | 0555};
+			}
+		}
+	}
+	op_remove(u, origin, CFS_SOP_RMDIR, path, coll, name, dir_ino, S_IFDIR | 0555, NULL);
+}
+
+/* "registry/<key path with />" for a key path in '\' form. */
+static char *reg_dir(const char *keypath)
+{
+	char *p;
+	if (asprintf(&p, "registry%s%s", *keypath ? "/" : "", keypath) < 0)
+		return NULL;
+	for (char *c = p; *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	return p;
+}
+
+static const char *last_component(const char *path)
+{
+	const char *p = strrchr(path, '\\');
+	return p ? p + 1 : path;
+}
+
+static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	const struct cfs_origin *origin = r->origin;
+	struct cfs_key *k = cfs_reg_key(&m->reg, r->key_id);
+	uint64_t dir = cfs_ino(r->key_id, TAG_REGKEY);
+	uint64_t pdir = r->parent_key_id ? cfs_ino(r->parent_key_id, TAG_REGKEY) : 0;
+	char *kpath = reg_dir(r->obj_name ? r->obj_name : "");
+	if (!kpath)
+		return;
+	char *vpath = NULL;
+	if (r->prop && asprintf(&vpath, "%s/%s", kpath, r->prop) < 0)
+		vpath = NULL;
+	switch (r->change) {
+	case CFS_CH_VALUE_SET:
+		if (!vpath)
+			break;
+		if (r->flags & CFS_REC_CREATED)
+			op_create(u, origin, CFS_SOP_MKNOD, vpath, dir, r->prop,
+				  cfs_ino(r->value_id, TAG_REGVAL), NULL);
+		else
+			cfs_unit_modify(u, origin, vpath, cfs_ino(r->value_id, TAG_REGVAL));
+		cfs_unit_inval(u, dir, NULL);
+		break;
+	case CFS_CH_VALUE_DELETED:
+		tomb_earlier(u, cfs_ino(r->value_id, TAG_REGVAL), dir, 0, NULL, 0);
+		if (vpath)
+			op_remove(u, origin, CFS_SOP_UNLINK, vpath, dir, r->prop,
+				  cfs_ino(r->value_id, TAG_REGVAL), S_IFREG | 0444, NULL);
+		break;
+	case CFS_CH_VALUE_RENAMED:
+		op_rename(u, origin, kpath, dir, r->old_value, r->new_value,
+			  cfs_ino(r->value_id, TAG_REGVAL), S_IFREG | 0444);
+		break;
+	case CFS_CH_KEY_ADDED:
+		op_create(u, origin, CFS_SOP_MKDIR, kpath, pdir, last_component(r->obj_name), dir,
+			  NULL);
+		break;
+	case CFS_CH_KEY_DELETED: {
+		/* Its values and subkeys went first: let their replays reach
+		 * them through this key, now gone. */
+		size_t kl = strlen(kpath);
+		for (size_t i = 0; i < u->nops; i++) {
+			struct cfs_selfop *o = &u->ops[i];
+			if (!o->path || strncmp(o->path, kpath, kl) != 0 || o->path[kl] != '/' ||
+			    o->ntomb >= (int)CFS_ARRAY_SIZE(o->tomb))
+				continue;
+			char *nm = strdup(last_component(r->obj_name));
+			if (nm)
+				o->tomb[o->ntomb++] =
+					(struct cfs_tomb){pdir, nm, dir, S_IFDIR | 0755, true};
+		}
+		op_remove(u, origin, CFS_SOP_RMDIR, kpath, pdir, last_component(r->obj_name), dir,
+			  S_IFDIR | 0755, NULL);
+		break;
+	}
+	case CFS_CH_KEY_RENAMED: {
+		char *parent = strdup(kpath);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		if (slash) {
+			*slash = '\0';
+			op_rename(u, origin, parent, pdir, r->old_value, r->new_value, dir,
+				  S_IFDIR | 0755);
+		}
+		free(parent);
+		break;
+	}
+	case CFS_CH_SECURITY:
+		op_attrib(u, origin, kpath, dir);
+		for (size_t i = 0; k && i < k->values.n; i++) {
+			struct cfs_value *v = k->values.v[i];
+			char *p;
+			if (asprintf(&p, "%s/%s", kpath, v->name) >= 0) {
+				op_attrib(u, NULL, p, cfs_ino(v->id, TAG_REGVAL));
+				free(p);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	/* A value of an object's key may show in the object's files (those
+	 * get their own events from the object records); the root's values
+	 * are the cluster's name and id. */
+	if (k && k->obj)
+		obj_inval_all(u, k->obj->kind, k->id);
+	if (k == m->reg.root) {
+		cfs_unit_inval(u, CFS_INO_NAME, NULL);
+		cfs_unit_inval(u, CFS_INO_ID, NULL);
+	}
+	free(kpath);
+	free(vpath);
+}
+
+static void map_object(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	const struct cfs_origin *origin = r->origin;
+	enum cfs_kind kind = r->kind;
+	const char *dir = coll_dir(kind);
+	uint64_t coll = cfs_coll_ino(kind);
+	struct cfs_object *o = r->obj_id && *r->obj_id ? cfs_model_by_id(m, r->obj_id) : NULL;
+	const char *name = r->obj_name ? r->obj_name : "";
+	char path[2 * CFS_NAME_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (r->change != CFS_CH_DELETED)
+		obj_inval_all(u, kind, r->key_id);
+
+	switch (r->change) {
+	case CFS_CH_ADDED:
+		/* The directory appears complete, with its files. */
+		op_create(u, origin, CFS_SOP_MKDIR, path, coll, name,
+			  cfs_ino(r->key_id, TAG_OBJDIR), NULL);
+		break;
+	case CFS_CH_DELETED:
+		obj_deleted(u, origin, kind, name, r->key_id);
+		break;
+	case CFS_CH_RENAMED:
+		op_rename(u, origin, dir, coll, r->old_value, r->new_value,
+			  cfs_ino(r->key_id, TAG_OBJDIR), S_IFDIR | 0555);
+		if (kind == CFS_KIND_RESOURCE && o) {
+			struct cfs_object *g = cfs_obj_ref(m, o, CFS_P_GROUP);
+			if (g) {
+				char gdir[2 * CFS_NAME_MAX + 64];
+				snprintf(gdir, sizeof(gdir), "groups/%s/resources", g->name);
+				op_rename(u, NULL, gdir, cfs_ino(g->key->id, TAG_MEMBERS),
+					  r->old_value, r->new_value, cfs_ino(r->key_id, TAG_MEMBER),
+					  S_IFLNK | 0777);
+				/* Siblings that depend on it show its name. */
+				for (size_t i = 0; i < g->members.n; i++) {
+					struct cfs_object *d = g->members.v[i];
+					if (cfs_obj_list_has(d, CFS_P_DEPENDENCIES, r->obj_id))
+						obj_file(u, NULL, CFS_KIND_RESOURCE, d->name,
+							 d->key->id, "dependencies");
+				}
+			}
+		} else if (kind == CFS_KIND_GROUP) {
+			members_file(u, NULL, o, "group");
+		} else if (kind == CFS_KIND_NETWORK) {
+			struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
+			for (size_t i = 0; i < nc->subkeys.n; i++) {
+				struct cfs_object *ni = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+				if (ni && o && cfs_obj_ref(m, ni, CFS_P_NETWORK) == o)
+					obj_file(u, NULL, CFS_KIND_NETINTERFACE, ni->name,
+						 ni->key->id, "network");
+			}
+		}
+		break;
+	case CFS_CH_STATE:
+		obj_file(u, origin, kind, name, r->key_id, "state");
+		break;
+	case CFS_CH_OWNER:
+		obj_file(u, origin, kind, name, r->key_id, "owner");
+		members_file(u, NULL, o, "owner");
+		break;
+	case CFS_CH_PREFERRED_OWNERS:
+		obj_file(u, origin, kind, name, r->key_id, "preferred_owners");
+		break;
+	case CFS_CH_POSSIBLE_OWNERS:
+		obj_file(u, origin, kind, name, r->key_id, "possible_owners");
+		break;
+	case CFS_CH_DEPENDENCIES:
+		obj_file(u, origin, kind, name, r->key_id, "dependencies");
+		break;
+	case CFS_CH_GROUP: {
+		obj_file(u, origin, kind, name, r->key_id, "group");
+		struct cfs_object *old = r->old_value
+						 ? cfs_model_by_name(m, CFS_KIND_GROUP, r->old_value)
+						 : NULL;
+		struct cfs_object *now = o ? cfs_obj_ref(m, o, CFS_P_GROUP) : NULL;
+		if (!old || !now || cfs_obj_ref(m, old, CFS_P_OWNER_NODE) !=
+					    cfs_obj_ref(m, now, CFS_P_OWNER_NODE))
+			obj_file(u, NULL, kind, name, r->key_id, "owner");
+		break;
+	}
+	case CFS_CH_PROPERTY:
+		if (r->prop && strcmp(r->prop, CFS_P_DESCRIPTION) == 0)
+			obj_file(u, origin, kind, name, r->key_id, "description");
+		else if (r->prop && strcmp(r->prop, "role") == 0)
+			obj_file(u, origin, kind, name, r->key_id, "role");
+		else if (r->prop)
+			for (const struct cfs_attr_spec *sp = cfs_attr_specs(kind); sp && sp->name;
+			     sp++)
+				if (sp->prop && strcmp(sp->prop, r->prop) == 0)
+					obj_file(u, origin, kind, name, r->key_id, sp->name);
+		break;
+	case CFS_CH_MEMBER_ADDED: {
+		char lpath[3 * CFS_NAME_MAX + 64], target[CFS_NAME_MAX + 32];
+		snprintf(lpath, sizeof(lpath), "groups/%s/resources/%s", name, r->new_value);
+		snprintf(target, sizeof(target), "../../../resources/%s", r->new_value);
+		op_create(u, origin, CFS_SOP_SYMLINK, lpath, cfs_ino(r->key_id, TAG_MEMBERS),
+			  r->new_value, cfs_ino(r->value_id, TAG_MEMBER), target);
+		break;
+	}
+	case CFS_CH_MEMBER_REMOVED: {
+		char lpath[3 * CFS_NAME_MAX + 64];
+		snprintf(lpath, sizeof(lpath), "groups/%s/resources/%s", name, r->old_value);
+		op_remove(u, origin, CFS_SOP_UNLINK, lpath, cfs_ino(r->key_id, TAG_MEMBERS),
+			  r->old_value, cfs_ino(r->value_id, TAG_MEMBER), S_IFLNK | 0777, NULL);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void cfs_unit_map(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	switch (r->kind) {
+	case CFS_KIND_CLUSTER:
+		/* Other cluster records (CmmStatus) show under registry/ only. */
+		if (r->change != CFS_CH_RENAMED)
+			break;
+		cfs_unit_modify(u, r->origin, "name", CFS_INO_NAME);
+		cfs_unit_inval(u, CFS_INO_ID, NULL);
+		break;
+	case CFS_KIND_REGISTRY:
+		map_registry(u, m, r);
+		break;
+	default:
+		if (cfs_kind_is_object(r->kind))
+			map_object(u, m, r);
+		break;
+	}
+}
+
+void cfs_unit_free(struct cfs_unit *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->nitems; i++)
+		free(u->items[i].name);
+	free(u->items);
+	for (size_t i = 0; i < u->nops; i++)
+		op_free(&u->ops[i]);
+	free(u->ops);
+	cfs_imap_free(&u->seen);
+	cfs_imap_free(&u->touched);
+	free(u);
+}
