@@ -5,11 +5,15 @@
 #include <string.h>
 
 #include "backend.h"
+#include "config.h"
 #include "util.h"
 
 static const struct cfs_backend_ops *const backends[] = {
 	&cfs_backend_local,
 	&cfs_backend_sim,
+#if CFS_HAVE_COROSYNC
+	&cfs_backend_corosync,
+#endif
 };
 
 const struct cfs_backend_ops *cfs_backend_find(const char *name)

@@ -30,6 +30,9 @@ struct cfs_backend_ops {
 	 * -errno with a static reason in *why. NULL: no such lines. */
 	int (*control)(void *state, const char *line, size_t len, struct cfs_vec *cmds,
 		       const char **why);
+	/* Optional: the name a new cluster gets when the user gave none (the
+	 * engine opens before the back-end starts). 0 or -errno. */
+	int (*default_cluster_name)(char *buf, size_t n);
 };
 
 extern const struct cfs_backend_ops cfs_backend_local;
@@ -37,6 +40,10 @@ extern const struct cfs_backend_ops cfs_backend_local;
  * plus nodes that join, leave, fail and change qualification through
  * "sim ..." lines of the control file. */
 extern const struct cfs_backend_ops cfs_backend_sim;
+
+/* The Corosync back-end ("corosync", backend_corosync.c), when built:
+ * many machines, one cluster, over CPG. */
+extern const struct cfs_backend_ops cfs_backend_corosync;
 
 /* The table of back-ends (backend.c). Looks one up by name; NULL when
  * unknown. */

@@ -369,10 +369,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	const char *why = NULL;
+	char default_name[256];
+	const char *cluster_name = opts.cluster_name;
+	if (!cluster_name && backend_ops->default_cluster_name &&
+	    backend_ops->default_cluster_name(default_name, sizeof(default_name)) == 0)
+		cluster_name = default_name;
 	struct cfs_engine_config cfg = {
 		.state_dir = state_dir,
-		.cluster_name = opts.cluster_name,
+		.cluster_name = cluster_name,
 		.backend = backend_ops,
+		.log = cfs_log,
 	};
 	int r = cfs_engine_open(&cfg, &engine, &why);
 	if (r < 0) {

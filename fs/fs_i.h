@@ -80,17 +80,26 @@ static inline int64_t cfs_key_values_mtime(const struct cfs_key *k)
 	return t;
 }
 
-/* A directory listing being filled. */
+/* A directory listing being filled; or, with each set, walked: each gets
+ * every entry instead. */
 struct cfs_dirbuf {
 	fuse_req_t req;
 	char *buf;
 	size_t size, len;
 	bool full;
+	void (*each)(void *ud, const char *name, uint64_t ino, mode_t type);
+	void *ud;
 };
 
 /* Lists n from offset off: ".", ".." and the subtree's entries. */
 void cfs_node_list(struct cfs_fs *fs, const struct cfs_node *n, off_t off,
 		   struct cfs_dirbuf *d);
+
+/* Calls fn for each entry of directory n of model m (no "." and ".."),
+ * under the caller's hold on m. */
+void cfs_node_each_child(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
+			 void (*fn)(void *ud, const char *name, uint64_t ino, mode_t type),
+			 void *ud);
 
 /* Adds one entry unless the buffer is full; off is the offset of the NEXT
  * entry. */

@@ -119,6 +119,10 @@ int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 
 void cfs_dir_add(struct cfs_dirbuf *d, const char *name, uint64_t ino, mode_t type, off_t off)
 {
+	if (d->each) {
+		d->each(d->ud, name, ino, type);
+		return;
+	}
 	if (d->full)
 		return;
 	struct stat st = {.st_ino = ino, .st_mode = type};
@@ -160,15 +164,9 @@ static uint64_t parent_of(const struct cfs_node *n)
 	}
 }
 
-void cfs_node_list(struct cfs_fs *fs, const struct cfs_node *n, off_t off,
-		   struct cfs_dirbuf *d)
+static void list_children(const struct cfs_model *m, const struct cfs_node *n, uint64_t min,
+			  struct cfs_dirbuf *d)
 {
-	const struct cfs_model *m = &fs->e->model;
-	if (off < 1)
-		cfs_dir_add(d, ".", n->ino, S_IFDIR, 1);
-	if (off < 2)
-		cfs_dir_add(d, "..", parent_of(n), S_IFDIR, 2);
-	uint64_t min = off >= 3 ? (uint64_t)off - 2 : 0; /* first id/slot wanted */
 	switch (n->type) {
 	case N_FIXED:
 		if (n->ino == CFS_INO_ROOT)
@@ -186,4 +184,25 @@ void cfs_node_list(struct cfs_fs *fs, const struct cfs_node *n, off_t off,
 	default:
 		break;
 	}
+}
+
+void cfs_node_each_child(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
+			 void (*fn)(void *ud, const char *name, uint64_t ino, mode_t type),
+			 void *ud)
+{
+	(void)fs;
+	struct cfs_dirbuf d = {.each = fn, .ud = ud};
+	list_children(m, n, 0, &d);
+}
+
+void cfs_node_list(struct cfs_fs *fs, const struct cfs_node *n, off_t off,
+		   struct cfs_dirbuf *d)
+{
+	const struct cfs_model *m = &fs->e->model;
+	if (off < 1)
+		cfs_dir_add(d, ".", n->ino, S_IFDIR, 1);
+	if (off < 2)
+		cfs_dir_add(d, "..", parent_of(n), S_IFDIR, 2);
+	uint64_t min = off >= 3 ? (uint64_t)off - 2 : 0; /* first id/slot wanted */
+	list_children(m, n, min, d);
 }

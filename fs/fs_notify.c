@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs_i.h"
 #include "fs_inode.h"
 #include "fs_notify_i.h"
 #include "fs_replay.h"
@@ -68,13 +69,7 @@ struct cfs_notify {
 
 static const char *quorum_word(const struct cfs_model *m)
 {
-	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
-	size_t up = 0;
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		uint32_t s = cfs_key_get_dword(nc->subkeys.v[i], CFS_P_STATE, CFS_NODE_DOWN);
-		up += s == CFS_NODE_UP || s == CFS_NODE_PAUSED;
-	}
-	return up * 2 > nc->subkeys.n ? "quorate" : "lost";
+	return cfs_model_quorate(m) ? "quorate" : "lost";
 }
 
 /* The two unit queues (to the invalidation thread, to the notifier
@@ -122,6 +117,8 @@ static struct timespec deadline_ms(long ms)
 	return t;
 }
 
+static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u);
+
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
 	struct cfs_notify *nt = ud;
@@ -153,6 +150,13 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 		snprintf(nt->quorum, sizeof(nt->quorum), "%s", q);
 	}
 	cfs_engine_unlock(nt->fs->e);
+	queue_unit(nt, u);
+}
+
+/* Queues a unit for the threads and waits (bounded) until the kernel's
+ * caches no longer show what it changed. */
+static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
+{
 	if (!u->nitems && !u->nops) {
 		cfs_unit_free(u);
 		return;
@@ -172,6 +176,55 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
 			break;
 	pthread_mutex_unlock(&nt->qlock);
+}
+
+/* After this node took the cluster's state (engine.h, cfs_engine_install),
+ * the kernel may cache any name and any content of the tree it had: every
+ * entry and inode of the old tree and of the new one is invalidated
+ * (entries of the new tree too, for names the kernel remembers as
+ * missing). The records this node had not seen follow as a commit, for
+ * inotify. Committer thread: both models hold still. */
+struct walk {
+	struct cfs_fs *fs;
+	const struct cfs_model *m;
+	struct cfs_unit *u;
+	uint64_t parent;
+};
+
+static void walk_entry(void *ud, const char *name, uint64_t ino, mode_t type)
+{
+	struct walk *w = ud;
+	cfs_unit_inval(w->u, w->parent, name);
+	cfs_unit_inval(w->u, ino, NULL);
+	struct cfs_node n;
+	if (!S_ISDIR(type) || ino == CFS_INO_PORTS || cfs_resolve(w->m, ino, &n) < 0)
+		return;
+	uint64_t up = w->parent;
+	w->parent = ino;
+	cfs_node_each_child(w->fs, w->m, &n, walk_entry, w);
+	w->parent = up;
+}
+
+static void walk_tree(struct cfs_fs *fs, const struct cfs_model *m, struct cfs_unit *u)
+{
+	struct cfs_node root;
+	if (cfs_resolve(m, CFS_INO_ROOT, &root) < 0)
+		return;
+	struct walk w = {fs, m, u, CFS_INO_ROOT};
+	cfs_unit_inval(u, CFS_INO_ROOT, NULL);
+	cfs_node_each_child(fs, m, &root, walk_entry, &w);
+}
+
+static void on_reset(void *ud, const struct cfs_engine_reset *rs)
+{
+	struct cfs_notify *nt = ud;
+	struct cfs_unit *u = calloc(1, sizeof(*u));
+	if (!u)
+		return;
+	walk_tree(nt->fs, rs->old_model, u);
+	walk_tree(nt->fs, &nt->fs->e->model, u);
+	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&nt->fs->e->model));
+	queue_unit(nt, u);
 }
 
 /* True when invalidating this item could wait for a request that is
@@ -466,8 +519,10 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 		return -r;
 	}
 	int lr = cfs_engine_add_listener(fs->e, on_commit, nt);
-	if (lr == 0)
+	if (lr == 0) {
+		cfs_engine_set_reset(fs->e, nt, on_reset);
 		cfs_engine_set_gate(fs->e, replay_gate, nt);
+	}
 	if (lr < 0) {
 		cfs_notify_stop(fs);
 		return lr;

@@ -21,17 +21,6 @@ static const char *const root_names[] = {
 	[CFS_INO_LOCAL_NODE] = "local_node",
 };
 
-static bool quorate(const struct cfs_model *m)
-{
-	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
-	size_t up = 0;
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		uint32_t s = cfs_key_get_dword(nc->subkeys.v[i], CFS_P_STATE, CFS_NODE_DOWN);
-		up += s == CFS_NODE_UP || s == CFS_NODE_PAUSED;
-	}
-	return up * 2 > nc->subkeys.n;
-}
-
 int cfs_fsroot_render(struct cfs_fs *fs, const struct cfs_model *m, uint64_t ino,
 		      struct cfs_buf *out)
 {
@@ -44,7 +33,7 @@ int cfs_fsroot_render(struct cfs_fs *fs, const struct cfs_model *m, uint64_t ino
 	case CFS_INO_STATE:
 		return cfs_buf_puts(out, "up\n");
 	case CFS_INO_QUORUM:
-		return cfs_buf_puts(out, quorate(m) ? "quorate\n" : "lost\n");
+		return cfs_buf_puts(out, cfs_model_quorate(m) ? "quorate\n" : "lost\n");
 	case CFS_INO_LOCAL_NODE: {
 		const char *id = fs->e->local_node_id;
 		struct cfs_object *o = id ? cfs_model_by_id(m, id) : NULL;

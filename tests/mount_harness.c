@@ -167,20 +167,15 @@ static char *read_all(int fd)
 	return buf;
 }
 
-static int vsh(struct mnt *m, char **out, char **err, const char *fmt, va_list ap)
+int bash_env(const char *const *env, char **out, char **err, const char *script)
 {
-	char *script;
-	cr_assert_geq(vasprintf(&script, fmt, ap), 0);
-	char ofile[512], efile[512];
-	snprintf(ofile, sizeof(ofile), "%s/.out.XXXXXX", m->dir[0] ? m->dir : "/tmp");
-	snprintf(efile, sizeof(efile), "%s/.err.XXXXXX", m->dir[0] ? m->dir : "/tmp");
+	char ofile[] = "/tmp/.cfs-out.XXXXXX", efile[] = "/tmp/.cfs-err.XXXXXX";
 	int ofd = mkstemp(ofile), efd = mkstemp(efile);
 	cr_assert(ofd >= 0 && efd >= 0);
 	pid_t pid = fork();
 	if (pid == 0) {
-		setenv("M", m->mnt, 1);
-		setenv("S", m->state, 1);
-		setenv("D", m->dir, 1);
+		for (size_t i = 0; env && env[i] && env[i + 1]; i += 2)
+			setenv(env[i], env[i + 1], 1);
 		/* meson test sets MALLOC_PERTURB_ so that glibc fills every
 		 * allocation: good for our daemon and libraries (started
 		 * elsewhere, they keep it), but coreutils' cat allocates
@@ -195,7 +190,6 @@ static int vsh(struct mnt *m, char **out, char **err, const char *fmt, va_list a
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	free(script);
 	lseek(ofd, 0, SEEK_SET);
 	lseek(efd, 0, SEEK_SET);
 	char *o = read_all(ofd), *e = read_all(efd);
@@ -212,6 +206,16 @@ static int vsh(struct mnt *m, char **out, char **err, const char *fmt, va_list a
 	else
 		free(e);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int vsh(struct mnt *m, char **out, char **err, const char *fmt, va_list ap)
+{
+	char *script;
+	cr_assert_geq(vasprintf(&script, fmt, ap), 0);
+	const char *env[] = {"M", m->mnt, "S", m->state, "D", m->dir, NULL};
+	int r = bash_env(env, out, err, script);
+	free(script);
+	return r;
 }
 
 int sh(struct mnt *m, char **out, char **err, const char *fmt, ...)

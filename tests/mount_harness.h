@@ -45,6 +45,10 @@ void mnt_cleanup(struct mnt *m);
  * status (or 128+signal). */
 int sh(struct mnt *m, char **out, char **err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Runs a bash script with the environment variables given as name, value
+ * pairs (NULL-terminated). Returns the exit status (or 128+signal); stdout
+ * and stderr go to *out and *err (malloc'd; either may be NULL). */
+int bash_env(const char *const *env, char **out, char **err, const char *script);
 /* Shorthand: runs the script on M and returns stdout (malloc'd); asserts
  * that it exits 0. */
 char *shout(const char *fmt, ...) __attribute__((format(printf, 1, 2), warn_unused_result));

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* Many machines, one cluster: three clusterfs daemons on a real three-node
+ * Corosync cluster (network namespaces on this machine, udpu, 300 ms
+ * token; cluster_harness.h), driven through their mounts with real tools.
+ * Every test brings up its own cluster and tears it down, also when it
+ * fails. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster_harness.h"
+#include "mount_harness.h"
+
+static void setup(void)
+{
+	cl_require();
+	cl_up(3, NULL);
+}
+
+static void teardown(void)
+{
+	cl_down();
+}
+
+TestSuite(cluster, .init = setup, .fini = teardown, .timeout = 240);
+
+/* The last sequence number in node i's log (the same on every node once
+ * they caught up). */
+static char *last_seq(int i)
+{
+	return cl_out(i, "tail -n 1 $M/log | cut -d' ' -f2");
+}
+
+static void wait_same_seq(void)
+{
+	char *want = last_seq(1);
+	want[strcspn(want, "\n")] = '\0';
+	for (int i = 2; i <= C.n; i++)
+		cr_assert(cl_wait(i, 10, want, "tail -n 1 $M/log | cut -d' ' -f2"),
+			  "node %d never reached seq %s", i, want);
+	free(want);
+}
+
+/* Everything the tree shows, except what is per node by design (the log's
+ * rotation, local_node, ports). */
+static char *tree(int i)
+{
+	return cl_out(i, "cd $M && find . \\( -path ./ports -o -name log -o -name log.1 -o "
+			 "-name local_node -o -name control \\) -prune -o -printf '%%p %%y %%m\\n' "
+			 "| sort && grep -r --exclude-dir=ports --exclude=log --exclude=log.1 "
+			 "--exclude=local_node --exclude=control '' . | sort");
+}
+
+Test(cluster, a_change_on_one_node_shows_on_the_others_with_its_sequence_and_inotify)
+{
+	char *out = cl_out(2, WATCHDOG_AFTER(30)
+			   "inotifywait -q -m -e create --format '%%e %%f' $M/groups > $B/inw 2>&1 &\n"
+			   "w=$!\n"
+			   "sleep 0.5\n"
+			   "mkdir $M1/groups/web\n"
+			   "for k in $(seq 200); do grep -q web $B/inw && break; sleep 0.02; done\n"
+			   "kill $w\n"
+			   "cat $B/inw\n"
+			   "for m in $M1 $M2 $M3; do grep ' group added web ' $m/log | cut -d' ' -f2; done\n"
+			   "cat $M3/groups/web/state\n");
+	cr_assert(strstr(out, "CREATE,ISDIR web"), "no inotify event on node 2: %s", out);
+	/* One record, one sequence number, on every node. */
+	char *p = strchr(out, '\n') + 1;
+	unsigned s1, s2, s3;
+	cr_assert_eq(sscanf(p, "%u %u %u", &s1, &s2, &s3), 3, "%s", out);
+	cr_assert(s1 == s2 && s2 == s3, "sequence numbers differ: %u %u %u", s1, s2, s3);
+	cr_assert(strstr(out, "offline\n"), "%s", out);
+	free(out);
+}
+
+Test(cluster, concurrent_writers_on_every_node_end_with_identical_trees)
+{
+	char *out = cl_out(1, WATCHDOG_AFTER(120)
+			   "pids=\n"
+			   "for i in 1 2 3; do\n"
+			   "  m=$B/n$i/mnt\n"
+			   "  ( for k in $(seq 20); do\n"
+			   "      mkdir $m/groups/g$i-$k\n"
+			   "      echo \"v$i.$k\" > $m/registry/Shared-$((k %% 5))\n"
+			   "      mkdir $m/groups/same-$k 2>/dev/null\n"
+			   "    done ) &\n"
+			   "  pids=\"$pids $!\"\n"
+			   "done\n"
+			   "wait $pids\n"
+			   "ls $M/groups | grep -c -- '^g'\n");
+	cr_assert_str_eq(out, "60\n");
+	free(out);
+	wait_same_seq();
+	char *t1 = tree(1), *t2 = tree(2), *t3 = tree(3);
+	cr_assert_str_eq(t1, t2, "nodes 1 and 2 differ");
+	cr_assert_str_eq(t1, t3, "nodes 1 and 3 differ");
+	free(t1);
+	free(t2);
+	free(t3);
+}
+
+Test(cluster, a_killed_node_is_down_on_the_others_and_its_groups_fail_over)
+{
+	char *out = cl_out(1, "mkdir $M/groups/web\n"
+			      "printf '%%s\\n' 'resource-create ip \"IP Address\" web' "
+			      "'group-preferred web n3 n2' 'group-move web n3' 'group-online web' "
+			      "> $M/control\n"
+			      "cat $M3/groups/web/owner $M3/groups/web/state\n");
+	cr_assert_str_eq(out, "n3\nonline\n");
+	free(out);
+	out = cl_out(1, "$CL corosync kill 3 && $CL daemon kill 3");
+	free(out);
+	for (int i = 1; i <= 2; i++) {
+		cr_assert(cl_wait(i, 10, "down", "cat $M/nodes/n3/state"), "node %d", i);
+		cr_assert(cl_wait(i, 5, "n2 online online", "echo $(cat $M/groups/web/owner "
+			  "$M/groups/web/state $M/resources/ip/state)"), "node %d", i);
+		cr_assert(cl_wait(i, 5, "quorate", "cat $M/quorum"));
+	}
+	/* The survivors recorded the failover alike: pending, then online. */
+	out = cl_out(1, "for m in $M1 $M2; do grep -E ' (resource state ip|group owner web)' $m/log "
+			"| tail -n 3 | cut -d' ' -f2-; done");
+	char *half = strstr(out, "\n");
+	cr_assert_not_null(half);
+	cr_assert(strstr(out, "resource state ip online -> onlinepending"), "%s", out);
+	cr_assert(strstr(out, "resource state ip onlinepending -> online"), "%s", out);
+	cr_assert(strstr(out, "group owner web n3 -> n2"), "%s", out);
+	/* Both lists are identical (three lines each). */
+	size_t len = strlen(out);
+	cr_assert_eq(len % 2, 0);
+	cr_assert_eq(strncmp(out, out + len / 2, len / 2), 0, "%s", out);
+	free(out);
+}
+
+Test(cluster, a_restarted_node_catches_up_from_its_old_state_directory)
+{
+	char *out = cl_out(1, "mkdir $M/groups/before\n"
+			      "$CL daemon kill 3 && $CL corosync kill 3\n"
+			      "for k in $(seq 50); do [ \"$(cat $M/nodes/n3/state)\" = down ] && break; "
+			      "sleep 0.1; done\n"
+			      "mkdir $M/groups/while-away\n"
+			      "echo secret > $M2/registry/AddedMeanwhile\n"
+			      "$CL corosync start 3 >/dev/null && $CL daemon start 3\n"
+			      "cat $M3/registry/AddedMeanwhile; ls $M3/groups | grep -c -e before -e while-away\n"
+			      "cat $M3/nodes/n3/state\n");
+	cr_assert_str_eq(out, "secret\n2\nup\n");
+	free(out);
+	wait_same_seq();
+	char *t1 = tree(1), *t3 = tree(3);
+	cr_assert_str_eq(t1, t3);
+	free(t1);
+	free(t3);
+}
+
+Test(cluster, a_partitioned_minority_refuses_writes_keeps_reads_and_converges)
+{
+	char *out = cl_out(1, "mkdir $M/groups/before\n"
+			      "$CL corosync linkdown 3\n"
+			      "for k in $(seq 100); do [ \"$(cat $M3/quorum)\" = lost ] && break; sleep 0.05; done\n"
+			      "cat $M3/quorum $M1/quorum\n"
+			      "mkdir $M3/groups/minority 2>&1 | sed 's/.*: //'\n"
+			      "( echo x > $M3/registry/MinorityValue ) 2>&1 | sed 's/.*: //'\n"
+			      "ls $M3/groups | grep -c before\n"
+			      "mkdir $M1/groups/majority && echo majority-ok\n");
+	cr_assert_str_eq(out, "lost\nquorate\nRead-only file system\nRead-only file system\n1\n"
+			      "majority-ok\n");
+	free(out);
+	out = cl_out(1, "$CL corosync linkup 3\n"
+			"for k in $(seq 200); do [ \"$(cat $M3/quorum)\" = quorate ] && break; sleep 0.05; done\n"
+			"cat $M3/quorum\n"
+			"ls $M3/groups | grep -c -e majority -e minority\n"
+			"ls $M3/registry | grep -c MinorityValue\n"
+			"cat $M3/nodes/n1/state $M3/nodes/n3/state\n");
+	cr_assert_str_eq(out, "quorate\n1\n0\nup\nup\n");
+	free(out);
+	wait_same_seq();
+	char *t1 = tree(1), *t3 = tree(3);
+	cr_assert_str_eq(t1, t3);
+	free(t1);
+	free(t3);
+}
+
+Test(cluster, a_port_reader_resumes_from_a_sequence_number_on_another_node)
+{
+	const char *pc = getenv("PORT_CLIENT");
+	cr_assert_not_null(pc);
+	/* A reader on node 1 read up to the record that made group r2 (seq
+	 * S); it goes on from S + 1 on node 2 and gets exactly what node 1
+	 * has after S. */
+	char *out = cl_out(1, "mkdir $M/ports/p\n"
+			      "for k in 1 2 3 4 5; do mkdir $M/groups/r$k; done\n"
+			      "touch $B/go\n"
+			      "START=1 FILTER=all GO=$B/go TIMEOUT=2 %s drain $M/ports/p/events "
+			      "| grep -v '\"type\":\"snapshot' > $B/n1.rec\n"
+			      "s=$(grep '\"r2\"' $B/n1.rec | head -n 1 | sed 's/.*\"seq\":\\([0-9]*\\).*/\\1/')\n"
+			      "mkdir $M2/ports/q\n"
+			      "START=$((s + 1)) FILTER=all GO=$B/go TIMEOUT=2 %s drain $M2/ports/q/events "
+			      "> $B/n2.rec\n"
+			      "awk -v s=$s -F'\"seq\":' '{split($2,a,\",\"); if (a[1] > s) print}' "
+			      "$B/n1.rec > $B/n1.after\n"
+			      "awk -F'\"seq\":' '{split($2,a,\",\"); if (a[1] != \"\") print}' $B/n2.rec "
+			      "> $B/n2.after\n"
+			      "wc -l < $B/n2.after\n"
+			      "cmp $B/n1.after $B/n2.after && echo same\n",
+			   pc, pc);
+	cr_assert(strstr(out, "same\n"), "node 2's records after the resume point differ: %s", out);
+	cr_assert_neq(atoi(out), 0, "%s", out);
+	free(out);
+}
