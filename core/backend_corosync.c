@@ -43,6 +43,7 @@
 #include "backend.h"
 #include "engine.h"
 #include "membership.h"
+#include "netwatch.h"
 #include "replica.h"
 
 /* How long start() waits for the first sync before the daemon mounts
@@ -90,6 +91,9 @@ struct cs {
 	struct cfs_config_node *nodes;
 	size_t nnodes;
 	char cluster_name[CFS_NAME_MAX + 1];
+
+	/* This node's networks (committer thread starts it). */
+	struct cfs_netwatch *net;
 };
 
 /* ---- the node list and cluster name (cmap) ---- */
@@ -416,6 +420,23 @@ static int cs_local_view(void *ud, struct cfs_local_view *ret)
 	return ret->nodes ? 0 : -ENOMEM;
 }
 
+/* This node's object, once the cluster knows it (committer thread; the
+ * id is set once and read by FUSE handlers without a lock). */
+static void note_local_node(struct cs *c, struct cfs_engine *e)
+{
+	if (__atomic_load_n(&e->local_node_id, __ATOMIC_ACQUIRE))
+		return;
+	struct cfs_key *nc = e->model.coll[CFS_KIND_NODE];
+	for (size_t i = 0; i < nc->subkeys.n; i++) {
+		struct cfs_key *k = nc->subkeys.v[i];
+		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == c->nodeid) {
+			char *id = strdup(cfs_obj_id(k->obj));
+			__atomic_store_n(&e->local_node_id, id, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
 static void cs_membership(void *ud, struct cfs_engine *e, const struct cfs_view *v)
 {
 	struct cs *c = ud;
@@ -431,7 +452,14 @@ static void cs_membership(void *ud, struct cfs_engine *e, const struct cfs_view 
 	if (r < 0)
 		cfs_engine_log(e, LOG_ERR, "cluster: membership step refused: %s",
 			       why ? why : strerror(-r));
-	(void)c;
+	if (v->step != CFS_VIEW_MEMBERS)
+		return;
+	note_local_node(c, e);
+	/* This node's networks, now that it can change the cluster. */
+	if (v->quorate && !c->net && c->nodeid)
+		cfs_netwatch_start(e, c->nodeid, false, &c->net);
+	else if (v->quorate)
+		cfs_netwatch_kick(c->net);
 }
 
 static void cs_rejoin(void *ud, const char *why)
@@ -478,6 +506,7 @@ static void cs_stop(void *state)
 	if (c->rep && cfs_engine_deliver_call(c->e, barrier, &done) == 0)
 		while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE))
 			usleep(1000);
+	cfs_netwatch_stop(c->net);
 	if (c->sender_started) {
 		pthread_mutex_lock(&c->slock);
 		c->sstop = true;
@@ -511,23 +540,6 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 	int r = -pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
-}
-
-/* This node's object, once the cluster knows it. */
-static void note_local_node(struct cs *c)
-{
-	struct cfs_engine *e = c->e;
-	char id[CFS_ID_LEN + 1] = "";
-	cfs_engine_rdlock(e);
-	struct cfs_key *nc = e->model.coll[CFS_KIND_NODE];
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		struct cfs_key *k = nc->subkeys.v[i];
-		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == c->nodeid)
-			snprintf(id, sizeof(id), "%s", cfs_obj_id(k->obj));
-	}
-	cfs_engine_unlock(e);
-	if (id[0] && !e->local_node_id)
-		e->local_node_id = strdup(id);
 }
 
 static void settle(struct cfs_engine *e)
@@ -565,7 +577,6 @@ static int cs_start(struct cfs_engine *e, void **ret_state)
 	c->dispatch_started = true;
 	if (cfs_replica_wait_synced(c->rep, FIRST_SYNC_MS) == 0) {
 		settle(e); /* the first membership step is applied */
-		note_local_node(c);
 	} else {
 		cfs_engine_log(e, LOG_WARNING, "cluster: not in sync with a cluster after %d s; "
 					       "serving this node's last state read-only meanwhile",

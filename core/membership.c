@@ -131,6 +131,22 @@ static const char *wanted_state(const struct cfs_view *v, uint32_t number, uint3
 	return cur != CFS_NODE_DOWN ? "down" : "";
 }
 
+static int netifs_unavailable(const struct cfs_model *m, const struct cfs_view *v,
+			      struct cfs_vec *cmds, const struct cfs_object *node)
+{
+	struct cfs_key *nc = m->coll[CFS_KIND_NETINTERFACE];
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < nc->subkeys.n; i++) {
+		struct cfs_object *ni = ((struct cfs_key *)nc->subkeys.v[i])->obj;
+		if (!ni || cfs_obj_ref(m, ni, CFS_P_NODE) != node ||
+		    cfs_obj_state(ni) == CFS_NETIF_UNAVAILABLE)
+			continue;
+		const char *a[] = {cfs_obj_id(ni), "unavailable"};
+		r = push(m, v, cmds, CFS_OP_NETIF_STATE, 2, a, NULL);
+	}
+	return r;
+}
+
 static int node_states(const struct cfs_model *m, const struct cfs_view *v, struct cfs_vec *cmds)
 {
 	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
@@ -145,6 +161,10 @@ static int node_states(const struct cfs_model *m, const struct cfs_view *v, stru
 			const char *a[] = {cfs_obj_id(k->obj), want};
 			r = push(m, v, cmds, CFS_OP_NODE_STATE, 2, a, NULL);
 		}
+		/* A node that is gone cannot report its interfaces: they are
+		 * unavailable until it is back (and reconciles them itself). */
+		if (r == 0 && strcmp(want, "down") == 0)
+			r = netifs_unavailable(m, v, cmds, k->obj);
 	}
 	return r;
 }

@@ -81,6 +81,8 @@ static const struct verb_case verbs[] = {
 	{"cmm-setqualif", CFS_OP_CMM_SETQUALIF, 3, 3, 0},
 	{"cmm-seize", CFS_OP_CMM_SEIZE, 1, 1, 0},
 	{"cmm-status", CFS_OP_CMM_STATUS, 1, 1, 0},
+	{"cluster-quorum", CFS_OP_CLUSTER_QUORUM, 1, 1, 0},
+	{"group-failover", CFS_OP_GROUP_FAILOVER, 1, 1, 0},
 };
 
 Test(cmd, verb_table_is_complete)
