@@ -11,7 +11,8 @@ packages=(
 	libcriterion-dev
 	libjson-c-dev
 	inotify-tools attr jq
-	python3 procps iproute2
+	python3 procps iproute2 util-linux
+	corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
 )
 
 missing=()

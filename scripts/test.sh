@@ -33,6 +33,20 @@ for d in /tmp/cfs-test.*; do
 		rm -rf "$d"
 	fi
 done
+# The same for cluster tests (tests/cluster_harness.c): their guard
+# normally tears a cluster down; one that could not is torn down here.
+for d in /tmp/cfs-cluster.*; do
+	[ -d "$d" ] || continue
+	echo "warning: leftover cluster test directory $d (a test did not clean up)" >&2
+	bash scripts/cluster.sh down -d "$d" -p "$(ls "$d" 2>/dev/null | sed -n 's/^prefix\.//p')" \
+		>/dev/null 2>&1
+	rm -rf "$d"
+done
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^cfst[0-9]+-'); do
+	echo "warning: leftover network namespace $ns" >&2
+	ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+done
 if [ ! -s "$builddir/meson-logs/testlog.json" ]; then
 	echo "meson test ran no test (exit status $status)"
 	echo "0 passed, 1 failed"

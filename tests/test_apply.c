@@ -2040,3 +2040,87 @@ Test(apply, node_evict_cleans_references)
 	cr_assert(!cfs_obj_list_has(GROUP("pair"), CFS_P_PREFERRED_OWNERS, id),
 		  "pair's preferred owners still name the evicted node");
 }
+
+/* ------------------------------------------------------------------ */
+/* Failover and quorum (replicated back-ends).                         */
+
+Test(apply, group_failover_to_the_first_preferred_owner_that_is_up)
+{
+	cluster();
+	ok("group-online web");
+	ok("group-preferred web n3 n2 n1");
+	ok("node-state n1 down");
+	fails(-EBUSY, "group-failover spare"); /* its node n2 is up */
+	size_t from = t.nrecs;
+	ok("group-failover web");
+	/* n3 is paused: the next preferred owner, n2, takes it; what ran
+	 * comes online there, each through onlinepending. */
+	cr_assert_str_eq(owner_of("web"), "n2");
+	cr_assert_str_eq(GSTATE("web"), "online");
+	cr_assert_str_eq(RSTATE("base"), "online");
+	cr_assert_str_eq(RSTATE("top"), "online");
+	ASSERT_TRACE(from, CH(CFS_CH_STATE) | CH(CFS_CH_OWNER),
+		     "owner group:web n1>n2",
+		     "state group:web online>pending",
+		     "state resource:mid online>onlinepending",
+		     "state resource:base online>onlinepending",
+		     "state resource:top online>onlinepending",
+		     "state resource:base onlinepending>online",
+		     "state resource:mid onlinepending>online",
+		     "state resource:top onlinepending>online",
+		     "state group:web pending>online");
+	assert_nothing_pending();
+	audit();
+}
+
+Test(apply, group_failover_without_preferences_takes_the_lowest_numbered_node)
+{
+	cluster();
+	ok("group-online pair");
+	ok("node-state n1 down");
+	ok("group-failover pair");
+	cr_assert_str_eq(owner_of("pair"), "n2");
+	cr_assert_str_eq(RSTATE("r1"), "online");
+	/* An offline group with nowhere to go stays where it was. */
+	ok("node-state n2 down");
+	ok("group-failover spare");
+	/* n1 and n2 down, n3 paused, n4 down: nobody can take it. */
+	cr_assert_str_eq(owner_of("spare"), "n2");
+	audit();
+}
+
+Test(apply, group_failover_with_nowhere_to_go_fails_what_ran)
+{
+	cluster();
+	ok("resource-owners r1 n1");
+	ok("group-online pair");
+	ok("node-state n1 down");
+	size_t from = t.nrecs;
+	ok("group-failover pair");
+	/* r1 may only run on n1: nobody can take the group. */
+	cr_assert_str_eq(owner_of("pair"), "n1");
+	cr_assert_str_eq(RSTATE("r1"), "failed");
+	cr_assert_str_eq(RSTATE("r2"), "failed");
+	cr_assert_str_eq(GSTATE("pair"), "failed");
+	ASSERT_TRACE(from, CH(CFS_CH_OWNER), );
+	assert_nothing_pending();
+}
+
+Test(apply, cluster_quorum)
+{
+	cluster();
+	cr_assert(cfs_model_quorate(&m)); /* derived: n1, n2 of 4 up... */
+	ok("cluster-quorum lost");
+	cr_assert(!cfs_model_quorate(&m));
+	const struct cfs_record *r = last_rec(0, CFS_CH_PROPERTY);
+	cr_assert_not_null(r);
+	cr_assert_str_eq(r->prop, "Quorum");
+	cr_assert_str_eq(r->new_value, "lost");
+	size_t n = t.nrecs;
+	ok("cluster-quorum lost"); /* no change, no record */
+	cr_assert_eq(t.nrecs, n);
+	ok("cluster-quorum quorate");
+	cr_assert(cfs_model_quorate(&m));
+	fails(-EINVAL, "cluster-quorum maybe");
+	fails(-EPERM, "reg-set \"\" Quorum sz lost");
+}

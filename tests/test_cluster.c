@@ -208,3 +208,45 @@ Test(cluster, a_port_reader_resumes_from_a_sequence_number_on_another_node)
 	cr_assert_neq(atoi(out), 0, "%s", out);
 	free(out);
 }
+
+/* The legacy APIs on a surviving node see the master's node fail: the
+ * Windows notifications of the failover (node down, the group moving and
+ * coming online) and the CMM sequence of a master failover (the master
+ * leaves, the vice-master takes over). */
+Test(cluster, the_shims_see_a_failover_through_their_notifications)
+{
+	const char *watch = getenv("CLUSAPI_WATCH"), *cmm = getenv("CMM_MONITOR");
+	cr_assert(watch && cmm);
+	char *out = cl_out(2, WATCHDOG_AFTER(60)
+			   "mkdir $M1/groups/web\n"
+			   "echo 'resource-create app \"Generic Service\" web' > $M1/control\n"
+			   "echo online > $M1/groups/web/state\n"
+			   "cat $M/nodes/n1/role $M/nodes/n2/role $M/groups/web/owner\n"
+			   "export CLUSTERFS_MOUNT=$M\n"
+			   "READY=$B/w.ready %s 3 > $B/watch.out 2> $B/watch.err &\n"
+			   "w=$!\n"
+			   "%s -n 20 -t 5 > $B/cmm.out 2> $B/cmm.err &\n"
+			   "c=$!\n"
+			   "for k in $(seq 200); do [ -e $B/w.ready ] && grep -q members: $B/cmm.out && break; sleep 0.05; done\n"
+			   "$CL corosync kill 1 && $CL daemon kill 1\n"
+			   "for k in $(seq 200); do [ \"$(cat $M/nodes/n1/state)\" = down ] && break; sleep 0.05; done\n"
+			   "wait $w\n"
+			   "sleep 1; kill $c; wait $c\n"
+			   "cat $M/nodes/n2/role $M/groups/web/owner $M/groups/web/state\n"
+			   "echo --- clusapi; cat $B/watch.out $B/watch.err\n"
+			   "echo --- cmm; cat $B/cmm.out $B/cmm.err\n",
+			   watch, cmm);
+	cr_assert(strstr(out, "master\nvicemaster\nn1\n"), "%s", out);
+	cr_assert(strstr(out, "master\nn2\nonline\n"), "after the failover: %s", out);
+	const char *w = strstr(out, "--- clusapi");
+	cr_assert_not_null(w);
+	cr_assert(strstr(w, "NODE_STATE n1"), "%s", out);
+	cr_assert(strstr(w, "GROUP_PROPERTY web"), "%s", out);
+	cr_assert(strstr(w, "GROUP_STATE web"), "%s", out);
+	cr_assert(strstr(w, "RESOURCE_STATE app"), "%s", out);
+	const char *c = strstr(out, "--- cmm");
+	cr_assert_not_null(c);
+	cr_assert(strstr(c, "MASTER_ELECTED node 2"), "%s", out);
+	cr_assert(strstr(c, "MEMBER_LEFT node 1"), "%s", out);
+	free(out);
+}
