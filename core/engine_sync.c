@@ -5,6 +5,7 @@
  * is exactly the state after every batch delivered before that place. */
 #include <errno.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "engine_i.h"
 #include "snapshot.h"
@@ -172,6 +173,13 @@ int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const
 	if (cfs_journal_reset(&e->journal, s.recs, s.nrecs, s.meta.next_seq) < 0)
 		cfs_journal_reset(&e->journal, NULL, 0, s.meta.next_seq);
 	rs.old_model = &old;
+	if (rs.fork < rs.old_next)
+		cfs_engine_log(e, LOG_WARNING,
+			       "this node's records %llu..%llu diverged from the cluster's (made "
+			       "while it was cut off) and were replaced by the cluster's",
+			       (unsigned long long)rs.fork, (unsigned long long)rs.old_next - 1);
+	cfs_engine_log(e, LOG_NOTICE, "took the cluster's state: %llu records, next %llu",
+		       (unsigned long long)s.nrecs, (unsigned long long)s.meta.next_seq);
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++)
 		if (e->listeners[i].fn && e->listeners[i].reset)
 			e->listeners[i].reset(e->listeners[i].ud, &rs);

@@ -364,6 +364,32 @@ static bool quorate(int i)
 	return q;
 }
 
+struct find_rec {
+	const char *kind, *name, *old, *new;
+	bool found;
+};
+
+static int match_rec(const struct cfs_record *r, void *ud)
+{
+	struct find_rec *f = ud;
+	f->found |= r->change == CFS_CH_STATE && strcmp(cfs_kind_name(r->kind), f->kind) == 0 &&
+		    r->obj_name && strcmp(r->obj_name, f->name) == 0 && r->old_value &&
+		    strcmp(r->old_value, f->old) == 0 && r->new_value &&
+		    strcmp(r->new_value, f->new) == 0;
+	return 0;
+}
+
+/* Whether node i's journal has a state record kind:name old -> new. */
+static bool journal_has(int i, const char *kind, const char *name, const char *old,
+			const char *new)
+{
+	struct find_rec f = {kind, name, old, new, false};
+	uint64_t next;
+	struct cfs_journal *j = &nodes[i].e->journal;
+	cfs_journal_scan(j, cfs_journal_first_seq(j), cfs_journal_next_seq(j), match_rec, &f, &next);
+	return f.found;
+}
+
 /* ---- submitting ---- */
 
 struct outcome {
@@ -539,6 +565,9 @@ Test(replica, a_restarted_node_catches_up_from_an_old_state_directory)
 	assert_same(0, 2);
 	assert_word(2, CFS_KIND_GROUP, "b", "State", "offline");
 	assert_word(2, CFS_KIND_NODE, "n3", "State", "up");
+	/* While it took the state, the others showed it joining. */
+	cr_assert(journal_has(0, "node", "n3", "down", "joining"));
+	cr_assert(journal_has(0, "node", "n3", "joining", "up"));
 	/* It was only behind: nothing it had was replaced. */
 	cr_assert_eq(nodes[2].last_fork, nodes[2].last_old_next);
 }
