@@ -8,7 +8,8 @@
  * its own keeps its own error), rolls the model back, publishes no record,
  * and loses nothing acknowledged before it; the engine goes on working
  * once the fault clears, with no gap in the sequence numbers; and after a
- * restart the state is the acknowledged one.
+ * restart the state is the acknowledged one, also when the process died
+ * right after the fault.
  *
  * To get several batches into one group commit, the test holds the
  * committer in the completion callback of a batch before them (callbacks
@@ -474,4 +475,131 @@ Test(store_faults, ids_not_reused_after_fault)
 	cr_assert_eq(cfs_key_subkey(eng->model.reg.root, "C")->id, c_id);
 	cr_assert_null(cfs_key_subkey(eng->model.reg.root, "B"));
 	cfs_engine_unlock(eng);
+}
+
+/* ------------------------------------------------------------------ */
+/* A crash right after a failed commit.                                */
+
+/* Child: commits batch A, then fails batch B's commit with the fault of
+ * `calls`, then dies by SIGKILL without closing anything (as after a
+ * crash). Reports by exit status; no Criterion calls in the child. */
+static void crash_child(unsigned calls)
+{
+	struct cfs_store *s = NULL;
+	char prefix[80];
+	snprintf(prefix, sizeof(prefix), "%s/", dir);
+	if (cfs_store_open(dir, &s) < 0)
+		_exit(10);
+	struct cfs_store_record rec = {.seq = 1, .obj_id = "a", .obj_name = "A"};
+	if (cfs_store_begin(s) < 0 || cfs_store_put_key(s, 2, 1, "A", 0755, 0, 0, 1) < 0 ||
+	    cfs_store_put_record(s, &rec) < 0 || cfs_store_set_meta(s, "next_seq", 2) < 0 ||
+	    cfs_store_commit(s) < 0)
+		_exit(11);
+	rec = (struct cfs_store_record){.seq = 2, .obj_id = "b", .obj_name = "B"};
+	if (cfs_store_begin(s) < 0 || cfs_store_put_key(s, 3, 1, "B", 0755, 0, 0, 2) < 0 ||
+	    cfs_store_put_record(s, &rec) < 0 || cfs_store_set_meta(s, "next_seq", 3) < 0)
+		_exit(12);
+	fi_arm(&(struct fi_plan){.calls = calls, .path_prefix = prefix, .path_suffix = "-wal",
+				 .times = 1});
+	int r = cfs_store_commit(s);
+	fi_disarm();
+	if (r != -EIO)
+		_exit(13);
+	if (fi_injected() != 1)
+		_exit(14);
+	raise(SIGKILL);
+	_exit(15);
+}
+
+static int count_key(void *ud, uint64_t id, uint64_t parent, const char *name, uint32_t mode,
+		     uint32_t uid, uint32_t gid, int64_t mtime_ns)
+{
+	struct cfs_buf *b = ud;
+	cfs_buf_printf(b, "%s ", name);
+	return 0;
+}
+
+static void check_crash_after_fault(unsigned calls)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		crash_child(calls);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "child did not die by SIGKILL (exit status %d)",
+		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+
+	struct cfs_store *s = NULL;
+	cr_assert_eq(cfs_store_open(dir, &s), 0);
+	struct cfs_buf keys = {0};
+	const struct cfs_store_loader ld = {.key = count_key};
+	int r = cfs_store_load(s, &ld, &keys);
+	uint64_t next = 0;
+	int r2 = cfs_store_get_meta(s, "next_seq", &next);
+	uint64_t first = 0, last = 0;
+	int r3 = cfs_store_journal_range(s, &first, &last);
+	cfs_store_free(s);
+	char *got = gc(cfs_buf_steal(&keys));
+	cr_assert_eq(r, 0);
+	cr_assert_eq(r2, 0);
+	cr_assert_eq(r3, 0);
+	cr_assert_str_eq(got, "A ", "after the crash the store holds keys [%s]", got);
+	cr_assert_eq(next, 2, "next_seq %llu", (unsigned long long)next);
+	cr_assert_eq(last, 1, "the journal ends at %llu", (unsigned long long)last);
+}
+
+/* A write that fails leaves a WAL without B's commit frame. */
+Test(store_faults, crash_after_failed_write)
+{
+	check_crash_after_fault(FI_PWRITE);
+}
+
+/* A sync that fails comes after B's frames, commit frame included, were
+ * written: they must not come back when the WAL is recovered. */
+Test(store_faults, crash_after_failed_sync)
+{
+	check_crash_after_fault(FI_FDATASYNC);
+}
+
+/* The same through the engine: a batch answered with -EIO does not come
+ * back after a crash. */
+static void engine_crash_child(void)
+{
+	struct cfs_engine_config cfg = {.state_dir = dir, .cluster_name = "faultcl"};
+	const char *why = NULL;
+	char prefix[80];
+	snprintf(prefix, sizeof(prefix), "%s/", dir);
+	if (cfs_engine_open(&cfg, &eng, &why) < 0)
+		_exit(10);
+	if (cfs_engine_run_text(eng, "node-add n1 1 10.0.0.1\ngroup-create acked", &why) < 0)
+		_exit(11);
+	fi_arm(&(struct fi_plan){.calls = FI_FDATASYNC, .path_prefix = prefix,
+				 .path_suffix = "-wal", .times = 1});
+	int r = cfs_engine_run_text(eng, "group-create failed", &why);
+	fi_disarm();
+	if (r != -EIO)
+		_exit(12);
+	raise(SIGKILL);
+	_exit(13);
+}
+
+Test(store_faults, engine_crash_after_failed_sync)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		engine_crash_child();
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "child did not die by SIGKILL (exit status %d)",
+		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	open_engine();
+	cr_assert(has_group("acked"));
+	cr_assert(!has_group("failed"), "a batch answered -EIO came back after a crash");
+	uint64_t seq = next_seq();
+	run_ok("group-create failed");
+	cr_assert(journal_has(seq, next_seq(), CFS_KIND_GROUP, CFS_CH_ADDED, "failed"));
 }
