@@ -222,6 +222,21 @@ Test(txn, add_key)
 	cr_assert_str_eq(dump(), d);
 }
 
+/* A new subkey moves its parent's time, persisted and undone with it. */
+Test(txn, add_key_touches_parent)
+{
+	struct cfs_key *a = add_key(m.reg.root, "A");
+	fresh(T0 + 5);
+	char *d = dump();
+	struct cfs_txn_mark mk = cfs_txn_mark(&t);
+	add_key(a, "B");
+	cr_assert_eq(a->mtime_ns, T0 + 5);
+	cr_assert(dirty_has(a->id, false));
+	cfs_txn_rollback(&t, mk);
+	cr_assert_str_eq(dump(), d);
+	cr_assert_eq(a->mtime_ns, T0);
+}
+
 Test(txn, rename_key)
 {
 	struct cfs_key *a = add_key(m.reg.root, "A");
@@ -244,6 +259,8 @@ Test(txn, rename_key)
 	cr_assert_eq(r->key_id, b->id);
 	cr_assert_eq(r->parent_key_id, a->id);
 	cr_assert(dirty_has(b->id, false));
+	cr_assert(dirty_has(a->id, false), "the parent's entries changed: its time moves");
+	cr_assert_eq(a->mtime_ns, T0 + 1);
 	cr_assert_gt(t.dirty.n, dirty0);
 
 	/* the same name: nothing to do; a taken one: nothing done */
@@ -523,7 +540,7 @@ Test(txn, obj_del_and_rollback)
 	set_sz(g->key, CFS_P_DESCRIPTION, "d");
 	char *id = gc(strdup(cfs_obj_id(g)));
 	uint64_t key_id = g->key->id;
-	fresh(T0);
+	fresh(T0 + 1);
 	char *d = dump();
 	size_t from = t.nrecs;
 	struct cfs_txn_mark mk = cfs_txn_mark(&t);
