@@ -736,9 +736,8 @@ int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const char *te
 int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len)
 {
 	char w[32];
-	size_t n = strcspn(text, "\n");
-	if (n > len)
-		n = len;
+	const char *nl = memchr(text, '\n', len); /* text is not terminated */
+	size_t n = nl ? (size_t)(nl - text) : len;
 	while (n && (text[n - 1] == ' ' || text[n - 1] == '\r'))
 		n--;
 	if (n == 0 || n >= sizeof(w))

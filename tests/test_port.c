@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1074,12 +1075,22 @@ ParameterizedTestParameters(port, start_file)
 				   CFS_ARRAY_SIZE(start_file_cases));
 }
 
-/* The start file of a named port: one word or number. */
+/* The start file of a named port: one word or number. The text is handed
+ * over as a write() gives it: len bytes, no terminator after them. */
 ParameterizedTest(struct start_file_case *sc, port, start_file)
 {
 	uint64_t id = create("p");
 	size_t len = strlen(sc->text);
-	int r = cfs_port_write_start(&ps, id, sc->text, len);
+	/* the text ends where a page the process cannot read begins */
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	cr_assert_eq(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	char *buf = map + pg - len;
+	memcpy(buf, sc->text, len);
+	int r = cfs_port_write_start(&ps, id, buf, len);
+	munmap(map, 2 * (size_t)pg);
 	cr_assert_eq(r, sc->err, "[%s]: %d, want %d", sc->text, r, sc->err);
 	cr_assert_str_eq(render(id, "start"), r ? "now\n" : sc->render);
 	cr_assert_eq(cfs_port_write_start(&ps, 99, "now", 3), -ENOENT);
