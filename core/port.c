@@ -638,9 +638,13 @@ static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
 	else if (strcmp(w, "continue") == 0)
 		*ret = CFS_START_CONTINUE;
 	else {
+		/* Digits only: strtoull would also take a sign ("-1" is
+		 * ULLONG_MAX) and leading blanks. */
+		if (*w < '0' || *w > '9')
+			return -EINVAL;
 		errno = 0;
 		unsigned long long v = strtoull(w, &end, 10);
-		if (!*w || *end || errno || v == 0)
+		if (*end || errno || v == 0)
 			return -EINVAL;
 		*ret = CFS_START_SEQ;
 		*ret_seq = v;

@@ -1010,6 +1010,8 @@ static struct start_case start_cases[] = {
 	{"start 18446744073709551615", 0, CFS_START_SEQ, UINT64_MAX},
 	{"kind=node\nstart 9\n", 0, CFS_START_SEQ, 9},
 	{"start 0", -EINVAL, 0, 0},
+	{"start -1", -EINVAL, 0, 0},
+	{"start +5", -EINVAL, 0, 0},
 	{"start 5x", -EINVAL, 0, 0},
 	{"start 0x10", -EINVAL, 0, 0},
 	{"start 18446744073709551616", -EINVAL, 0, 0},
@@ -1065,6 +1067,8 @@ static struct start_file_case start_file_cases[] = {
 	{"", -EINVAL, ""},
 	{"\n", -EINVAL, ""},
 	{"0\n", -EINVAL, ""},
+	{"-1\n", -EINVAL, ""},
+	{"+1\n", -EINVAL, ""},
 	{"now later\n", -EINVAL, ""},
 	{"1234567890123456789012345678901234567890", -EINVAL, ""},
 };
