@@ -114,8 +114,10 @@ static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 			r = cfs_buf_printf(&b, "filter %s\n", line.data);
 		cfs_buf_free(&line);
 	}
+	/* The temporary file is named by the id: any port name fits in a
+	 * file name, and a dot file is never a port (see cfs_port_create). */
 	char *tmp = NULL, *path = NULL;
-	if (r == 0 && (asprintf(&tmp, "%s/.%s.tmp", ps->dir, p->name) < 0 ||
+	if (r == 0 && (asprintf(&tmp, "%s/.%llu.tmp", ps->dir, (unsigned long long)p->id) < 0 ||
 		       asprintf(&path, "%s/%s", ps->dir, p->name) < 0))
 		r = -ENOMEM;
 	int fd = r == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
@@ -270,6 +272,10 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, uint32_t uid, uint64
 	int r = cfs_reg_check_name(name, true);
 	if (r < 0)
 		return r;
+	/* Dot files in STATE_DIR/ports are a save's temporary files, which
+	 * loading skips: such a port would not survive a restart. */
+	if (name[0] == '.')
+		return -EINVAL;
 	if (strcmp(name, "clone") == 0)
 		return -EEXIST;
 	pthread_mutex_lock(&ps->lock);

@@ -476,14 +476,16 @@ static struct name_case name_cases[] = {
 	{"a\\b", -EINVAL},     {"a\nb", -EINVAL},  {"\x01", -EINVAL},	  {"\xff", -EINVAL},
 	{"", -ENAMETOOLONG}, /* 256 bytes, below */
 	{"ok name", 0},	       {"caf\xc3\xa9", 0}, {"a.b", 0},		  {"clone2", 0},
-	{"", 0}, /* 250 bytes, below */
+	/* a dot file would not be loaded again (such files are leftovers) */
+	{".hidden", -EINVAL},  {".p.tmp", -EINVAL},
+	{"", 0}, /* 255 bytes, below */
 };
 
 ParameterizedTestParameters(port, names)
 {
 	size_t n = CFS_ARRAY_SIZE(name_cases);
 	memset(name_cases[8].name, 'x', CFS_NAME_MAX + 1);
-	memset(name_cases[n - 1].name, 'y', 250);
+	memset(name_cases[n - 1].name, 'y', CFS_NAME_MAX);
 	return cr_make_param_array(struct name_case, name_cases, n);
 }
 
