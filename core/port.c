@@ -395,6 +395,7 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	}
 	pthread_mutex_unlock(&ps->lock);
 	cfs_buf_free(&rd->out);
+	free(rd->marks);
 	free(rd);
 }
 
@@ -503,6 +504,7 @@ static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 	uint64_t first = cfs_journal_first_seq(&ps->e->journal);
 	cfs_buf_reset(&rd->out);
 	rd->out_off = 0;
+	rd->mark_head = rd->nmarks = 0;
 	rd->overflowed = false;
 	switch (p->start) {
 	case CFS_START_SNAPSHOT:
@@ -527,6 +529,7 @@ static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 	default:
 		rd->cursor = next;
 	}
+	rd->given = rd->cursor;
 	rd->started = true;
 }
 
@@ -537,18 +540,62 @@ struct fill {
 	int err;
 };
 
+/* Room for one more mark, made before a record is formatted. */
+static int mark_reserve(struct cfs_reader *rd)
+{
+	if (rd->nmarks < rd->mark_cap)
+		return 0;
+	if (rd->mark_head) {
+		rd->nmarks -= rd->mark_head;
+		memmove(rd->marks, rd->marks + rd->mark_head, rd->nmarks * sizeof(*rd->marks));
+		rd->mark_head = 0;
+		return 0;
+	}
+	size_t cap = rd->mark_cap ? rd->mark_cap * 2 : 64;
+	struct cfs_out_mark *m = realloc(rd->marks, cap * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	rd->marks = m;
+	rd->mark_cap = cap;
+	return 0;
+}
+
 static int fill_one(const struct cfs_record *r, void *ud)
 {
 	struct fill *f = ud;
-	if (f->rd->out.len - f->rd->out_off >= f->want)
+	struct cfs_reader *rd = f->rd;
+	if (rd->out.len - rd->out_off >= f->want)
 		return 1;
-	long n = format_matches(&f->rd->port->filter, r, false, &f->rd->out);
+	size_t len = rd->out.len;
+	long n = mark_reserve(rd) < 0 ? -ENOMEM
+				       : format_matches(&rd->port->filter, r, false, &rd->out);
 	if (n < 0) {
+		/* Stop before this record, with none of its lines. */
+		rd->out.len = len;
+		if (rd->out.data)
+			rd->out.data[len] = '\0';
 		f->err = (int)n;
 		return 1;
 	}
+	if (n > 0)
+		rd->marks[rd->nmarks++] = (struct cfs_out_mark){rd->out.len, r->seq + 1};
 	f->lines += n;
 	return 0;
+}
+
+/* Moves the reader's given seq over what it has taken, and the port's
+ * position with it. Lock held. */
+static void note_given(struct cfs_reader *rd)
+{
+	while (rd->mark_head < rd->nmarks && rd->marks[rd->mark_head].end <= rd->out_off)
+		rd->given = rd->marks[rd->mark_head++].next;
+	if (rd->out_off == rd->out.len) {
+		/* Everything formatted was taken: what was looked at is given. */
+		rd->given = rd->cursor;
+		rd->mark_head = rd->nmarks = 0;
+	}
+	if (rd->given > rd->port->position)
+		rd->port->position = rd->given;
 }
 
 /* Formats what the reader may have next, up to about want bytes. */
@@ -577,8 +624,7 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 	rd->cursor = next;
 	if (f.lines > 0)
 		p->delivered += (uint64_t)f.lines;
-	if (rd->cursor > p->position)
-		p->position = rd->cursor;
+	note_given(rd);
 }
 
 static void compact(struct cfs_reader *rd)
@@ -628,6 +674,7 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, char *buf, 
 	}
 	memcpy(buf, rd->out.data + rd->out_off, n);
 	rd->out_off += n;
+	note_given(rd);
 	compact(rd);
 	return (ssize_t)n;
 }

@@ -1178,6 +1178,42 @@ Test(port, resume_not_retained)
 	cr_assert_eq(num(line(buf, 1), "seq"), 101);
 }
 
+/* continue: where the port's readers stopped, across readers and across
+ * a close and an open of the ports. Nothing given is given again, and
+ * nothing is skipped, also when the reader stopped with lines formatted
+ * for it and not yet taken. */
+Test(port, continue_where_readers_stopped)
+{
+	uint64_t id = create("p");
+	filter_ok(id, "all");
+	cr_assert_eq(cfs_port_write_start(&ps, id, "continue", 8), 0);
+	struct cfs_reader *a = reader(id);
+	publish(30);
+	/* a reads part of what is there, in whole lines */
+	char buf[1000];
+	ssize_t n = take(a, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	int got = nlines(buf);
+	cr_assert_gt(got, 0);
+	cr_assert_lt(got, 30);
+	uint64_t last = num(line(buf, got - 1), "seq");
+	rd_close(a);
+	struct cfs_reader *b = reader(id);
+	char *s = drain(b);
+	cr_assert_gt(nlines(s), 0);
+	cr_assert_eq(num(line(s, 0), "seq"), last + 1, "continue skipped or repeated records");
+	rd_close(b);
+	/* across a restart of the ports */
+	publish(3);
+	close_ports();
+	open_ports();
+	struct cfs_reader *c = reader(id);
+	s = drain(c);
+	cr_assert_eq(nlines(s), 3);
+	assert_seq_run(s, 31, "after the restart");
+}
+
 /* ------------------------------------------------------------------ */
 /* Overflow.                                                           */
 
