@@ -114,8 +114,10 @@ static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 			r = cfs_buf_printf(&b, "filter %s\n", line.data);
 		cfs_buf_free(&line);
 	}
+	/* The temporary file is named by the id: any port name fits in a
+	 * file name, and a dot file is never a port (see cfs_port_create). */
 	char *tmp = NULL, *path = NULL;
-	if (r == 0 && (asprintf(&tmp, "%s/.%s.tmp", ps->dir, p->name) < 0 ||
+	if (r == 0 && (asprintf(&tmp, "%s/.%llu.tmp", ps->dir, (unsigned long long)p->id) < 0 ||
 		       asprintf(&path, "%s/%s", ps->dir, p->name) < 0))
 		r = -ENOMEM;
 	int fd = r == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
@@ -270,6 +272,10 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, uint32_t uid, uint64
 	int r = cfs_reg_check_name(name, true);
 	if (r < 0)
 		return r;
+	/* Dot files in STATE_DIR/ports are a save's temporary files, which
+	 * loading skips: such a port would not survive a restart. */
+	if (name[0] == '.')
+		return -EINVAL;
 	if (strcmp(name, "clone") == 0)
 		return -EEXIST;
 	pthread_mutex_lock(&ps->lock);
@@ -389,6 +395,7 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	}
 	pthread_mutex_unlock(&ps->lock);
 	cfs_buf_free(&rd->out);
+	free(rd->marks);
 	free(rd);
 }
 
@@ -497,6 +504,7 @@ static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 	uint64_t first = cfs_journal_first_seq(&ps->e->journal);
 	cfs_buf_reset(&rd->out);
 	rd->out_off = 0;
+	rd->mark_head = rd->nmarks = 0;
 	rd->overflowed = false;
 	switch (p->start) {
 	case CFS_START_SNAPSHOT:
@@ -521,6 +529,7 @@ static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 	default:
 		rd->cursor = next;
 	}
+	rd->given = rd->cursor;
 	rd->started = true;
 }
 
@@ -531,18 +540,62 @@ struct fill {
 	int err;
 };
 
+/* Room for one more mark, made before a record is formatted. */
+static int mark_reserve(struct cfs_reader *rd)
+{
+	if (rd->nmarks < rd->mark_cap)
+		return 0;
+	if (rd->mark_head) {
+		rd->nmarks -= rd->mark_head;
+		memmove(rd->marks, rd->marks + rd->mark_head, rd->nmarks * sizeof(*rd->marks));
+		rd->mark_head = 0;
+		return 0;
+	}
+	size_t cap = rd->mark_cap ? rd->mark_cap * 2 : 64;
+	struct cfs_out_mark *m = realloc(rd->marks, cap * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	rd->marks = m;
+	rd->mark_cap = cap;
+	return 0;
+}
+
 static int fill_one(const struct cfs_record *r, void *ud)
 {
 	struct fill *f = ud;
-	if (f->rd->out.len - f->rd->out_off >= f->want)
+	struct cfs_reader *rd = f->rd;
+	if (rd->out.len - rd->out_off >= f->want)
 		return 1;
-	long n = format_matches(&f->rd->port->filter, r, false, &f->rd->out);
+	size_t len = rd->out.len;
+	long n = mark_reserve(rd) < 0 ? -ENOMEM
+				       : format_matches(&rd->port->filter, r, false, &rd->out);
 	if (n < 0) {
+		/* Stop before this record, with none of its lines. */
+		rd->out.len = len;
+		if (rd->out.data)
+			rd->out.data[len] = '\0';
 		f->err = (int)n;
 		return 1;
 	}
+	if (n > 0)
+		rd->marks[rd->nmarks++] = (struct cfs_out_mark){rd->out.len, r->seq + 1};
 	f->lines += n;
 	return 0;
+}
+
+/* Moves the reader's given seq over what it has taken, and the port's
+ * position with it. Lock held. */
+static void note_given(struct cfs_reader *rd)
+{
+	while (rd->mark_head < rd->nmarks && rd->marks[rd->mark_head].end <= rd->out_off)
+		rd->given = rd->marks[rd->mark_head++].next;
+	if (rd->out_off == rd->out.len) {
+		/* Everything formatted was taken: what was looked at is given. */
+		rd->given = rd->cursor;
+		rd->mark_head = rd->nmarks = 0;
+	}
+	if (rd->given > rd->port->position)
+		rd->port->position = rd->given;
 }
 
 /* Formats what the reader may have next, up to about want bytes. */
@@ -571,8 +624,7 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 	rd->cursor = next;
 	if (f.lines > 0)
 		p->delivered += (uint64_t)f.lines;
-	if (rd->cursor > p->position)
-		p->position = rd->cursor;
+	note_given(rd);
 }
 
 static void compact(struct cfs_reader *rd)
@@ -622,6 +674,7 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, char *buf, 
 	}
 	memcpy(buf, rd->out.data + rd->out_off, n);
 	rd->out_off += n;
+	note_given(rd);
 	compact(rd);
 	return (ssize_t)n;
 }
@@ -638,9 +691,13 @@ static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
 	else if (strcmp(w, "continue") == 0)
 		*ret = CFS_START_CONTINUE;
 	else {
+		/* Digits only: strtoull would also take a sign ("-1" is
+		 * ULLONG_MAX) and leading blanks. */
+		if (*w < '0' || *w > '9')
+			return -EINVAL;
 		errno = 0;
 		unsigned long long v = strtoull(w, &end, 10);
-		if (!*w || *end || errno || v == 0)
+		if (*end || errno || v == 0)
 			return -EINVAL;
 		*ret = CFS_START_SEQ;
 		*ret_seq = v;
@@ -736,9 +793,8 @@ int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const char *te
 int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len)
 {
 	char w[32];
-	size_t n = strcspn(text, "\n");
-	if (n > len)
-		n = len;
+	const char *nl = memchr(text, '\n', len); /* text is not terminated */
+	size_t n = nl ? (size_t)(nl - text) : len;
 	while (n && (text[n - 1] == ' ' || text[n - 1] == '\r'))
 		n--;
 	if (n == 0 || n >= sizeof(w))

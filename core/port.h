@@ -53,11 +53,17 @@ struct cfs_port {
 	struct cfs_filter filter;
 	enum cfs_start start;
 	uint64_t start_seq;
-	uint64_t position; /* lowest seq no reader has been given yet */
+	uint64_t position; /* lowest seq no reader has been given yet (for continue) */
 	uint64_t delivered, dropped;
 	bool closed;   /* removed: readers get a closing record, then EOF */
 	struct cfs_vec readers;
 	int64_t ctime_ns;
+};
+
+/* Where one record's lines end in a reader's out buffer. */
+struct cfs_out_mark {
+	size_t end;    /* offset in out after the record's lines */
+	uint64_t next; /* the record's seq + 1 */
 };
 
 struct cfs_reader {
@@ -65,6 +71,13 @@ struct cfs_reader {
 	uint64_t cursor;    /* next seq to look at */
 	struct cfs_buf out; /* formatted, not yet delivered */
 	size_t out_off;
+	/* Where the reader stopped (the port's position, for "continue"):
+	 * every record below `given` was taken whole or not wanted. Records
+	 * formatted into out count only once all their lines are taken;
+	 * marks[mark_head..nmarks) say where each one's lines end. */
+	uint64_t given;
+	struct cfs_out_mark *marks;
+	size_t mark_head, nmarks, mark_cap;
 	bool started;
 	bool closed_sent;
 	bool overflowed;    /* an overflow record is owed */

@@ -624,6 +624,20 @@ int cfs_store_put_record(struct cfs_store *s, const struct cfs_store_record *rec
 	return batch_result(s, step_done(s, st));
 }
 
+/* A COMMIT can fail after SQLite wrote the batch's frames to the WAL,
+ * commit frame included (the sync failed, or a write after them did). The
+ * connection then ignores them, but the WAL recovery after a crash would
+ * find them valid and bring back a batch that was reported failed. A
+ * checkpoint that truncates the WAL drops them. Best effort: while the
+ * disk still fails, the checkpoint fails too; the frames then go with the
+ * next commit (which overwrites them) or a clean close (which checkpoints
+ * without them), and only a crash or a failing close before either can
+ * still bring the batch back. */
+static void drop_failed_frames(struct cfs_store *s)
+{
+	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 int cfs_store_commit(struct cfs_store *s)
 {
 	int r;
@@ -631,10 +645,12 @@ int cfs_store_commit(struct cfs_store *s)
 	if (!s || !s->in_batch)
 		return -EINVAL;
 	r = batch_check(s);
-	if (r == 0)
-		r = step_done(s, s->stmt[STMT_COMMIT]);
-	if (r < 0)
+	if (r == 0 && (r = step_done(s, s->stmt[STMT_COMMIT])) < 0) {
 		rollback_raw(s);
+		drop_failed_frames(s);
+	} else if (r < 0) {
+		rollback_raw(s);
+	}
 	s->in_batch = false;
 	s->batch_err = 0;
 	return r;

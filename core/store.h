@@ -8,7 +8,8 @@
  * A write batch is begin, any number of put/del calls, then commit (or
  * rollback). Nothing is durable before cfs_store_commit() returns 0, and
  * everything is durable after it does (it survives kill -9 and power loss
- * as far as fsync does). */
+ * as far as fsync does). A batch whose commit failed does not come back in
+ * a later recovery either, unless the disk kept failing until the crash. */
 #ifndef CFS_STORE_H
 #define CFS_STORE_H
 

@@ -380,6 +380,7 @@ int cfs_txn_add_key(struct cfs_txn *t, struct cfs_key *parent, const char *name,
 		cfs_txn_rollback(t, mark);
 		return r;
 	}
+	touch_key(t, parent);
 	if (ret)
 		*ret = k;
 	return 0;
@@ -441,6 +442,7 @@ int cfs_txn_rename_key(struct cfs_txn *t, struct cfs_key *key, const char *name)
 		cfs_txn_rollback(t, mark);
 		return r;
 	}
+	touch_key(t, key->parent);
 	return 0;
 }
 
