@@ -903,6 +903,22 @@ void cfs_replica_lost(struct cfs_replica *r)
 	r->members = NULL;
 	r->nmembers = 0;
 	fail_pending(r, -CFS_ENOQUORUM, "the cluster engine (corosync) is not reachable");
+	/* Alone, this node is a partition of one without quorum: it shows the
+	 * others down and the quorum lost, as a minority does (replaced by
+	 * the cluster's state when it is back). */
+	struct member *self = calloc(1, sizeof(*self));
+	if (!self)
+		return;
+	self->id = r->self;
+	r->members = self;
+	r->nmembers = 1;
+	bool was = r->quorate;
+	set_quorate(r, false);
+	if (r->synced_once)
+		queue_view(r, CFS_VIEW_MEMBERS, NULL, 0, cfs_now_ns(), was);
+	free(r->members);
+	r->members = NULL;
+	r->nmembers = 0;
 }
 
 bool cfs_replica_synced(struct cfs_replica *r)

@@ -650,4 +650,10 @@ Test(replica, the_group_gone_answers_waiting_writers)
 	cr_assert_eq(o.err, -EROFS);
 	struct outcome o2;
 	cr_assert_eq(submit(0, "group-create later", &o2), -EROFS);
+	/* Alone, it shows itself as a partition of one without quorum. */
+	settle_committers();
+	cr_assert(!quorate(0));
+	assert_word(0, CFS_KIND_NODE, "n2", "State", "down");
+	assert_word(0, CFS_KIND_NODE, "n1", "State", "up");
+	cr_assert(quorate(1));
 }
