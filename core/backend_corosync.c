@@ -426,15 +426,9 @@ static void note_local_node(struct cs *c, struct cfs_engine *e)
 {
 	if (__atomic_load_n(&e->local_node_id, __ATOMIC_ACQUIRE))
 		return;
-	struct cfs_key *nc = e->model.coll[CFS_KIND_NODE];
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		struct cfs_key *k = nc->subkeys.v[i];
-		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == c->nodeid) {
-			char *id = strdup(cfs_obj_id(k->obj));
-			__atomic_store_n(&e->local_node_id, id, __ATOMIC_RELEASE);
-			return;
-		}
-	}
+	struct cfs_object *n = cfs_model_node_by_number(&e->model, c->nodeid);
+	if (n)
+		__atomic_store_n(&e->local_node_id, strdup(cfs_obj_id(n)), __ATOMIC_RELEASE);
 }
 
 static void cs_membership(void *ud, struct cfs_engine *e, const struct cfs_view *v)

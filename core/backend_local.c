@@ -30,18 +30,6 @@ struct local {
 	struct cfs_netwatch *net;
 };
 
-/* Appends one command with its arguments quoted as needed. */
-static int add_cmd(struct cfs_buf *b, enum cfs_op op, int argc, const char *const *argv)
-{
-	struct cfs_cmd *c;
-	int r = cfs_cmd_new(&c, op, argc, argv);
-	if (r < 0)
-		return r;
-	r = cfs_cmd_format(c, b);
-	cfs_cmd_free(c);
-	return r < 0 ? r : cfs_buf_append(b, "\n", 1);
-}
-
 static void host_name(char *out, size_t n)
 {
 	if (gethostname(out, n - 1) < 0 || !out[0])
@@ -64,22 +52,11 @@ static const char *primary_address(const struct cfs_ifinfo *ifs, size_t n)
 	return "127.0.0.1";
 }
 
-static struct cfs_object *local_node(struct cfs_model *m)
-{
-	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		struct cfs_key *k = nc->subkeys.v[i];
-		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == 1)
-			return k->obj;
-	}
-	return NULL;
-}
-
 static int bootstrap(struct local *l, const struct cfs_ifinfo *ifs, size_t n)
 {
 	struct cfs_engine *e = l->e;
 	cfs_engine_rdlock(e);
-	struct cfs_object *node = local_node(&e->model);
+	struct cfs_object *node = cfs_model_node_by_number(&e->model, 1);
 	bool have_node = node != NULL;
 	bool node_down = node && cfs_obj_state(node) != CFS_NODE_UP &&
 			 cfs_obj_state(node) != CFS_NODE_PAUSED;
@@ -94,7 +71,7 @@ static int bootstrap(struct local *l, const struct cfs_ifinfo *ifs, size_t n)
 		char host[256];
 		host_name(host, sizeof(host));
 		const char *node_args[] = {host, "1", primary_address(ifs, n), "up"};
-		r = add_cmd(&b, CFS_OP_NODE_ADD, 4, node_args);
+		r = cfs_cmd_append_line(&b, CFS_OP_NODE_ADD, 4, node_args);
 		struct cfs_vec boot = {0};
 		if (r == 0)
 			r = cfs_bootstrap_cmds(&boot, "");
@@ -106,12 +83,12 @@ static int bootstrap(struct local *l, const struct cfs_ifinfo *ifs, size_t n)
 		cfs_vec_free(&boot);
 	} else if (node_down) {
 		const char *args[] = {nodename, "up"};
-		r = add_cmd(&b, CFS_OP_NODE_STATE, 2, args);
+		r = cfs_cmd_append_line(&b, CFS_OP_NODE_STATE, 2, args);
 	}
 	/* A cluster made before the CMM roles existed gets them now (the
 	 * election records nothing when the roles are already right). */
 	if (r == 0 && have_node)
-		r = add_cmd(&b, CFS_OP_CMM_ELECT, 0, NULL);
+		r = cfs_cmd_append_line(&b, CFS_OP_CMM_ELECT, 0, NULL);
 	if (r == 0 && b.len) {
 		const char *why;
 		r = cfs_engine_run_text(e, b.data, &why);
@@ -147,7 +124,7 @@ static int local_start(struct cfs_engine *e, void **ret_state)
 	if ((r = cfs_netwatch_start(e, 1, true, &l->net)) < 0)
 		goto fail;
 	cfs_engine_rdlock(e);
-	struct cfs_object *node = local_node(&e->model);
+	struct cfs_object *node = cfs_model_node_by_number(&e->model, 1);
 	e->local_node_id = node ? strdup(cfs_obj_id(node)) : NULL;
 	cfs_engine_unlock(e);
 	*ret_state = l;

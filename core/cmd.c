@@ -331,3 +331,14 @@ int cfs_cmd_format(const struct cfs_cmd *cmd, struct cfs_buf *out)
 	}
 	return r;
 }
+
+int cfs_cmd_append_line(struct cfs_buf *out, enum cfs_op op, int argc, const char *const *argv)
+{
+	struct cfs_cmd *c;
+	int r = cfs_cmd_new(&c, op, argc, argv);
+	if (r < 0)
+		return r;
+	r = cfs_cmd_format(c, out);
+	cfs_cmd_free(c);
+	return r < 0 ? r : cfs_buf_append(out, "\n", 1);
+}

@@ -103,6 +103,9 @@ int cfs_cmd_newv(struct cfs_cmd **ret, enum cfs_op op, int argc, const char *con
 int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char **ret_why);
 /* Appends the line form (no newline) to out. */
 int cfs_cmd_format(const struct cfs_cmd *cmd, struct cfs_buf *out);
+/* Builds a command from arguments and appends its line form and a
+ * newline to out (the text cfs_engine_run_text takes). 0 or -errno. */
+int cfs_cmd_append_line(struct cfs_buf *out, enum cfs_op op, int argc, const char *const *argv);
 /* Fills the submission time and, for creating commands, a new id. */
 void cfs_cmd_stamp(struct cfs_cmd *cmd, uint32_t uid, uint32_t gid);
 void cfs_cmd_free(struct cfs_cmd *cmd);

@@ -35,6 +35,23 @@ char *cfs_default_state_dir(void)
 	return p;
 }
 
+int cfs_engine_put_record(struct cfs_store *s, const struct cfs_record *c)
+{
+	const struct cfs_store_record sr = {
+		.seq = c->seq,
+		.time_ns = c->time_ns,
+		.kind = c->kind,
+		.change = c->change,
+		.obj_id = c->obj_id,
+		.obj_name = c->obj_name,
+		.parent_id = c->parent_id,
+		.prop = c->prop,
+		.old_value = c->old_value,
+		.new_value = c->new_value,
+	};
+	return cfs_store_put_record(s, &sr);
+}
+
 /* Writes everything the transaction touched, plus its records, in one
  * store transaction. */
 static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
@@ -62,22 +79,8 @@ static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
 				      : cfs_store_del_key(s, id);
 		}
 	}
-	for (size_t i = 0; r == 0 && i < t->nrecs; i++) {
-		const struct cfs_record *c = &t->recs[i];
-		struct cfs_store_record sr = {
-			.seq = c->seq,
-			.time_ns = c->time_ns,
-			.kind = c->kind,
-			.change = c->change,
-			.obj_id = c->obj_id,
-			.obj_name = c->obj_name,
-			.parent_id = c->parent_id,
-			.prop = c->prop,
-			.old_value = c->old_value,
-			.new_value = c->new_value,
-		};
-		r = cfs_store_put_record(s, &sr);
-	}
+	for (size_t i = 0; r == 0 && i < t->nrecs; i++)
+		r = cfs_engine_put_record(s, &t->recs[i]);
 	if (r == 0)
 		r = cfs_store_set_meta(s, "next_id", reg->next_id);
 	if (r == 0)

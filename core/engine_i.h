@@ -6,6 +6,11 @@
 
 #include "engine.h"
 
+struct cfs_store;
+
+/* Writes one record's persisted fields to the store (inside a batch). */
+int cfs_engine_put_record(struct cfs_store *s, const struct cfs_record *c);
+
 /* Calls every commit listener with recs (committer thread). */
 void cfs_engine_call_listeners(struct cfs_engine *e, const struct cfs_record *recs, size_t n);
 

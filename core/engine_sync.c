@@ -61,22 +61,8 @@ static int persist_snapshot(struct cfs_store *st, const struct cfs_snapshot *s)
 		return r;
 	if ((r = cfs_store_clear(st)) == 0)
 		r = put_keys(st, s->model.reg.root);
-	for (size_t i = 0; r == 0 && i < s->nrecs; i++) {
-		const struct cfs_record *c = &s->recs[i];
-		const struct cfs_store_record sr = {
-			.seq = c->seq,
-			.time_ns = c->time_ns,
-			.kind = c->kind,
-			.change = c->change,
-			.obj_id = c->obj_id,
-			.obj_name = c->obj_name,
-			.parent_id = c->parent_id,
-			.prop = c->prop,
-			.old_value = c->old_value,
-			.new_value = c->new_value,
-		};
-		r = cfs_store_put_record(st, &sr);
-	}
+	for (size_t i = 0; r == 0 && i < s->nrecs; i++)
+		r = cfs_engine_put_record(st, &s->recs[i]);
 	const struct {
 		const char *name;
 		uint64_t v;

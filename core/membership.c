@@ -69,22 +69,11 @@ static bool is_member(const struct cfs_view *v, uint32_t nodeid)
 	return false;
 }
 
-static struct cfs_object *node_by_number(const struct cfs_model *m, uint32_t number)
-{
-	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		struct cfs_key *k = nc->subkeys.v[i];
-		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == number)
-			return k->obj;
-	}
-	return NULL;
-}
-
 static int joining_cmds(const struct cfs_model *m, const struct cfs_view *v, struct cfs_vec *cmds)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < v->njoining; i++) {
-		struct cfs_object *n = node_by_number(m, v->joining[i]);
+		struct cfs_object *n = cfs_model_node_by_number(m, v->joining[i]);
 		if (!n || cfs_obj_state(n) == CFS_NODE_JOINING)
 			continue;
 		const char *a[] = {cfs_obj_id(n), "joining"};
@@ -102,7 +91,7 @@ static int add_nodes(const struct cfs_model *m, const struct cfs_view *v, struct
 	*nadded = 0;
 	for (size_t i = 0; r == 0 && i < v->nnodes; i++) {
 		const struct cfs_config_node *cn = &v->nodes[i];
-		if (!cn->nodeid || node_by_number(m, cn->nodeid) ||
+		if (!cn->nodeid || cfs_model_node_by_number(m, cn->nodeid) ||
 		    cfs_model_by_name(m, CFS_KIND_NODE, cn->name) ||
 		    cfs_reg_check_name(cn->name, false) < 0)
 			continue;
@@ -194,7 +183,7 @@ static int bootstrap(const struct cfs_model *m, const struct cfs_view *v, struct
 	if (cfs_model_count(m, CFS_KIND_RESTYPE) || !v->nmembers)
 		return 0;
 	char owner[CFS_ID_LEN + 1];
-	struct cfs_object *n = node_by_number(m, v->members[0].nodeid);
+	struct cfs_object *n = cfs_model_node_by_number(m, v->members[0].nodeid);
 	bool just_added = false;
 	for (size_t i = 0; i < nadded; i++)
 		just_added |= added[i] == v->members[0].nodeid;

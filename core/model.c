@@ -370,3 +370,14 @@ bool cfs_model_quorate(const struct cfs_model *m)
 	}
 	return up * 2 > nc->subkeys.n;
 }
+
+struct cfs_object *cfs_model_node_by_number(const struct cfs_model *m, uint32_t number)
+{
+	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
+	for (size_t i = 0; nc && i < nc->subkeys.n; i++) {
+		struct cfs_key *k = nc->subkeys.v[i];
+		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == number)
+			return k->obj;
+	}
+	return NULL;
+}

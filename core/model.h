@@ -187,6 +187,9 @@ int cfs_obj_each_ref(const struct cfs_object *o, const char *prop,
 		     int (*fn)(const char *id, void *ud), void *ud);
 bool cfs_obj_list_has(const struct cfs_object *o, const char *prop, const char *id);
 
+/* The node with that NodeNumber, or NULL. */
+struct cfs_object *cfs_model_node_by_number(const struct cfs_model *m, uint32_t number);
+
 /* Cluster-level values live in the registry root. */
 const char *cfs_model_cluster_name(const struct cfs_model *m);
 /* Whether the cluster has quorum: the back-end's decision when it made one

@@ -25,29 +25,6 @@ struct cfs_netwatch {
 	bool thread_started;
 };
 
-/* Appends one command with its arguments quoted as needed. */
-static int add_cmd(struct cfs_buf *b, enum cfs_op op, int argc, const char *const *argv)
-{
-	struct cfs_cmd *c;
-	int r = cfs_cmd_new(&c, op, argc, argv);
-	if (r < 0)
-		return r;
-	r = cfs_cmd_format(c, b);
-	cfs_cmd_free(c);
-	return r < 0 ? r : cfs_buf_append(b, "\n", 1);
-}
-
-static struct cfs_object *node_by_number(struct cfs_model *m, uint32_t number)
-{
-	struct cfs_key *nc = m->coll[CFS_KIND_NODE];
-	for (size_t i = 0; i < nc->subkeys.n; i++) {
-		struct cfs_key *k = nc->subkeys.v[i];
-		if (k->obj && cfs_key_get_dword(k, CFS_P_NODE_NUMBER, 0) == number)
-			return k->obj;
-	}
-	return NULL;
-}
-
 static struct cfs_object *netif_for(struct cfs_model *m, struct cfs_object *node,
 				    const char *adapter)
 {
@@ -112,7 +89,7 @@ static int reconcile_cmds(struct cfs_netwatch *w, const struct cfs_ifinfo *ifs, 
 	struct cfs_buf taken = {0};
 	cfs_buf_puts(&taken, "\n");
 	int r = 0;
-	struct cfs_object *node = node_by_number(m, w->number);
+	struct cfs_object *node = cfs_model_node_by_number(m, w->number);
 	if (!node)
 		return 0;
 	char mask[16];
@@ -135,16 +112,16 @@ static int reconcile_cmds(struct cfs_netwatch *w, const struct cfs_ifinfo *ifs, 
 				const char *net[] = {netname, addr, mask,
 						     f->loopback ? "none" : "internalandclient",
 						     netstate};
-				r = add_cmd(b, CFS_OP_NET_ADD, 5, net);
+				r = cfs_cmd_append_line(b, CFS_OP_NET_ADD, 5, net);
 			}
 			const char *nif[] = {ifname, node->name, netname, f->name, f->address, ifstate};
 			if (r == 0)
-				r = add_cmd(b, CFS_OP_NETIF_ADD, 6, nif);
+				r = cfs_cmd_append_line(b, CFS_OP_NETIF_ADD, 6, nif);
 			continue;
 		}
 		if (cfs_obj_state(ni) != (uint32_t)cfs_state_parse(CFS_KIND_NETINTERFACE, ifstate)) {
 			const char *a[] = {cfs_obj_id(ni), ifstate};
-			r = add_cmd(b, CFS_OP_NETIF_STATE, 2, a);
+			r = cfs_cmd_append_line(b, CFS_OP_NETIF_STATE, 2, a);
 		}
 		struct cfs_object *net = cfs_obj_ref(m, ni, CFS_P_NETWORK);
 		/* A network other nodes reach is up while any of them does. */
@@ -153,7 +130,7 @@ static int reconcile_cmds(struct cfs_netwatch *w, const struct cfs_ifinfo *ifs, 
 		if (r == 0 && net &&
 		    cfs_obj_state(net) != (uint32_t)cfs_state_parse(CFS_KIND_NETWORK, netstate)) {
 			const char *a[] = {cfs_obj_id(net), netstate};
-			r = add_cmd(b, CFS_OP_NET_STATE, 2, a);
+			r = cfs_cmd_append_line(b, CFS_OP_NET_STATE, 2, a);
 		}
 	}
 	/* Interfaces of this node that the host no longer has. */
@@ -170,13 +147,13 @@ static int reconcile_cmds(struct cfs_netwatch *w, const struct cfs_ifinfo *ifs, 
 			continue;
 		if (cfs_obj_state(ni) != CFS_NETIF_UNAVAILABLE) {
 			const char *a[] = {cfs_obj_id(ni), "unavailable"};
-			r = add_cmd(b, CFS_OP_NETIF_STATE, 2, a);
+			r = cfs_cmd_append_line(b, CFS_OP_NETIF_STATE, 2, a);
 		}
 		struct cfs_object *net = cfs_obj_ref(m, ni, CFS_P_NETWORK);
 		if (r == 0 && net && cfs_obj_state(net) != CFS_NET_DOWN &&
 		    !others_up(m, net, node)) {
 			const char *a[] = {cfs_obj_id(net), "down"};
-			r = add_cmd(b, CFS_OP_NET_STATE, 2, a);
+			r = cfs_cmd_append_line(b, CFS_OP_NET_STATE, 2, a);
 		}
 	}
 	cfs_buf_free(&taken);
