@@ -1260,19 +1260,19 @@ static int apply_op(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **w
 	}
 }
 
-int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **ret_why)
+int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why)
 {
 	const char *why_dummy = NULL;
-	const char **why = ret_why ? ret_why : &why_dummy;
-	*why = NULL;
+	const char **reason = why ? why : &why_dummy;
+	*reason = NULL;
 	struct cfs_txn_mark mark = cfs_txn_mark(t);
 	t->now_ns = cmd->time_ns ? cmd->time_ns : cfs_now_ns();
-	int e = apply_op(t, cmd, why);
+	int e = apply_op(t, cmd, reason);
 	if (e < 0) {
 		t->defer_group = NULL;
 		cfs_txn_rollback(t, mark);
-		if (!*why)
-			*why = e == -ENOMEM ? "out of memory" : strerror(-e);
+		if (!*reason)
+			*reason = e == -ENOMEM ? "out of memory" : strerror(-e);
 	}
 	return e;
 }

@@ -2,7 +2,7 @@
 /* The deterministic state machine: validates one command against the model
  * and applies it through a transaction. On error nothing of the command is
  * left (the transaction is rolled back to where the command started) and a
- * static reason is returned in *ret_why for the daemon's log.
+ * static reason is returned in *why for the daemon's log.
  *
  * Errors: -ENOENT (an object, key or value named does not exist), -EEXIST
  * (name taken), -EINVAL (a word, number or value does not parse), -EPERM
@@ -17,6 +17,6 @@
 #include "cmd.h"
 #include "txn.h"
 
-int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **ret_why);
+int cfs_apply(struct cfs_txn *t, const struct cfs_cmd *cmd, const char **why);
 
 #endif

@@ -98,13 +98,13 @@ out:
 	return c;
 }
 
-int cfs_batch_decode(const void *p, size_t len, struct cfs_batch **ret, const char **ret_why)
+int cfs_batch_decode(const void *p, size_t len, struct cfs_batch **ret, const char **why)
 {
 	struct cfs_wire_reader rd = cfs_wire_reader(p, len);
-	const char *why = "a malformed batch";
+	const char *reason = "a malformed batch";
 	int r = -EINVAL;
 	if (cfs_wire_get_u8(&rd) != BATCH_WIRE_VERSION) {
-		why = "an unknown batch format";
+		reason = "an unknown batch format";
 		goto fail;
 	}
 	uint32_t n = cfs_wire_get_u32(&rd);
@@ -118,10 +118,10 @@ int cfs_batch_decode(const void *p, size_t len, struct cfs_batch **ret, const ch
 	}
 	size_t got = 0;
 	for (; got < n; got++)
-		if (!(cmds[got] = decode_cmd(&rd, &r, &why)))
+		if (!(cmds[got] = decode_cmd(&rd, &r, &reason)))
 			break;
 	if (got == n && !cfs_wire_ok(&rd, true)) {
-		why = "trailing bytes after a batch";
+		reason = "trailing bytes after a batch";
 		r = -EINVAL;
 	} else if (got == n) {
 		return cfs_batch_new(cmds, n, NULL, NULL, NULL, ret);
@@ -130,7 +130,7 @@ int cfs_batch_decode(const void *p, size_t len, struct cfs_batch **ret, const ch
 		cfs_cmd_free(cmds[i]);
 	free(cmds);
 fail:
-	if (ret_why)
-		*ret_why = why;
+	if (why)
+		*why = reason;
 	return r;
 }

@@ -62,6 +62,6 @@ int cfs_batch_encode(const struct cfs_batch *b, struct cfs_buf *out);
  * (done, ud and origin NULL). -EINVAL (with a reason) for anything
  * malformed: an unknown op, a wrong argument count, lengths past the end,
  * trailing bytes. */
-int cfs_batch_decode(const void *p, size_t len, struct cfs_batch **ret, const char **ret_why);
+int cfs_batch_decode(const void *p, size_t len, struct cfs_batch **ret, const char **why);
 
 #endif

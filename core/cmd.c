@@ -232,27 +232,27 @@ static int tokenize(const char *p, const char *end, struct cfs_buf *tok, struct 
 	}
 }
 
-int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char **ret_why)
+int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char **why)
 {
-	const char *why = NULL;
+	const char *reason = NULL;
 	struct cfs_buf tok = {0};
 	struct cfs_vec args = {0}, lens = {0};
 	int r;
 	if (len > CFS_CMDLINE_MAX) {
-		why = "line too long";
+		reason = "line too long";
 		r = -E2BIG;
 		goto out;
 	}
 	if (memchr(line, '\0', len)) {
-		why = "NUL byte in line (use \\x00 inside quotes)";
+		reason = "NUL byte in line (use \\x00 inside quotes)";
 		r = -EINVAL;
 		goto out;
 	}
-	r = tokenize(line, line + len, &tok, &args, &lens, &why);
+	r = tokenize(line, line + len, &tok, &args, &lens, &reason);
 	if (r < 0)
 		goto out;
 	if (args.n == 0) {
-		why = "empty command";
+		reason = "empty command";
 		r = -EINVAL;
 		goto out;
 	}
@@ -262,7 +262,7 @@ int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char
 		    (size_t)(uintptr_t)lens.v[0] == strlen(ops[i].verb))
 			op = i;
 	if (op < 0) {
-		why = "unknown command";
+		reason = "unknown command";
 		r = -EINVAL;
 		goto out;
 	}
@@ -276,15 +276,15 @@ int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char
 	r = cfs_cmd_newv(ret, op, (int)args.n - 1, (const char *const *)args.v + 1, l + 1);
 	free(l);
 	if (r == -EINVAL || r == -E2BIG)
-		why = "wrong number of arguments";
+		reason = "wrong number of arguments";
 out:
 	for (size_t i = 0; i < args.n; i++)
 		free(args.v[i]);
 	cfs_vec_free(&args);
 	cfs_vec_free(&lens);
 	cfs_buf_free(&tok);
-	if (ret_why)
-		*ret_why = why;
+	if (why)
+		*why = reason;
 	return r;
 }
 

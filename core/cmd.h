@@ -99,8 +99,8 @@ int cfs_cmd_new(struct cfs_cmd **ret, enum cfs_op op, int argc, const char *cons
 int cfs_cmd_newv(struct cfs_cmd **ret, enum cfs_op op, int argc, const char *const *argv,
 		 const size_t *arglen);
 /* Parses one line (without its newline). -EINVAL with a reason in
- * *ret_why (static string) on a syntax error, unknown verb or wrong count. */
-int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char **ret_why);
+ * *why (static string) on a syntax error, unknown verb or wrong count. */
+int cfs_cmd_parse(const char *line, size_t len, struct cfs_cmd **ret, const char **why);
 /* Appends the line form (no newline) to out. */
 int cfs_cmd_format(const struct cfs_cmd *cmd, struct cfs_buf *out);
 /* Builds a command from arguments and appends its line form and a

@@ -22,7 +22,7 @@ static enum ctl_word ctl_word(const char *s, size_t k)
 }
 
 int cfs_ctl_parse(struct cfs_ctl *ctl, const char *text, size_t len, cfs_ctl_backend_fn backend,
-		  void *ud, struct cfs_vec *batch, const char **ret_why, int *ret_line)
+		  void *ud, struct cfs_vec *batch, const char **why, int *ret_line)
 {
 	const char *p = text, *end = text + len;
 	size_t held_before = ctl->held.n;
@@ -44,7 +44,7 @@ int cfs_ctl_parse(struct cfs_ctl *ctl, const char *text, size_t len, cfs_ctl_bac
 			continue;
 		case CTL_BEGIN:
 			if (ctl->in_block) {
-				*ret_why = "begin inside begin";
+				*why = "begin inside begin";
 				r = -EINVAL;
 			}
 			ctl->in_block = true;
@@ -52,7 +52,7 @@ int cfs_ctl_parse(struct cfs_ctl *ctl, const char *text, size_t len, cfs_ctl_bac
 		case CTL_COMMIT:
 		case CTL_ABORT:
 			if (!ctl->in_block) {
-				*ret_why = "commit or abort without begin";
+				*why = "commit or abort without begin";
 				r = -EINVAL;
 				break;
 			}
@@ -75,11 +75,11 @@ int cfs_ctl_parse(struct cfs_ctl *ctl, const char *text, size_t len, cfs_ctl_bac
 		struct cfs_vec *to = ctl->in_block ? &ctl->held : batch;
 		if (k > 4 && memcmp(s, "sim", 3) == 0 && (s[3] == ' ' || s[3] == '\t')) {
 			/* A back-end line: its commands join the batch. */
-			r = backend(ud, s, k, to, ret_why);
+			r = backend(ud, s, k, to, why);
 			continue;
 		}
 		struct cfs_cmd *c;
-		r = cfs_cmd_parse(s, k, &c, ret_why);
+		r = cfs_cmd_parse(s, k, &c, why);
 		if (r == 0 && (r = cfs_vec_push(to, c)) < 0)
 			cfs_cmd_free(c);
 	}

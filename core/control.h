@@ -30,22 +30,22 @@ struct cfs_ctl {
 };
 
 /* Turns a back-end line (trimmed, no newline) into commands appended to
- * cmds. 0 or -errno with a static reason in *ret_why. */
+ * cmds. 0 or -errno with a static reason in *why. */
 typedef int (*cfs_ctl_backend_fn)(void *ud, const char *line, size_t len, struct cfs_vec *cmds,
-				  const char **ret_why);
+				  const char **why);
 
 /* Parses the lines of text (len bytes; a last line without newline counts
  * as complete) into *batch (owned struct cfs_cmd pointers; outside a
  * block) or ctl->held (inside one). backend (not NULL) takes the back-end
  * lines, with ud.
- * Returns 0, or -errno with a static reason in *ret_why (may stay NULL:
+ * Returns 0, or -errno with a static reason in *why (may stay NULL:
  * then strerror says it) and the failing line's number in *ret_line
  * (1-based, counted in text). On failure nothing this text added to
  * ctl->held is kept and ctl->in_block is as before; *batch may hold
  * commands (those of this text, and those a "commit" moved out of
  * ctl->held) that the caller frees. */
 int cfs_ctl_parse(struct cfs_ctl *ctl, const char *text, size_t len, cfs_ctl_backend_fn backend,
-		  void *ud, struct cfs_vec *batch, const char **ret_why, int *ret_line);
+		  void *ud, struct cfs_vec *batch, const char **why, int *ret_line);
 
 /* Drops the held commands and ends an open block (at close). Returns true
  * when a block was open. */

@@ -343,7 +343,7 @@ static void keep_outcome(void *ud, int err, const char *why, int line)
 }
 
 int cfs_engine_commit_now(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n,
-			  const char **ret_why)
+			  const char **why)
 {
 	struct outcome o = {0};
 	struct cfs_batch *b;
@@ -352,8 +352,8 @@ int cfs_engine_commit_now(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n,
 		return r;
 	b->system = true;
 	commit_batches(e, b);
-	if (ret_why)
-		*ret_why = o.why;
+	if (why)
+		*why = o.why;
 	return o.err;
 }
 
@@ -443,7 +443,7 @@ static int run_batch(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n, cons
 	return w.err;
 }
 
-int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why)
+int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **why)
 {
 	struct cfs_cmd **v = malloc(sizeof(*v));
 	if (!v) {
@@ -451,10 +451,10 @@ int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_w
 		return -ENOMEM;
 	}
 	v[0] = cmd;
-	return run_batch(e, v, 1, ret_why);
+	return run_batch(e, v, 1, why);
 }
 
-int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret_why)
+int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **why)
 {
 	struct cfs_vec cmds = {0};
 	int r = 0;
@@ -464,7 +464,7 @@ int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		struct cfs_cmd *c;
 		if (len) {
-			r = cfs_cmd_parse(p, len, &c, ret_why);
+			r = cfs_cmd_parse(p, len, &c, why);
 			if (r < 0)
 				goto fail;
 			if ((r = cfs_vec_push(&cmds, c)) < 0) {
@@ -474,7 +474,7 @@ int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret
 		}
 		p += len + (nl ? 1 : 0);
 	}
-	return run_batch(e, (struct cfs_cmd **)cmds.v, cmds.n, ret_why);
+	return run_batch(e, (struct cfs_cmd **)cmds.v, cmds.n, why);
 fail:
 	for (size_t i = 0; i < cmds.n; i++)
 		cfs_cmd_free(cmds.v[i]);
@@ -565,9 +565,9 @@ static int create_structure(struct cfs_engine *e)
 }
 
 int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret,
-		    const char **ret_why)
+		    const char **why)
 {
-	const char *why = NULL;
+	const char *reason = NULL;
 	struct cfs_engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -584,14 +584,14 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 	if ((r = cfs_reg_init(&e->model.reg)) < 0)
 		goto fail;
 	if ((r = cfs_store_open(cfg->state_dir, &e->store)) < 0) {
-		why = r == -EBUSY ? "another daemon uses this state directory"
+		reason = r == -EBUSY ? "another daemon uses this state directory"
 				  : "cannot open the store in the state directory";
 		goto fail;
 	}
 	struct loader l = {&e->model.reg};
 	const struct cfs_store_loader ld = {load_key, load_value};
 	if ((r = cfs_store_load(e->store, &ld, &l)) < 0) {
-		why = "cannot load the cluster from the store";
+		reason = "cannot load the cluster from the store";
 		goto fail;
 	}
 	uint64_t next_id = 0;
@@ -611,15 +611,15 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 	if ((r = cfs_journal_init(&e->journal, e->next_seq)) < 0)
 		goto fail;
 	if ((r = load_journal(e)) < 0) {
-		why = "cannot load the journal from the store";
+		reason = "cannot load the journal from the store";
 		goto fail;
 	}
 	if ((r = create_structure(e)) < 0) {
-		why = "cannot create the cluster's structure";
+		reason = "cannot create the cluster's structure";
 		goto fail;
 	}
 	if ((r = cfs_model_index(&e->model)) < 0) {
-		why = "cannot index the loaded cluster";
+		reason = "cannot index the loaded cluster";
 		goto fail;
 	}
 	/* Signals are for the main thread; the committer never takes one. */
@@ -646,26 +646,26 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		const char *argv[] = {name};
 		struct cfs_cmd *c;
 		if ((r = cfs_cmd_new(&c, CFS_OP_CLUSTER_RENAME, 1, argv)) < 0 ||
-		    (r = cfs_engine_run(e, c, &why)) < 0)
+		    (r = cfs_engine_run(e, c, &reason)) < 0)
 			goto fail;
 	}
 	*ret = e;
 	return 0;
 fail:
-	if (ret_why)
-		*ret_why = why ? why : strerror(-r);
+	if (why)
+		*why = reason ? reason : strerror(-r);
 	cfs_engine_free(e);
 	return r;
 }
 
 int cfs_engine_backend_line(struct cfs_engine *e, const char *line, size_t len,
-			    struct cfs_vec *cmds, const char **ret_why)
+			    struct cfs_vec *cmds, const char **why)
 {
 	if (!e->backend || !e->backend->control || !e->backend_state) {
-		*ret_why = "this back-end takes no \"sim\" lines (start the daemon with --backend=sim)";
+		*why = "this back-end takes no \"sim\" lines (start the daemon with --backend=sim)";
 		return -EOPNOTSUPP;
 	}
-	return e->backend->control(e->backend_state, line, len, cmds, ret_why);
+	return e->backend->control(e->backend_state, line, len, cmds, why);
 }
 
 int cfs_engine_start_backend(struct cfs_engine *e)

@@ -125,7 +125,7 @@ struct cfs_engine {
 /* Opens the store, loads (or on first start creates) the cluster, starts
  * the committer. Logs nothing; returns 0 or -errno with a reason. */
 int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret,
-		    const char **ret_why);
+		    const char **why);
 /* Starts the back-end, if there is one (after the listener is set). */
 int cfs_engine_start_backend(struct cfs_engine *e);
 /* Sets the first listener (fn NULL: removes it). */
@@ -183,7 +183,7 @@ int cfs_engine_deliver_call(struct cfs_engine *e, void (*fn)(struct cfs_engine *
  * ids) already: every node computes the same. Returns the batch's
  * outcome. */
 int cfs_engine_commit_now(struct cfs_engine *e, struct cfs_cmd **cmds, size_t n,
-			  const char **ret_why);
+			  const char **why);
 /* Clients' batches fail with err (a static reason) from now on; 0 lets
  * them through again. The back-end's own batches always apply. */
 void cfs_engine_set_refusal(struct cfs_engine *e, int err, const char *why);
@@ -195,17 +195,17 @@ int cfs_engine_snapshot(struct cfs_engine *e, struct cfs_buf *out);
  * first (one store transaction), then in memory; then reset listeners,
  * then commit listeners with the records this node had not seen. On
  * failure nothing changed. 0 or -errno with a reason. */
-int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const char **ret_why);
+int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const char **why);
 
 /* Submits one command and waits for its outcome. Never call this from a
  * thread the committer waits on (a listener). */
-int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **ret_why);
+int cfs_engine_run(struct cfs_engine *e, struct cfs_cmd *cmd, const char **why);
 /* Hands a back-end line of the control file to the back-end (see
  * cfs_backend_ops.control); -EOPNOTSUPP when it takes none. */
 int cfs_engine_backend_line(struct cfs_engine *e, const char *line, size_t len,
-			    struct cfs_vec *cmds, const char **ret_why);
+			    struct cfs_vec *cmds, const char **why);
 /* Parses text (lines) and runs it as one batch, waiting. */
-int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **ret_why);
+int cfs_engine_run_text(struct cfs_engine *e, const char *text, const char **why);
 
 static inline void cfs_engine_rdlock(struct cfs_engine *e)
 {

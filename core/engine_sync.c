@@ -127,15 +127,15 @@ static void locate(const struct cfs_model *m, struct cfs_record *r)
 	}
 }
 
-int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const char **ret_why)
+int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const char **why)
 {
-	const char *why = NULL;
+	const char *reason = NULL;
 	struct cfs_snapshot s;
-	int r = cfs_snapshot_decode(snap, len, &s, &why);
+	int r = cfs_snapshot_decode(snap, len, &s, &reason);
 	if (r < 0)
 		goto out;
 	if ((r = persist_snapshot(e->store, &s)) < 0) {
-		why = "the store could not take the cluster's state";
+		reason = "the store could not take the cluster's state";
 		cfs_snapshot_free(&s);
 		goto out;
 	}
@@ -181,7 +181,7 @@ int cfs_engine_install(struct cfs_engine *e, const void *snap, size_t len, const
 	cfs_model_free(&old);
 	cfs_snapshot_free(&s);
 out:
-	if (r < 0 && ret_why)
-		*ret_why = why ? why : strerror(-r);
+	if (r < 0 && why)
+		*why = reason ? reason : strerror(-r);
 	return r;
 }

@@ -246,7 +246,7 @@ static void free_cmds(struct cfs_vec *cmds)
 	cfs_vec_free(cmds);
 }
 
-int cfs_membership_apply(struct cfs_engine *e, const struct cfs_view *v, const char **ret_why)
+int cfs_membership_apply(struct cfs_engine *e, const struct cfs_view *v, const char **why)
 {
 	struct cfs_vec cmds = {0};
 	/* Only the committer changes the model: on its thread reading it
@@ -255,7 +255,7 @@ int cfs_membership_apply(struct cfs_engine *e, const struct cfs_view *v, const c
 	if (r < 0)
 		free_cmds(&cmds);
 	else if (cmds.n)
-		r = cfs_engine_commit_now(e, (struct cfs_cmd **)cmds.v, cmds.n, ret_why);
+		r = cfs_engine_commit_now(e, (struct cfs_cmd **)cmds.v, cmds.n, why);
 	else
 		cfs_vec_free(&cmds);
 	if (r < 0 && r != -ENOMEM) {

@@ -32,7 +32,7 @@ int cfs_membership_cmds(const struct cfs_model *m, const struct cfs_view *v,
 /* Runs a step on the committer: commits its commands as the back-end's own
  * batch, then sets the engine's refusal and generation. Returns the
  * batch's outcome (0 or -errno with a reason). */
-int cfs_membership_apply(struct cfs_engine *e, const struct cfs_view *v, const char **ret_why);
+int cfs_membership_apply(struct cfs_engine *e, const struct cfs_view *v, const char **why);
 
 /* A node's id in the cluster: derived from the cluster's id and the node
  * number, the same on every member. */

@@ -211,14 +211,14 @@ static int get_records(struct cfs_wire_reader *rd, struct cfs_snapshot *s, const
 	return 0;
 }
 
-int cfs_snapshot_decode(const void *p, size_t len, struct cfs_snapshot *ret, const char **ret_why)
+int cfs_snapshot_decode(const void *p, size_t len, struct cfs_snapshot *ret, const char **why)
 {
-	const char *why = "a malformed snapshot";
+	const char *reason = "a malformed snapshot";
 	struct cfs_snapshot s = {0};
 	struct cfs_wire_reader rd = cfs_wire_reader(p, len);
 	int r = -EINVAL;
 	if (cfs_wire_get_u32(&rd) != SNAP_MAGIC || cfs_wire_get_u8(&rd) != SNAP_VERSION) {
-		why = "not a snapshot of this version";
+		reason = "not a snapshot of this version";
 		goto fail;
 	}
 	s.meta.next_id = cfs_wire_get_u64(&rd);
@@ -231,31 +231,31 @@ int cfs_snapshot_decode(const void *p, size_t len, struct cfs_snapshot *ret, con
 	/* The collection keys come with the snapshot: a bare registry. */
 	if ((r = cfs_reg_init(&s.model.reg)) < 0)
 		goto fail;
-	if ((r = get_keys(&rd, &s.model.reg, &why)) < 0 ||
-	    (r = get_values(&rd, &s.model.reg, &why)) < 0 || (r = get_records(&rd, &s, &why)) < 0)
+	if ((r = get_keys(&rd, &s.model.reg, &reason)) < 0 ||
+	    (r = get_values(&rd, &s.model.reg, &reason)) < 0 || (r = get_records(&rd, &s, &reason)) < 0)
 		goto fail;
 	r = -EINVAL;
 	if (!cfs_wire_ok(&rd, true)) {
-		why = "trailing bytes after a snapshot";
+		reason = "trailing bytes after a snapshot";
 		goto fail;
 	}
 	if (s.meta.next_id < s.model.reg.next_id) {
-		why = "a snapshot's next id is below its ids";
+		reason = "a snapshot's next id is below its ids";
 		goto fail;
 	}
 	s.model.reg.next_id = s.meta.next_id;
 	s.model.reg.root->mtime_ns = s.meta.root_mtime;
 	if ((r = cfs_model_index(&s.model)) < 0) {
-		why = "a snapshot's objects cannot be indexed";
+		reason = "a snapshot's objects cannot be indexed";
 		goto fail;
 	}
 	*ret = s;
 	return 0;
 fail:
 	if (r == -ENOMEM)
-		why = "out of memory";
+		reason = "out of memory";
 	cfs_snapshot_free(&s);
-	if (ret_why)
-		*ret_why = why;
+	if (why)
+		*why = reason;
 	return r;
 }

@@ -48,7 +48,7 @@ struct cfs_snapshot {
  * children, names, counts, record order. 0, -ENOMEM, or -EINVAL with a
  * static reason. On failure *ret is left empty. */
 int cfs_snapshot_decode(const void *p, size_t len, struct cfs_snapshot *ret,
-			const char **ret_why);
+			const char **why);
 void cfs_snapshot_free(struct cfs_snapshot *s);
 
 #endif

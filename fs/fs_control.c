@@ -14,9 +14,9 @@
 #include "log.h"
 
 static int backend_line(void *ud, const char *line, size_t len, struct cfs_vec *cmds,
-			const char **ret_why)
+			const char **why)
 {
-	return cfs_engine_backend_line(ud, line, len, cmds, ret_why);
+	return cfs_engine_backend_line(ud, line, len, cmds, why);
 }
 
 void cfs_fsctl_write(fuse_req_t req, struct cfs_fh *h, const char *buf, size_t size)
