@@ -5,8 +5,13 @@
 #define CFS_ENGINE_I_H
 
 #include "engine.h"
+#include "store.h"
 
 /* Calls every commit listener with recs (committer thread). */
 void cfs_engine_call_listeners(struct cfs_engine *e, const struct cfs_record *recs, size_t n);
+
+/* Writes one registry value, flags and security included, into the
+ * store's current batch. */
+int cfs_engine_put_value(struct cfs_store *s, const struct cfs_value *v);
 
 #endif
