@@ -43,6 +43,7 @@ enum cfs_fh_kind { CFS_FH_ATTR, CFS_FH_VALUE, CFS_FH_CONTROL, CFS_FH_FIXED, CFS_
 
 struct cfs_fh {
 	enum cfs_fh_kind kind;
+	uint64_t ino;		/* the inode opened (set once, before it is shared) */
 	pthread_mutex_t lock;	/* guards the fields below */
 	struct cfs_buf staged;	/* VALUE: the value's text as this writer sees it;
 				 * ATTR (accumulating files): what was written */
@@ -58,8 +59,8 @@ struct cfs_fh {
 	struct cfs_fh *prev, *next; /* cfs_fs.fh_open, guarded by cfs_fs.fh_lock */
 };
 
-/* A new open file (on the open-file list), or NULL. */
-struct cfs_fh *cfs_fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind);
+/* A new open file of ino (on the open-file list), or NULL. */
+struct cfs_fh *cfs_fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind, uint64_t ino);
 /* Takes it off the list and frees it; NULL is a no-op. */
 void cfs_fh_free(struct cfs_fs *fs, struct cfs_fh *h);
 

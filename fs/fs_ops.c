@@ -27,12 +27,13 @@
 
 /* Files still open when the session ends are never released: destroy
  * frees them. */
-struct cfs_fh *cfs_fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind)
+struct cfs_fh *cfs_fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind, uint64_t ino)
 {
 	struct cfs_fh *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->kind = kind;
+	h->ino = ino;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_lock(&fs->fh_lock);
 	h->next = fs->fh_open;
@@ -71,6 +72,31 @@ static struct cfs_fh *fh_of(const struct fuse_file_info *fi)
 static int resolve_locked(struct cfs_fs *fs, fuse_ino_t ino, struct cfs_node *n)
 {
 	return cfs_resolve(&fs->e->model, ino, n);
+}
+
+/* The attributes of a value removed while a descriptor still has it
+ * open (fstat of an unlinked file): no link, the size of what that
+ * descriptor still reads. False when no descriptor has it. */
+static bool gone_attr(struct cfs_fs *fs, uint64_t ino, struct stat *st)
+{
+	bool found = false;
+	if (cfs_ino_tag(ino) != TAG_REGVAL || ino < CFS_INO_FIXED_END)
+		return false;
+	pthread_mutex_lock(&fs->fh_lock);
+	for (struct cfs_fh *h = fs->fh_open; h && !found; h = h->next) {
+		if (h->kind != CFS_FH_VALUE || h->ino != ino)
+			continue;
+		memset(st, 0, sizeof(*st));
+		st->st_ino = ino;
+		st->st_mode = S_IFREG | 0600;
+		st->st_blksize = 4096;
+		pthread_mutex_lock(&h->lock);
+		st->st_size = (off_t)(h->staged_loaded ? h->staged.len : h->snap.len);
+		pthread_mutex_unlock(&h->lock);
+		found = true;
+	}
+	pthread_mutex_unlock(&fs->fh_lock);
+	return found;
 }
 
 /* Resolves ino under the read lock (for the type: an inode number's type
@@ -210,17 +236,7 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	if (r == 0)
 		r = cfs_fill_attr(fs, &fs->e->model, &n, &st);
 	cfs_engine_unlock(fs->e);
-	if (r == -ENOENT && fi && fi->fh && !cfs_fsports_is_fh(fi->fh) &&
-	    fh_of(fi)->kind == CFS_FH_VALUE) {
-		/* fstat of a value removed while open: an unlinked file. */
-		struct cfs_fh *h = fh_of(fi);
-		memset(&st, 0, sizeof(st));
-		st.st_ino = ino;
-		st.st_mode = S_IFREG | 0600;
-		st.st_blksize = 4096;
-		pthread_mutex_lock(&h->lock);
-		st.st_size = (off_t)(h->staged_loaded ? h->staged.len : h->snap.len);
-		pthread_mutex_unlock(&h->lock);
+	if (r == -ENOENT && gone_attr(fs, ino, &st)) {
 		fuse_reply_attr(req, &st, 0);
 		return;
 	}
@@ -381,7 +397,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (cfs_notify_is_self(fs, req)) {
 		/* The notifier's open+ftruncate+close raises IN_MODIFY and
 		 * IN_CLOSE_WRITE; it changes nothing and caches nothing. */
-		struct cfs_fh *h = cfs_fh_new(fs, CFS_FH_SELF);
+		struct cfs_fh *h = cfs_fh_new(fs, CFS_FH_SELF, ino);
 		if (!h) {
 			fuse_reply_err(req, ENOMEM);
 			return;
@@ -414,7 +430,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				: n.type == N_ATTR ? CFS_FH_ATTR
 				: ino == CFS_INO_CONTROL ? CFS_FH_CONTROL
 							 : CFS_FH_FIXED;
-	struct cfs_fh *h = r == 0 ? cfs_fh_new(fs, kind) : NULL;
+	struct cfs_fh *h = r == 0 ? cfs_fh_new(fs, kind, ino) : NULL;
 	if (r == 0 && !h)
 		r = -ENOMEM;
 	/* O_TRUNC (passed with the open: FUSE_CAP_ATOMIC_O_TRUNC): a value
@@ -422,8 +438,16 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * type, a list or free text is replaced by what this open writes, or
 	 * emptied at its last close if it writes nothing; other object files
 	 * take the write that follows as their whole new value. */
-	if (r == 0 && (fi->flags & O_TRUNC) && h->kind == CFS_FH_VALUE)
+	/* A value's content as it is at open: what this descriptor still
+	 * reads if the value is removed or replaced while it is open, as an
+	 * unlinked file's content stays readable. */
+	if (r == 0 && h->kind == CFS_FH_VALUE)
+		h->snap_taken = cfs_node_render(fs, &fs->e->model, &n, &h->snap) == 0;
+	if (r == 0 && (fi->flags & O_TRUNC) && h->kind == CFS_FH_VALUE) {
 		r = cfs_fsreg_open_trunc(&n, h, &cmds);
+		if (cmds.n)
+			cfs_buf_reset(&h->snap); /* emptied before the open returns */
+	}
 	else if (r == 0 && (fi->flags & O_TRUNC) && h->kind == CFS_FH_ATTR && n.spec->accumulate)
 		h->trunc_pending = true;
 	cfs_engine_unlock(fs->e);
