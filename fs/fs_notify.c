@@ -15,7 +15,10 @@
  * no lock held (the notify calls may wait for requests in flight), and
  * then performs the self-ops on the mount. It never holds a lock across a
  * system call on the mount (fuse-notify.md §5.1). Handlers never wait for
- * it. */
+ * it. The committer waits for a unit's invalidation before the batch is
+ * answered, and, for a sync unit (fs_notify_i.h: the ATTRIB events on the
+ * values of a key the user's own chmod changed), for its replay too, so
+ * that those events are queued before the user's call returns. */
 #include "fs_notify.h"
 
 #include <errno.h>
