@@ -236,9 +236,9 @@ void cfs_fsreg_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char 
 int cfs_fsreg_link_target(const struct cfs_node *n, char *buf, size_t size);
 /* open(2) of a value with O_TRUNC: 0 with cmds filled when the value is
  * emptied now (answer the open once they commit), or with none (nothing
- * to empty, or a value with a type: fh's view of it starts empty and
- * fh->trunc_pending is set). */
-int cfs_fsreg_open_trunc(const struct cfs_node *n, struct cfs_fh *h, struct cfs_vec *cmds);
+ * to empty, or a value with a type: *ret_pending is set, and the open
+ * file's view of it starts empty: cfs_fh.trunc_pending). */
+int cfs_fsreg_open_trunc(const struct cfs_node *n, bool *ret_pending, struct cfs_vec *cmds);
 /* The last close of a value with a type opened with O_TRUNC and never
  * written. */
 void cfs_fsreg_truncate_at_release(struct cfs_fs *fs, uint64_t ino);

@@ -430,33 +430,42 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				: n.type == N_ATTR ? CFS_FH_ATTR
 				: ino == CFS_INO_CONTROL ? CFS_FH_CONTROL
 							 : CFS_FH_FIXED;
-	struct cfs_fh *h = r == 0 ? cfs_fh_new(fs, kind, ino) : NULL;
-	if (r == 0 && !h)
-		r = -ENOMEM;
 	/* O_TRUNC (passed with the open: FUSE_CAP_ATOMIC_O_TRUNC): a value
 	 * without a type is empty before the open returns; a value with a
 	 * type, a list or free text is replaced by what this open writes, or
 	 * emptied at its last close if it writes nothing; other object files
-	 * take the write that follows as their whole new value. */
-	/* A value's content as it is at open: what this descriptor still
-	 * reads if the value is removed or replaced while it is open, as an
-	 * unlinked file's content stays readable. */
-	if (r == 0 && h->kind == CFS_FH_VALUE)
-		h->snap_taken = cfs_node_render(fs, &fs->e->model, &n, &h->snap) == 0;
-	if (r == 0 && (fi->flags & O_TRUNC) && h->kind == CFS_FH_VALUE) {
-		r = cfs_fsreg_open_trunc(&n, h, &cmds);
+	 * take the write that follows as their whole new value. A value's
+	 * content as it is at open is what this descriptor still reads if
+	 * the value is removed or replaced while it is open, as an unlinked
+	 * file's content stays readable. */
+	struct cfs_buf snap = {0};
+	bool snap_taken = false, trunc_pending = false;
+	if (r == 0 && kind == CFS_FH_VALUE)
+		snap_taken = cfs_node_render(fs, &fs->e->model, &n, &snap) == 0;
+	if (r == 0 && (fi->flags & O_TRUNC) && kind == CFS_FH_VALUE) {
+		r = cfs_fsreg_open_trunc(&n, &trunc_pending, &cmds);
 		if (cmds.n)
-			cfs_buf_reset(&h->snap); /* emptied before the open returns */
+			cfs_buf_reset(&snap); /* emptied before the open returns */
+	} else if (r == 0 && (fi->flags & O_TRUNC) && kind == CFS_FH_ATTR && n.spec->accumulate) {
+		trunc_pending = true;
 	}
-	else if (r == 0 && (fi->flags & O_TRUNC) && h->kind == CFS_FH_ATTR && n.spec->accumulate)
-		h->trunc_pending = true;
 	cfs_engine_unlock(fs->e);
+	/* Not under the engine's lock: the open-file list's lock comes first
+	 * where both are taken (gone_attr, then a file's own lock). */
+	struct cfs_fh *h = r == 0 ? cfs_fh_new(fs, kind, ino) : NULL;
+	if (r == 0 && !h)
+		r = -ENOMEM;
 	if (r < 0) {
+		cfs_buf_free(&snap);
 		cfs_free_cmds(&cmds);
-		cfs_fh_free(fs, h);
 		fuse_reply_err(req, -r);
 		return;
 	}
+	pthread_mutex_lock(&h->lock);
+	h->snap = snap;
+	h->snap_taken = snap_taken;
+	h->trunc_pending = trunc_pending;
+	pthread_mutex_unlock(&h->lock);
 	fi->fh = (uintptr_t)h;
 	/* Content is served from the page cache until a change invalidates
 	 * it; the control file has no content. Writes bypass the page cache:

@@ -124,6 +124,8 @@ void cfs_pending_submit(fuse_req_t req, struct cfs_pending *p, struct cfs_vec *c
 				       ctx->gid, &p->origin, pending_done, p);
 	*cmds = (struct cfs_vec){0};
 	if (r < 0) {
+		if (p->kind == CFS_REPLY_OPEN)
+			cfs_fh_free(p->fs, p->fh); /* never answered: no RELEASE comes */
 		fuse_reply_err(req, -r);
 		cfs_pending_free(p);
 	}

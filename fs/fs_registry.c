@@ -225,7 +225,7 @@ void cfs_fsreg_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char 
 	cfs_pending_submit(req, p, &cmds);
 }
 
-int cfs_fsreg_open_trunc(const struct cfs_node *n, struct cfs_fh *h, struct cfs_vec *cmds)
+int cfs_fsreg_open_trunc(const struct cfs_node *n, bool *ret_pending, struct cfs_vec *cmds)
 {
 	const struct cfs_value *v = n->val;
 	if (v->type == CFS_REG_LINK)
@@ -234,7 +234,7 @@ int cfs_fsreg_open_trunc(const struct cfs_node *n, struct cfs_fh *h, struct cfs_
 		/* A value with a type takes a whole value per write: this
 		 * writer's view starts empty, and a write that does not parse
 		 * changes nothing (cfs_fsreg_truncate_at_release: none). */
-		h->trunc_pending = true;
+		*ret_pending = true;
 		return 0;
 	}
 	if (v->len == 0 && (v->flags & CFS_VAL_NOEOL))
