@@ -639,6 +639,15 @@ static void cfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, con
 	cfs_pending_reply_cmds(req, r, &cmds, CFS_REPLY_ENTRY, parent, name, CFS_ORIGIN_CREATE);
 }
 
+/* No hard links: a registry value or an object file has one name. */
+static void cfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EPERM);
+}
+
 static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct cfs_fs *fs = cfs_fs_of(req);
@@ -876,6 +885,7 @@ const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.readlink = cfs_readlink,
 	.mknod = cfs_mknod,
 	.symlink = cfs_symlink,
+	.link = cfs_link,
 	.mkdir = cfs_mkdir,
 	.unlink = cfs_unlink,
 	.rmdir = cfs_rmdir,

@@ -229,6 +229,8 @@ Test(files, symlinks)
 	expect_fail("Invalid argument", "echo 'reg-type K l REG_SZ' > \"$M/control\"");
 	run("echo 'reg-link K made ../K/v' > \"$M/control\"");
 	expect("through\n", "cat \"$M/registry/K/made\"");
+	/* A value has one name: no hard links (README, "The registry"). */
+	expect_fail("Operation not permitted", "ln \"$M/registry/K/v\" \"$M/registry/K/hard\"");
 	stop_check(true);
 }
 
