@@ -9,25 +9,34 @@
  * truncate of an object file that silently did nothing. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mount_checks.h"
 #include "mount_harness.h"
 
-/* The tmpfs the registry is compared with (a temporary directory with a
- * tmpfs mounted on it, gone in .fini whatever happened). */
-static char tmpfs_dir[64];
+/* The tmpfs the registry is compared with: DIR/tmpfs in the test's
+ * temporary directory, unmounted in .fini (and the directory removed with
+ * the rest). Each test runs in a mount namespace of its own, so that even
+ * a test process that dies leaves no mount behind (its daemon dies with
+ * it). */
+static char tmpfs_dir[sizeof(M.dir) + 8];
 
 static void setup(void)
 {
+	mnt_require_fuse();
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "private mounts: %s",
+		     strerror(errno));
 	mnt_setup();
-	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "/tmp/cfs-tmpfs.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpfs_dir), "mkdtemp: %s", strerror(errno));
+	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/tmpfs", M.dir);
+	cr_assert_eq(mkdir(tmpfs_dir, 0755), 0, "mkdir: %s", strerror(errno));
 	cr_assert_eq(mount("cfs-test", tmpfs_dir, "tmpfs", 0, "mode=0755"), 0, "mount tmpfs: %s",
 		     strerror(errno));
 }
@@ -36,7 +45,6 @@ static void fini(void)
 {
 	if (tmpfs_dir[0]) {
 		umount2(tmpfs_dir, MNT_DETACH);
-		rmdir(tmpfs_dir);
 		tmpfs_dir[0] = '\0';
 	}
 	teardown();
