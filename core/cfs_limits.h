@@ -8,6 +8,9 @@
 #define CFS_NAME_MAX 255
 /* Bytes in one registry value, in its stored form (EFBIG). */
 #define CFS_VALUE_MAX (1024 * 1024)
+/* Bytes in a symbolic link's target in the registry (REG_LINK values),
+ * as the kernel's PATH_MAX less the NUL (ENAMETOOLONG). */
+#define CFS_LINK_MAX 4095
 /* Objects of one kind: nodes, groups, resources, ... (ENOSPC). */
 #define CFS_OBJECTS_MAX 1000000
 /* Registry keys plus values in the whole cluster database (ENOSPC). */

@@ -49,11 +49,11 @@ static const struct {
 	[CFS_OP_UNSET] = {"unset", 3, 3, 0},
 	[CFS_OP_REG_CREATE_KEY] = {"reg-create-key", 1, 2, 0},
 	[CFS_OP_REG_DELETE_KEY] = {"reg-delete-key", 1, 1, 0},
-	[CFS_OP_REG_RENAME_KEY] = {"reg-rename-key", 2, 2, 0},
+	[CFS_OP_REG_RENAME_KEY] = {"reg-rename-key", 2, 3, 0},
 	[CFS_OP_REG_SET] = {"reg-set", 4, 4, 0},
 	[CFS_OP_REG_SET_RAW] = {"reg-set-raw", 4, 4, 0},
 	[CFS_OP_REG_DELETE] = {"reg-delete", 2, 2, 0},
-	[CFS_OP_REG_RENAME] = {"reg-rename", 3, 3, 0},
+	[CFS_OP_REG_RENAME] = {"reg-rename", 3, 4, 0},
 	[CFS_OP_REG_TYPE] = {"reg-type", 3, 3, 0},
 	[CFS_OP_REG_SECURITY] = {"reg-security", 4, 4, 0},
 	[CFS_OP_NODE_CMM] = {"node-cmm", 3, 3, 0},
@@ -65,6 +65,11 @@ static const struct {
 	[CFS_OP_CMM_STATUS] = {"cmm-status", 1, 1, 0},
 	[CFS_OP_CLUSTER_QUORUM] = {"cluster-quorum", 1, 1, 0},
 	[CFS_OP_GROUP_FAILOVER] = {"group-failover", 1, 1, 0},
+	[CFS_OP_REG_CREATE] = {"reg-create", 2, 2, 0},
+	[CFS_OP_REG_WRITE] = {"reg-write", 3, 3, 0},
+	[CFS_OP_REG_TRUNCATE] = {"reg-truncate", 3, 3, 0},
+	[CFS_OP_REG_LINK] = {"reg-link", 3, 3, 0},
+	[CFS_OP_REG_VALUE_SECURITY] = {"reg-value-security", 5, 5, 0},
 };
 
 const char *cfs_op_verb(enum cfs_op op)

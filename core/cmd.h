@@ -59,11 +59,11 @@ enum cfs_op {
 	CFS_OP_UNSET,		/* kind object property */
 	CFS_OP_REG_CREATE_KEY,	/* path [mode] (octal; default: the parent's) */
 	CFS_OP_REG_DELETE_KEY,	/* path (must be empty) */
-	CFS_OP_REG_RENAME_KEY,	/* path new-name */
+	CFS_OP_REG_RENAME_KEY,	/* path new-name [replace] */
 	CFS_OP_REG_SET,		/* path name type text */
 	CFS_OP_REG_SET_RAW,	/* path name type stored-bytes */
 	CFS_OP_REG_DELETE,	/* path name */
-	CFS_OP_REG_RENAME,	/* path name new-name */
+	CFS_OP_REG_RENAME,	/* path name new-name [replace] */
 	CFS_OP_REG_TYPE,	/* path name type (converts via the text form) */
 	CFS_OP_REG_SECURITY,	/* path mode uid gid (octal mode) */
 	/* CMM (cmm.h). */
@@ -77,6 +77,13 @@ enum cfs_op {
 	/* Replicated back-ends (backend_corosync.c). */
 	CFS_OP_CLUSTER_QUORUM,	/* quorate|lost */
 	CFS_OP_GROUP_FAILOVER,	/* group (its owner node is down) */
+	/* Registry values as files (fs_registry.c). Appended: the numbers of
+	 * earlier verbs cross the wire between nodes. */
+	CFS_OP_REG_CREATE,	/* path name: a new, empty value without a type */
+	CFS_OP_REG_WRITE,	/* path name bytes: a value file's new content */
+	CFS_OP_REG_TRUNCATE,	/* path name size: its content cut or zero-extended */
+	CFS_OP_REG_LINK,	/* path name target: a new REG_LINK (a symlink) */
+	CFS_OP_REG_VALUE_SECURITY, /* path name mode uid gid: the value's own */
 	CFS_OP_COUNT,
 };
 

@@ -52,6 +52,24 @@ int cfs_engine_put_record(struct cfs_store *s, const struct cfs_record *c)
 	return cfs_store_put_record(s, &sr);
 }
 
+int cfs_engine_put_value(struct cfs_store *s, const struct cfs_value *v)
+{
+	const struct cfs_store_value sv = {
+		.id = v->id,
+		.key = v->key->id,
+		.name = v->name,
+		.type = v->type,
+		.data = v->data,
+		.len = v->len,
+		.mtime_ns = v->mtime_ns,
+		.flags = v->flags,
+		.mode = v->mode,
+		.uid = v->uid,
+		.gid = v->gid,
+	};
+	return cfs_store_put_value(s, &sv);
+}
+
 /* Writes everything the transaction touched, plus its records, in one
  * store transaction. */
 static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
@@ -66,9 +84,7 @@ static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
 		uint64_t id = d >> 1;
 		if (d & 1) {
 			struct cfs_value *v = cfs_reg_value(reg, id);
-			r = v ? cfs_store_put_value(s, id, v->key->id, v->name, v->type, v->data, v->len,
-						    v->mtime_ns)
-			      : cfs_store_del_value(s, id);
+			r = v ? cfs_engine_put_value(s, v) : cfs_store_del_value(s, id);
 		} else {
 			struct cfs_key *k = cfs_reg_key(reg, id);
 			if (k && !k->parent) /* the root is not a row: keep its time */
@@ -496,14 +512,22 @@ static int load_key(void *ud, uint64_t id, uint64_t parent, const char *name, ui
 	return cfs_reg_add_key(l->reg, p, id, name, mode, uid, gid, mtime_ns, NULL);
 }
 
-static int load_value(void *ud, uint64_t id, uint64_t key, const char *name, uint32_t type,
-		      const void *data, size_t len, int64_t mtime_ns)
+static int load_value(void *ud, const struct cfs_store_value *sv)
 {
 	struct loader *l = ud;
-	struct cfs_key *k = cfs_reg_key(l->reg, key);
+	struct cfs_key *k = cfs_reg_key(l->reg, sv->key);
+	struct cfs_value *v;
 	if (!k)
 		return -EUCLEAN;
-	return cfs_reg_set_value(l->reg, k, id, name, type, data, len, mtime_ns, NULL);
+	int r = cfs_reg_set_value(l->reg, k, sv->id, sv->name, sv->type, sv->data, sv->len,
+				  sv->mtime_ns, &v);
+	if (r == 0) {
+		v->flags = sv->flags & CFS_VAL_FLAGS_ALL;
+		v->mode = sv->mode & 07777;
+		v->uid = sv->uid;
+		v->gid = sv->gid;
+	}
+	return r;
 }
 
 static int load_record(void *ud, const struct cfs_store_record *sr)

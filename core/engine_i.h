@@ -5,6 +5,7 @@
 #define CFS_ENGINE_I_H
 
 #include "engine.h"
+#include "store.h"
 
 struct cfs_store;
 
@@ -13,5 +14,9 @@ int cfs_engine_put_record(struct cfs_store *s, const struct cfs_record *c);
 
 /* Calls every commit listener with recs (committer thread). */
 void cfs_engine_call_listeners(struct cfs_engine *e, const struct cfs_record *recs, size_t n);
+
+/* Writes one registry value, flags and security included, into the
+ * store's current batch. */
+int cfs_engine_put_value(struct cfs_store *s, const struct cfs_value *v);
 
 #endif

@@ -40,9 +40,7 @@ static int put_keys(struct cfs_store *st, const struct cfs_key *k)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < k->values.n; i++) {
-		const struct cfs_value *v = k->values.v[i];
-		r = cfs_store_put_value(st, v->id, k->id, v->name, v->type, v->data, v->len,
-					v->mtime_ns);
+		r = cfs_engine_put_value(st, k->values.v[i]);
 	}
 	for (size_t i = 0; r == 0 && i < k->subkeys.n; i++) {
 		const struct cfs_key *c = k->subkeys.v[i];

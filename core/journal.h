@@ -75,6 +75,9 @@ struct cfs_record {
 
 /* A registry value record that created the value (not just changed it). */
 #define CFS_REC_CREATED 1u
+/* A registry deletion made by a rename onto the deleted name (the rename
+ * record follows in the same command): rename(2) replacing its target. */
+#define CFS_REC_REPLACED 2u
 
 void cfs_record_clear(struct cfs_record *r);
 /* Deep copy. 0 or -ENOMEM. */

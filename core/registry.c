@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfs_limits.h"
+#include "value.h"
 
 static void key_free(struct cfs_key *k)
 {
@@ -260,6 +261,7 @@ int cfs_reg_set_value(struct cfs_registry *reg, struct cfs_key *key, uint64_t id
 	copy[len] = '\0';
 	struct cfs_value *v = cfs_key_value(key, name);
 	if (v) {
+		/* Replacing keeps flags and security: the caller sets them. */
 		free(v->data);
 		v->data = copy;
 		v->len = len;
@@ -353,4 +355,53 @@ uint32_t cfs_key_get_dword(const struct cfs_key *key, const char *name, uint32_t
 		return dflt;
 	return (uint32_t)v->data[0] | (uint32_t)v->data[1] << 8 | (uint32_t)v->data[2] << 16 |
 	       (uint32_t)v->data[3] << 24;
+}
+
+uint32_t cfs_value_mode(const struct cfs_value *v)
+{
+	if (v->type == CFS_REG_LINK)
+		return 0777;
+	return v->flags & CFS_VAL_OWN_SECURITY ? v->mode & 07777 : v->key->mode & 0666;
+}
+
+uint32_t cfs_value_uid(const struct cfs_value *v)
+{
+	return v->flags & CFS_VAL_OWN_SECURITY ? v->uid : v->key->uid;
+}
+
+uint32_t cfs_value_gid(const struct cfs_value *v)
+{
+	return v->flags & CFS_VAL_OWN_SECURITY ? v->gid : v->key->gid;
+}
+
+/* The permission bits (rwx, 0..7) that apply to a caller. */
+static unsigned class_bits(uint32_t mode, uint32_t owner, uint32_t group, uint32_t uid,
+			   uint32_t gid, const uint32_t *groups, size_t ngroups)
+{
+	if (uid == owner)
+		return (mode >> 6) & 7;
+	bool member = gid == group;
+	for (size_t i = 0; !member && i < ngroups; i++)
+		member = groups[i] == group;
+	return member ? (mode >> 3) & 7 : mode & 7;
+}
+
+bool cfs_value_may_read(const struct cfs_value *v, uint32_t uid, uint32_t gid,
+			const uint32_t *groups, size_t ngroups)
+{
+	if (uid == 0)
+		return true; /* CAP_DAC_OVERRIDE */
+	for (const struct cfs_key *k = v->key; k; k = k->parent)
+		if (!(class_bits(k->mode, k->uid, k->gid, uid, gid, groups, ngroups) & 1))
+			return false;
+	return (class_bits(cfs_value_mode(v), cfs_value_uid(v), cfs_value_gid(v), uid, gid, groups,
+			   ngroups) & 4) != 0;
+}
+
+int cfs_value_text(const struct cfs_value *v, struct cfs_buf *out)
+{
+	int r = cfs_value_format(v->type, v->data, v->len, out);
+	if (r == 0 && (v->flags & CFS_VAL_NOEOL) && out->len && out->data[out->len - 1] == '\n')
+		out->data[--out->len] = '\0';
+	return r;
 }

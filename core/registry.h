@@ -26,6 +26,19 @@
 
 struct cfs_object;
 
+/* struct cfs_value.flags. 0 is a value set with an explicit type whose
+ * security is its key's: every value made before these flags existed. */
+/* Its type was never chosen: it takes whatever bytes are written (text
+ * stays REG_SZ, anything else becomes REG_BINARY; cfs_value_classify). */
+#define CFS_VAL_UNTYPED 0x1u
+/* A REG_SZ whose file shows no final newline (it was written without
+ * one): the file holds exactly the bytes written. Only with UNTYPED. */
+#define CFS_VAL_NOEOL 0x2u
+/* mode, uid and gid below are the value's own; otherwise they follow
+ * its key's (cfs_value_mode() and friends). */
+#define CFS_VAL_OWN_SECURITY 0x4u
+#define CFS_VAL_FLAGS_ALL 0x7u
+
 struct cfs_value {
 	uint64_t id;
 	struct cfs_key *key;
@@ -34,6 +47,12 @@ struct cfs_value {
 	uint8_t *data; /* stored form, see value.h */
 	size_t len;
 	int64_t mtime_ns;
+	uint32_t flags; /* CFS_VAL_* */
+	/* The value's own security (a file's mode and owner), meaningful with
+	 * CFS_VAL_OWN_SECURITY; read them through the accessors below. */
+	uint32_t mode; /* permission bits only (07777) */
+	uint32_t uid;
+	uint32_t gid;
 };
 
 struct cfs_key {
@@ -100,6 +119,28 @@ int cfs_reg_set_value(struct cfs_registry *reg, struct cfs_key *key, uint64_t id
 		      int64_t mtime_ns, struct cfs_value **ret);
 void cfs_reg_remove_value(struct cfs_registry *reg, struct cfs_value *val);
 int cfs_reg_rename_value(struct cfs_registry *reg, struct cfs_value *val, const char *name);
+
+/* A value's effective security: its own, or its key's (the key's mode
+ * without x bits). A value's file shows these, and the kernel enforces
+ * them (default_permissions). A REG_LINK value's mode is 0777, as any
+ * symbolic link's. */
+uint32_t cfs_value_mode(const struct cfs_value *v);
+uint32_t cfs_value_uid(const struct cfs_value *v);
+uint32_t cfs_value_gid(const struct cfs_value *v);
+
+/* Whether a caller (uid, primary gid and supplementary groups) may read
+ * the value through the mount: search permission on every key from the
+ * root down to its own, and read permission on the value, by the rules
+ * the kernel applies (uid 0 may search a key that anyone may search and
+ * read everything; owner bits, then group bits, then other bits). For
+ * anything that hands a value's content to someone outside the mount,
+ * such as event records. */
+bool cfs_value_may_read(const struct cfs_value *v, uint32_t uid, uint32_t gid,
+			const uint32_t *groups, size_t ngroups);
+
+/* A value's file content: its text form (value.h), without the final
+ * newline for CFS_VAL_NOEOL values. */
+int cfs_value_text(const struct cfs_value *v, struct cfs_buf *out);
 
 /* Typed readers for values of object keys. They return a fallback when the
  * value is missing or of another type. */

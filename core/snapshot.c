@@ -6,7 +6,7 @@
 
 #include "wire.h"
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2 /* 2: values carry flags, mode, uid, gid */
 #define SNAP_MAGIC 0x70616e73u /* "snap" */
 
 static int put_key(struct cfs_buf *out, const struct cfs_key *k)
@@ -49,7 +49,9 @@ static int put_values(struct cfs_buf *out, const struct cfs_key *k, uint32_t *co
 		if ((r = cfs_wire_u64(out, v->id)) == 0 && (r = cfs_wire_u64(out, k->id)) == 0 &&
 		    (r = cfs_wire_str(out, v->name)) == 0 && (r = cfs_wire_u32(out, v->type)) == 0 &&
 		    (r = cfs_wire_bytes(out, v->data, v->len)) == 0 &&
-		    (r = cfs_wire_u64(out, (uint64_t)v->mtime_ns)) == 0)
+		    (r = cfs_wire_u64(out, (uint64_t)v->mtime_ns)) == 0 &&
+		    (r = cfs_wire_u32(out, v->flags)) == 0 && (r = cfs_wire_u32(out, v->mode)) == 0 &&
+		    (r = cfs_wire_u32(out, v->uid)) == 0 && (r = cfs_wire_u32(out, v->gid)) == 0)
 			++*count;
 	}
 	for (size_t i = 0; r == 0 && i < k->subkeys.n; i++)
@@ -155,15 +157,24 @@ static int get_values(struct cfs_wire_reader *rd, struct cfs_registry *reg, cons
 		const void *data;
 		size_t len = cfs_wire_get_bytes(rd, CFS_VALUE_MAX, &data);
 		int64_t mtime = (int64_t)cfs_wire_get_u64(rd);
+		uint32_t flags = cfs_wire_get_u32(rd), mode = cfs_wire_get_u32(rd),
+			 uid = cfs_wire_get_u32(rd), gid = cfs_wire_get_u32(rd);
 		struct cfs_key *k = cfs_reg_key(reg, key);
+		struct cfs_value *v;
 		int r = -EINVAL;
 		if (!cfs_wire_ok(rd, false) || !name)
 			*why = "a snapshot value is malformed";
 		else if (!k || id <= CFS_REG_ROOT_ID || id == UINT64_MAX || cfs_reg_key(reg, id) ||
 			 cfs_reg_value(reg, id) || cfs_key_value(k, name))
 			*why = "a snapshot value has a bad id, key or name";
-		else if ((r = cfs_reg_set_value(reg, k, id, name, type, data, len, mtime, NULL)) < 0)
+		else if ((r = cfs_reg_set_value(reg, k, id, name, type, data, len, mtime, &v)) < 0)
 			*why = r == -ENOMEM ? "out of memory" : "a snapshot value cannot be added";
+		if (r == 0) {
+			v->flags = flags & CFS_VAL_FLAGS_ALL;
+			v->mode = mode & 07777;
+			v->uid = uid;
+			v->gid = gid;
+		}
 		free(name);
 		if (r < 0)
 			return r;

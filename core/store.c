@@ -26,7 +26,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_ROOT_ID 1
 
@@ -56,8 +56,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_PUT_KEY] = "INSERT OR REPLACE INTO keys(id, parent, name, mode, uid, gid, mtime) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_DEL_KEY] = "DELETE FROM keys WHERE id = ?1",
-	[STMT_PUT_VAL] = "INSERT OR REPLACE INTO vals(id, key, name, type, data, mtime) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_PUT_VAL] = "INSERT OR REPLACE INTO vals(id, key, name, type, data, mtime, flags, "
+			 "mode, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_DEL_VAL] = "DELETE FROM vals WHERE id = ?1",
 	[STMT_GET_META] = "SELECT v FROM meta WHERE name = ?1",
 	[STMT_SET_META] = "INSERT OR REPLACE INTO meta(name, v) VALUES(?1, ?2)",
@@ -65,7 +65,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 			 "obj_name, parent_id, prop, old_value, new_value) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_LOAD_KEYS] = "SELECT id, parent, name, mode, uid, gid, mtime FROM keys ORDER BY id",
-	[STMT_LOAD_VALS] = "SELECT id, key, name, type, data, mtime FROM vals ORDER BY id",
+	[STMT_LOAD_VALS] = "SELECT id, key, name, type, data, mtime, flags, mode, uid, gid "
+			   "FROM vals ORDER BY id",
 	[STMT_READ_JOURNAL] = "SELECT seq, time, kind, change, obj_id, obj_name, parent_id, "
 			      "prop, old_value, new_value FROM journal WHERE seq >= ?1 "
 			      "ORDER BY seq",
@@ -81,13 +82,27 @@ static const char schema_sql[] =
 	"mtime INTEGER NOT NULL);"
 	"CREATE TABLE vals("
 	"id INTEGER PRIMARY KEY, key INTEGER NOT NULL, name TEXT NOT NULL, "
-	"type INTEGER NOT NULL, data BLOB NOT NULL, mtime INTEGER NOT NULL);"
+	"type INTEGER NOT NULL, data BLOB NOT NULL, mtime INTEGER NOT NULL, "
+	"flags INTEGER NOT NULL DEFAULT 0, mode INTEGER NOT NULL DEFAULT 0, "
+	"uid INTEGER NOT NULL DEFAULT 0, gid INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE meta(name TEXT PRIMARY KEY, v INTEGER NOT NULL);"
 	"CREATE TABLE journal("
 	"seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind INTEGER NOT NULL, "
 	"change INTEGER NOT NULL, obj_id TEXT, obj_name TEXT, parent_id TEXT, prop TEXT, "
 	"old_value TEXT, new_value TEXT);"
-	"PRAGMA user_version = 1;"
+	"PRAGMA user_version = 2;"
+	"COMMIT;";
+
+/* Version 1 -> 2: a value's flags (untyped, no final newline, own
+ * security) and its own mode and owner. Every value of a version 1
+ * store had an explicit type and its key's security: flags 0. */
+static const char upgrade_1_2_sql[] =
+	"BEGIN IMMEDIATE;"
+	"ALTER TABLE vals ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE vals ADD COLUMN mode INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE vals ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE vals ADD COLUMN gid INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 2;"
 	"COMMIT;";
 
 struct cfs_store {
@@ -264,8 +279,9 @@ static int setup_db(struct cfs_store *s)
 	r = query_one(s->db, "PRAGMA user_version", &version, NULL, 0);
 	if (r < 0)
 		return r;
-	if (version == 0) {
-		r = exec_sql(s->db, schema_sql);
+	if (version == 0 || version == 1) {
+		/* A new store, or one a daemon before version 2 made. */
+		r = exec_sql(s->db, version == 0 ? schema_sql : upgrade_1_2_sql);
 		if (r < 0) {
 			if (!sqlite3_get_autocommit(s->db))
 				(void)exec_sql(s->db, "ROLLBACK");
@@ -388,9 +404,7 @@ static int load_values(struct cfs_store *s, const struct cfs_store_loader *ld, v
 	if (sqlite3_stmt_busy(st))
 		return -EBUSY;
 	for (;;) {
-		const char *name;
-		const void *data;
-		size_t len;
+		struct cfs_store_value v;
 		int rc = sqlite3_step(st);
 
 		if (rc == SQLITE_DONE) {
@@ -401,26 +415,33 @@ static int load_values(struct cfs_store *s, const struct cfs_store_loader *ld, v
 			r = store_errno(s->db, rc);
 			break;
 		}
-		name = (const char *)sqlite3_column_text(st, 2);
-		if (!name) {
+		v = (struct cfs_store_value){
+			.id = (uint64_t)sqlite3_column_int64(st, 0),
+			.key = (uint64_t)sqlite3_column_int64(st, 1),
+			.name = (const char *)sqlite3_column_text(st, 2),
+			.type = (uint32_t)sqlite3_column_int64(st, 3),
+		};
+		if (!v.name) {
 			r = -ENOMEM;
 			break;
 		}
 		/* blob before bytes, as SQLite asks; an empty blob comes back as NULL */
-		data = sqlite3_column_blob(st, 4);
-		len = (size_t)sqlite3_column_bytes(st, 4);
-		if (!data) {
+		v.data = sqlite3_column_blob(st, 4);
+		v.len = (size_t)sqlite3_column_bytes(st, 4);
+		if (!v.data) {
 			if (sqlite3_errcode(s->db) == SQLITE_NOMEM) {
 				r = -ENOMEM;
 				break;
 			}
-			data = "";
-			len = 0;
+			v.data = "";
+			v.len = 0;
 		}
-		r = ld->value(ud, (uint64_t)sqlite3_column_int64(st, 0),
-			      (uint64_t)sqlite3_column_int64(st, 1), name,
-			      (uint32_t)sqlite3_column_int64(st, 3), data, len,
-			      sqlite3_column_int64(st, 5));
+		v.mtime_ns = sqlite3_column_int64(st, 5);
+		v.flags = (uint32_t)sqlite3_column_int64(st, 6);
+		v.mode = (uint32_t)sqlite3_column_int64(st, 7);
+		v.uid = (uint32_t)sqlite3_column_int64(st, 8);
+		v.gid = (uint32_t)sqlite3_column_int64(st, 9);
+		r = ld->value(ud, &v);
 		if (r != 0)
 			break;
 	}
@@ -529,8 +550,7 @@ int cfs_store_del_key(struct cfs_store *s, uint64_t id)
 	return del_by_id(s, STMT_DEL_KEY, id);
 }
 
-int cfs_store_put_value(struct cfs_store *s, uint64_t id, uint64_t key, const char *name,
-			uint32_t type, const void *data, size_t len, int64_t mtime_ns)
+int cfs_store_put_value(struct cfs_store *s, const struct cfs_store_value *v)
 {
 	sqlite3_stmt *st;
 	int rc, r;
@@ -540,22 +560,26 @@ int cfs_store_put_value(struct cfs_store *s, uint64_t id, uint64_t key, const ch
 	r = batch_check(s);
 	if (r < 0)
 		return r;
-	if (!id_valid(id) || !id_valid(key) || !name || (!data && len > 0))
+	if (!v || !id_valid(v->id) || !id_valid(v->key) || !v->name || (!v->data && v->len > 0))
 		return batch_result(s, -EINVAL);
 	st = s->stmt[STMT_PUT_VAL];
-	sqlite3_bind_int64(st, 1, (int64_t)id);
-	sqlite3_bind_int64(st, 2, (int64_t)key);
-	r = bind_text(s, st, 3, name);
+	sqlite3_bind_int64(st, 1, (int64_t)v->id);
+	sqlite3_bind_int64(st, 2, (int64_t)v->key);
+	r = bind_text(s, st, 3, v->name);
 	if (r < 0)
 		goto fail;
-	sqlite3_bind_int64(st, 4, type);
+	sqlite3_bind_int64(st, 4, v->type);
 	/* a NULL pointer would bind SQL NULL; "" makes an empty blob */
-	rc = sqlite3_bind_blob64(st, 5, len > 0 ? data : "", len, SQLITE_STATIC);
+	rc = sqlite3_bind_blob64(st, 5, v->len > 0 ? v->data : "", v->len, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		r = store_errno(s->db, rc);
 		goto fail;
 	}
-	sqlite3_bind_int64(st, 6, mtime_ns);
+	sqlite3_bind_int64(st, 6, v->mtime_ns);
+	sqlite3_bind_int64(st, 7, v->flags);
+	sqlite3_bind_int64(st, 8, v->mode);
+	sqlite3_bind_int64(st, 9, v->uid);
+	sqlite3_bind_int64(st, 10, v->gid);
 	return batch_result(s, step_done(s, st));
 fail:
 	sqlite3_clear_bindings(st);

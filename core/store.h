@@ -32,18 +32,36 @@ struct cfs_store_record {
 	const char *new_value;
 };
 
+/* One persisted registry value. flags, mode, uid and gid are struct
+ * cfs_value's (registry.h); the store keeps them without looking. */
+struct cfs_store_value {
+	uint64_t id;
+	uint64_t key;
+	const char *name;
+	uint32_t type;
+	const void *data;
+	size_t len;
+	int64_t mtime_ns;
+	uint32_t flags;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+};
+
 struct cfs_store_loader {
 	/* Called for each key in increasing id order (so a parent always comes
 	 * before its children; the root, id 1, is not stored). */
 	int (*key)(void *ud, uint64_t id, uint64_t parent, const char *name, uint32_t mode,
 		   uint32_t uid, uint32_t gid, int64_t mtime_ns);
-	/* Called for each value, in increasing id order, after all keys. */
-	int (*value)(void *ud, uint64_t id, uint64_t key, const char *name, uint32_t type,
-		     const void *data, size_t len, int64_t mtime_ns);
+	/* Called for each value, in increasing id order, after all keys
+	 * (data is never NULL, even when empty). */
+	int (*value)(void *ud, const struct cfs_store_value *v);
 };
 
 /* Opens or creates DIR/cluster.db (DIR is created with mode 0700 if
- * missing). Takes an exclusive advisory lock on DIR/lock so that two
+ * missing). A store of an older schema is upgraded in place (version 1,
+ * before values had flags and their own security, becomes version 2); a
+ * newer one is -EPROTONOSUPPORT. Takes an exclusive advisory lock on DIR/lock so that two
  * daemons never share a state directory: -EBUSY if another holds it. */
 int cfs_store_open(const char *dir, struct cfs_store **ret);
 void cfs_store_free(struct cfs_store *s);
@@ -59,8 +77,7 @@ int cfs_store_begin(struct cfs_store *s);
 int cfs_store_put_key(struct cfs_store *s, uint64_t id, uint64_t parent, const char *name,
 		      uint32_t mode, uint32_t uid, uint32_t gid, int64_t mtime_ns);
 int cfs_store_del_key(struct cfs_store *s, uint64_t id);
-int cfs_store_put_value(struct cfs_store *s, uint64_t id, uint64_t key, const char *name,
-			uint32_t type, const void *data, size_t len, int64_t mtime_ns);
+int cfs_store_put_value(struct cfs_store *s, const struct cfs_store_value *v);
 int cfs_store_del_value(struct cfs_store *s, uint64_t id);
 int cfs_store_set_meta(struct cfs_store *s, const char *name, uint64_t v);
 int cfs_store_put_record(struct cfs_store *s, const struct cfs_store_record *rec);

@@ -16,6 +16,7 @@ enum undo_type {
 	U_VAL_SET,
 	U_VAL_DEL,
 	U_VAL_RENAME,
+	U_VAL_SEC,
 	U_OBJ_ADD,
 	U_OBJ_DEL,
 	U_OBJ_RENAME,
@@ -30,6 +31,7 @@ struct cfs_undo {
 	uint64_t parent; /* key id: parent of a key, owner of a value */
 	char *name;
 	uint32_t a, b, c; /* mode/uid/gid or value type */
+	uint32_t vflags, vmode, vuid, vgid; /* a value's flags and own security */
 	uint8_t *data;
 	size_t len;
 	int64_t mtime_ns;
@@ -169,15 +171,28 @@ static void undo_one(struct cfs_txn *t, struct cfs_undo *u)
 		v = cfs_reg_value(reg, u->id);
 		if (v && !u->existed)
 			cfs_reg_remove_value(reg, v);
-		else if (v)
-			cfs_reg_set_value(reg, v->key, v->id, v->name, u->a, u->data, u->len,
-					  u->mtime_ns, NULL);
+		else if (v && cfs_reg_set_value(reg, v->key, v->id, v->name, u->a, u->data, u->len,
+						u->mtime_ns, NULL) == 0)
+			v->flags = u->vflags;
 		break;
 	case U_VAL_DEL:
 		k = cfs_reg_key(reg, u->parent);
-		if (k)
-			cfs_reg_set_value(reg, k, u->id, u->name, u->a, u->data, u->len, u->mtime_ns,
-					  NULL);
+		if (k && cfs_reg_set_value(reg, k, u->id, u->name, u->a, u->data, u->len, u->mtime_ns,
+					   &v) == 0) {
+			v->flags = u->vflags;
+			v->mode = u->vmode;
+			v->uid = u->vuid;
+			v->gid = u->vgid;
+		}
+		break;
+	case U_VAL_SEC:
+		v = cfs_reg_value(reg, u->id);
+		if (v) {
+			v->flags = u->vflags;
+			v->mode = u->vmode;
+			v->uid = u->vuid;
+			v->gid = u->vgid;
+		}
 		break;
 	case U_VAL_RENAME:
 		v = cfs_reg_value(reg, u->id);
@@ -479,8 +494,18 @@ int cfs_txn_set_security(struct cfs_txn *t, struct cfs_key *key, uint32_t mode, 
 int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, uint32_t type,
 		      const void *data, size_t len)
 {
+	return cfs_txn_set_value_flags(t, key, name, type, 0, data, len);
+}
+
+int cfs_txn_set_value_flags(struct cfs_txn *t, struct cfs_key *key, const char *name,
+			    uint32_t type, uint32_t flags, const void *data, size_t len)
+{
 	struct cfs_value *v = cfs_key_value(key, name);
-	if (v && v->type == type && v->len == len && (len == 0 || memcmp(v->data, data, len) == 0))
+	flags &= CFS_VAL_UNTYPED | CFS_VAL_NOEOL;
+	if (v)
+		flags |= v->flags & CFS_VAL_OWN_SECURITY;
+	if (v && v->type == type && v->flags == flags && v->len == len &&
+	    (len == 0 || memcmp(v->data, data, len) == 0))
 		return 0;
 	if (!v && cfs_reg_entries(&t->m->reg) >= CFS_REG_ENTRIES_MAX)
 		return -ENOSPC;
@@ -493,6 +518,7 @@ int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, 
 	if (v) {
 		u->existed = true;
 		u->a = v->type;
+		u->vflags = v->flags;
 		u->len = v->len;
 		u->mtime_ns = v->mtime_ns;
 		u->data = malloc(v->len + 1);
@@ -505,6 +531,7 @@ int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, 
 	r = cfs_reg_set_value(&t->m->reg, key, v ? v->id : 0, name, type, data, len, t->now_ns, &v);
 	if (r < 0)
 		goto fail;
+	v->flags = flags;
 	u->id = v->id;
 	if ((r = mark_dirty(t, v->id, true)) < 0 ||
 	    (r = reg_record(t, CFS_CH_VALUE_SET, key, name, old_text, new_text, v->id)) < 0)
@@ -523,6 +550,39 @@ fail:
 	return r;
 }
 
+int cfs_txn_set_value_security(struct cfs_txn *t, struct cfs_value *val, uint32_t mode,
+			       uint32_t uid, uint32_t gid)
+{
+	mode &= 07777;
+	if ((val->flags & CFS_VAL_OWN_SECURITY) && val->mode == mode && val->uid == uid &&
+	    val->gid == gid)
+		return 0;
+	struct cfs_txn_mark mark = cfs_txn_mark(t);
+	struct cfs_undo *u = undo_push(t, U_VAL_SEC);
+	if (!u)
+		return -ENOMEM;
+	u->id = val->id;
+	u->vflags = val->flags;
+	u->vmode = val->mode;
+	u->vuid = val->uid;
+	u->vgid = val->gid;
+	char old[64], new[64];
+	snprintf(old, sizeof(old), "%04o %u %u", cfs_value_mode(val), cfs_value_uid(val),
+		 cfs_value_gid(val));
+	snprintf(new, sizeof(new), "%04o %u %u", mode, uid, gid);
+	val->flags |= CFS_VAL_OWN_SECURITY;
+	val->mode = mode;
+	val->uid = uid;
+	val->gid = gid;
+	int r;
+	if ((r = mark_dirty(t, val->id, true)) < 0 ||
+	    (r = reg_record(t, CFS_CH_SECURITY, val->key, val->name, old, new, val->id)) < 0) {
+		cfs_txn_rollback(t, mark);
+		return r;
+	}
+	return 0;
+}
+
 int cfs_txn_del_value(struct cfs_txn *t, struct cfs_value *val)
 {
 	struct cfs_txn_mark mark = cfs_txn_mark(t);
@@ -533,6 +593,10 @@ int cfs_txn_del_value(struct cfs_txn *t, struct cfs_value *val)
 	memcpy(u->data, val->data, val->len);
 	u->len = val->len;
 	u->a = val->type;
+	u->vflags = val->flags;
+	u->vmode = val->mode;
+	u->vuid = val->uid;
+	u->vgid = val->gid;
 	u->id = val->id;
 	u->parent = val->key->id;
 	u->mtime_ns = val->mtime_ns;

@@ -54,9 +54,17 @@ int cfs_txn_del_key(struct cfs_txn *t, struct cfs_key *key);
 int cfs_txn_rename_key(struct cfs_txn *t, struct cfs_key *key, const char *name);
 int cfs_txn_set_security(struct cfs_txn *t, struct cfs_key *key, uint32_t mode, uint32_t uid,
 			 uint32_t gid);
-/* Creates or replaces; a no-op (no record) when type and data are equal. */
+/* Creates or replaces a value with an explicit type (flags 0); a no-op
+ * (no record) when type, flags and data are equal. A value's own security
+ * stays; a new value's follows its key. */
 int cfs_txn_set_value(struct cfs_txn *t, struct cfs_key *key, const char *name, uint32_t type,
 		      const void *data, size_t len);
+/* The same with CFS_VAL_UNTYPED / CFS_VAL_NOEOL (registry.h) as given. */
+int cfs_txn_set_value_flags(struct cfs_txn *t, struct cfs_key *key, const char *name,
+			    uint32_t type, uint32_t flags, const void *data, size_t len);
+/* Gives a value its own mode and owner (a security record naming it). */
+int cfs_txn_set_value_security(struct cfs_txn *t, struct cfs_value *val, uint32_t mode,
+			       uint32_t uid, uint32_t gid);
 int cfs_txn_del_value(struct cfs_txn *t, struct cfs_value *val);
 int cfs_txn_rename_value(struct cfs_txn *t, struct cfs_value *val, const char *name);
 /* cfs_txn_set_value of a DWORD (little-endian, as the registry stores it). */

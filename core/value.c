@@ -16,7 +16,7 @@ static const struct {
 	{CFS_REG_NONE, "REG_NONE"},	      {CFS_REG_SZ, "REG_SZ"},
 	{CFS_REG_EXPAND_SZ, "REG_EXPAND_SZ"}, {CFS_REG_BINARY, "REG_BINARY"},
 	{CFS_REG_DWORD, "REG_DWORD"},	      {CFS_REG_MULTI_SZ, "REG_MULTI_SZ"},
-	{CFS_REG_QWORD, "REG_QWORD"},
+	{CFS_REG_QWORD, "REG_QWORD"},	      {CFS_REG_LINK, "REG_LINK"},
 };
 
 const char *cfs_regtype_name(uint32_t type)
@@ -134,6 +134,13 @@ int cfs_value_parse(uint32_t type, const char *text, size_t len, struct cfs_buf 
 			le[i] = (uint8_t)(v >> (8 * i));
 		return cfs_buf_append(out, le, dw ? 4 : 8);
 	}
+	case CFS_REG_LINK:
+		len = strip_newline(text, len);
+		if (len == 0 || memchr(text, '\0', len) || !cfs_utf8_valid(text, len))
+			return -EINVAL;
+		if (len > CFS_LINK_MAX)
+			return -ENAMETOOLONG;
+		break;
 	case CFS_REG_BINARY:
 	case CFS_REG_NONE:
 		break;
@@ -143,6 +150,22 @@ int cfs_value_parse(uint32_t type, const char *text, size_t len, struct cfs_buf 
 	if (len > CFS_VALUE_MAX)
 		return -EFBIG;
 	return cfs_buf_append(out, text, len);
+}
+
+int cfs_value_classify(const void *data, size_t len, struct cfs_buf *out, uint32_t *ret_type,
+		       bool *ret_noeol)
+{
+	const char *text = data;
+	bool is_text = !memchr(text, '\0', len) && cfs_utf8_valid(text, len);
+	size_t n = is_text ? strip_newline(text, len) : len;
+	if (n > CFS_VALUE_MAX)
+		return -EFBIG;
+	int r = cfs_buf_append(out, text, n);
+	if (r < 0)
+		return r;
+	*ret_type = is_text ? CFS_REG_SZ : CFS_REG_BINARY;
+	*ret_noeol = is_text && n == len;
+	return 0;
 }
 
 int cfs_value_check(uint32_t type, const void *data, size_t len)
@@ -167,6 +190,11 @@ int cfs_value_check(uint32_t type, const void *data, size_t len)
 		return len == 4 ? 0 : -EINVAL;
 	case CFS_REG_QWORD:
 		return len == 8 ? 0 : -EINVAL;
+	case CFS_REG_LINK:
+		return len == 0 || len > CFS_LINK_MAX || memchr(s, '\0', len) ||
+				       !cfs_utf8_valid(s, len)
+			       ? -EINVAL
+			       : 0;
 	case CFS_REG_BINARY:
 	case CFS_REG_NONE:
 		return 0;
@@ -182,6 +210,7 @@ int cfs_value_format(uint32_t type, const void *data, size_t len, struct cfs_buf
 	switch (type) {
 	case CFS_REG_SZ:
 	case CFS_REG_EXPAND_SZ:
+	case CFS_REG_LINK:
 		if ((r = cfs_buf_append(out, p, len)) < 0)
 			return r;
 		return cfs_buf_append(out, "\n", 1);

@@ -29,6 +29,11 @@ struct cfs_fs {
 	 * is initialized by the session's init. */
 	pthread_mutex_t fh_lock;
 	struct cfs_fh *fh_open; /* guarded by fh_lock */
+	/* The smallest WRITE request that may be a piece of a longer write():
+	 * the kernel cuts a write() into requests of at most max_write bytes
+	 * (fewer when the caller's buffer does not start on a page), and a
+	 * piece already answered cannot be taken back. Set by init. */
+	size_t write_piece;
 };
 
 extern const struct fuse_lowlevel_ops cfs_fs_ops;

@@ -43,17 +43,32 @@ enum cfs_fh_kind { CFS_FH_ATTR, CFS_FH_VALUE, CFS_FH_CONTROL, CFS_FH_FIXED, CFS_
 
 struct cfs_fh {
 	enum cfs_fh_kind kind;
+	uint64_t ino;		/* the inode opened (set once, before it is shared) */
 	pthread_mutex_t lock;	/* guards the fields below */
 	struct cfs_buf staged;	/* VALUE: the value's text as this writer sees it;
 				 * ATTR (accumulating files): what was written */
 	bool staged_loaded;
-	bool trunc_pending;	/* VALUE: opened with O_TRUNC, nothing written yet */
+	bool trunc_pending;	/* opened with O_TRUNC, nothing written yet: a VALUE
+				 * with a type, or an ATTR list or free text (each
+				 * emptied at the last close) */
+	bool gone;		/* VALUE: removed while open; staged is all it has */
 	struct cfs_buf line;	/* CONTROL: an incomplete last line */
 	struct cfs_ctl ctl;	/* CONTROL: the block being held */
 	struct cfs_buf snap;	/* read snapshot, taken at the first read */
 	bool snap_taken;
 	struct cfs_fh *prev, *next; /* cfs_fs.fh_open, guarded by cfs_fs.fh_lock */
 };
+
+/* A new open file of ino (on the open-file list), or NULL. */
+struct cfs_fh *cfs_fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind, uint64_t ino);
+/* Takes it off the list and frees it; NULL is a no-op. */
+void cfs_fh_free(struct cfs_fs *fs, struct cfs_fh *h);
+
+/* Whether a WRITE request of size bytes at off may be taken whole: one
+ * that reaches past limit, or that may be a piece of a longer write()
+ * (cfs_fs.write_piece), is refused with EFBIG before anything is
+ * applied, so that a refused write() never returns a short count. */
+int cfs_write_fits(const struct cfs_fs *fs, off_t off, size_t size, size_t limit);
 
 /* --- nodes (fs_node.c; model read-locked) --- */
 
@@ -123,6 +138,7 @@ enum cfs_reply {
 	CFS_REPLY_ENTRY,       /* the entry (parent, name) */
 	CFS_REPLY_VALUE_WRITE, /* as WRITE; refused: fh's staged text = restore */
 	CFS_REPLY_ATTR,	       /* the attributes of `parent` (the inode changed) */
+	CFS_REPLY_OPEN,	       /* the open `fi` of fh; refused: fh is freed */
 	CFS_REPLY_NONE,	       /* nobody waits (req is NULL) */
 };
 
@@ -133,6 +149,7 @@ struct cfs_pending {
 	size_t written;
 	uint64_t parent;
 	struct cfs_fh *fh;
+	struct fuse_file_info fi; /* OPEN: what to answer */
 	struct cfs_buf restore;	  /* VALUE_WRITE: staged text before this write */
 	char *desc;		  /* what was asked, for the log */
 	struct cfs_origin origin; /* what the kernel reports itself */
@@ -191,6 +208,14 @@ void cfs_fsobj_list(const struct cfs_model *m, const struct cfs_node *n, struct 
 void cfs_fsobj_link_target(const struct cfs_node *n, char *buf, size_t size);
 void cfs_fsobj_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char *buf,
 		     size_t size);
+/* truncate(2) of an object file of current size cur: 0 with cmds filled
+ * (a list or free text emptied; none when the size is already right), or
+ * -EINVAL (a value cannot be cut), -EACCES (read-only), -EFBIG. */
+int cfs_fsobj_truncate(const struct cfs_model *m, const struct cfs_node *n, off_t size, off_t cur,
+		       struct cfs_vec *cmds);
+/* The last close of an object file opened with O_TRUNC and never
+ * written: a list or free text becomes empty (nothing waits for it). */
+void cfs_fsobj_truncate_at_release(struct cfs_fs *fs, uint64_t ino);
 /* Commands for mkdir, rmdir and rename in a collection (no lock needed):
  * 0 with cmds filled, or -errno. */
 int cfs_fsobj_mkdir(uint64_t parent, const char *name, struct cfs_vec *cmds);
@@ -207,7 +232,15 @@ uint64_t cfs_fsreg_child(const struct cfs_node *p, const char *name);
 void cfs_fsreg_list(const struct cfs_node *n, struct cfs_dirbuf *d, uint64_t min);
 void cfs_fsreg_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char *buf,
 		     size_t size, off_t off);
-/* The last close of a value opened with O_TRUNC and never written. */
+/* A value link's target (N_REGVAL of type REG_LINK), or -EINVAL. */
+int cfs_fsreg_link_target(const struct cfs_node *n, char *buf, size_t size);
+/* open(2) of a value with O_TRUNC: 0 with cmds filled when the value is
+ * emptied now (answer the open once they commit), or with none (nothing
+ * to empty, or a value with a type: *ret_pending is set, and the open
+ * file's view of it starts empty: cfs_fh.trunc_pending). */
+int cfs_fsreg_open_trunc(const struct cfs_node *n, bool *ret_pending, struct cfs_vec *cmds);
+/* The last close of a value with a type opened with O_TRUNC and never
+ * written. */
 void cfs_fsreg_truncate_at_release(struct cfs_fs *fs, uint64_t ino);
 /* Command builders on a resolved key (p) or node (n): 0 with cmds
  * filled (setattr: maybe none), or -errno. */
@@ -215,9 +248,13 @@ int cfs_fsreg_mkdir(const struct cfs_node *p, const char *name, mode_t mode,
 		    struct cfs_vec *cmds);
 int cfs_fsreg_mknod(const struct cfs_node *p, const char *name, mode_t mode,
 		    struct cfs_vec *cmds);
+int cfs_fsreg_symlink(const struct cfs_node *p, const char *name, const char *target,
+		      struct cfs_vec *cmds);
 int cfs_fsreg_remove(const struct cfs_node *p, const char *name, bool dir, struct cfs_vec *cmds);
+/* rename(2) within one key (flags: RENAME_NOREPLACE; the caller refuses
+ * others and a move to another key). */
 int cfs_fsreg_rename(const struct cfs_node *p, const char *name, const char *newname,
-		     struct cfs_vec *cmds);
+		     unsigned flags, struct cfs_vec *cmds);
 int cfs_fsreg_setattr(const struct cfs_node *n, const struct stat *attr, int to_set,
 		      struct cfs_vec *cmds);
 /* The type attribute of values (user.cluster.type); nothing else has

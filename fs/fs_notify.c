@@ -15,7 +15,10 @@
  * no lock held (the notify calls may wait for requests in flight), and
  * then performs the self-ops on the mount. It never holds a lock across a
  * system call on the mount (fuse-notify.md §5.1). Handlers never wait for
- * it. */
+ * it. The committer waits for a unit's invalidation before the batch is
+ * answered, and, for a sync unit (fs_notify_i.h: the ATTRIB events on the
+ * values of a key the user's own chmod changed), for its replay too, so
+ * that those events are queued before the user's call returns. */
 #include "fs_notify.h"
 
 #include <errno.h>
@@ -58,7 +61,9 @@ struct cfs_notify {
 	uint64_t pre_done;	       /* guarded by qlock */
 	pthread_cond_t pre_cond;       /* signalled when pre_done moves */
 	uint64_t replayed;	       /* the last unit done with; guarded by qlock */
-	pthread_cond_t replay_cond;    /* signalled when replayed moves */
+	uint64_t released;	       /* the last sync unit whose commit need not
+				        * wait any longer; guarded by qlock */
+	pthread_cond_t replay_cond;    /* signalled when replayed or released moves */
 
 	/* The self-op in progress, as the handlers must see it. */
 	pthread_mutex_t view_lock;
@@ -164,6 +169,7 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	/* Once queued, u belongs to the notifier threads (which free it):
 	 * keep its generation. */
 	const uint64_t gen = u->gen = ++nt->gen;
+	const bool sync = u->sync;
 	pthread_mutex_lock(&nt->qlock);
 	queue_push(&nt->ihead, &nt->itail, &nt->icond, u);
 	/* The caches must be exact before the writer is answered, so that a
@@ -174,6 +180,14 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	struct timespec until = deadline_ms(200);
 	while (nt->pre_done < gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
+			break;
+	/* A sync unit's events belong to the user's call: they are queued
+	 * before it is answered (run_unit releases the wait early when one
+	 * of them could only be raised after the answer). Bounded, as any
+	 * wait here. */
+	until = deadline_ms(1000);
+	while (sync && nt->replayed < gen && nt->released < gen && !nt->stop)
+		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
 			break;
 	pthread_mutex_unlock(&nt->qlock);
 }
@@ -342,19 +356,55 @@ static bool stopping(struct cfs_notify *nt)
 	return s;
 }
 
+/* A sync unit (cfs_unit.sync) whose commit is answered now: a replay
+ * would otherwise wait for the very call that waits for it. */
+static void release_unit(struct cfs_notify *nt, const struct cfs_unit *u)
+{
+	pthread_mutex_lock(&nt->qlock);
+	if (nt->released < u->gen)
+		nt->released = u->gen;
+	pthread_cond_broadcast(&nt->replay_cond);
+	pthread_mutex_unlock(&nt->qlock);
+}
+
+/* Whether an ATTRIB self-op of a sync unit can run while the user's call
+ * holds its directory's lock: only when the kernel has every name of the
+ * path cached (a lookup would wait for that lock). */
+static bool reachable_now(struct cfs_notify *nt, const struct cfs_selfop *o)
+{
+	char *p = NULL, *dir = NULL;
+	bool ok = false;
+	if (o->path && asprintf(&p, "%s/%s", nt->mnt, o->path) >= 0 && (dir = strdup(p))) {
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		ok = cfs_replayer_call(nt->rp, CFS_R_CACHED, p, dir, NULL) == 0;
+	}
+	free(p);
+	free(dir);
+	return ok;
+}
+
 static void run_unit(struct cfs_notify *nt, struct cfs_unit *u)
 {
 	if (!u->nops)
 		return;
+	bool sync = u->sync;
 	/* After a lazy unmount, paths under the mount point lead elsewhere:
 	 * replay nothing then (fuse-notify.md §5.6). */
 	struct stat st;
 	if (!nt->dev_ok || cfs_replayer_call(nt->rp, CFS_R_STAT, nt->mnt, NULL, &st) != 0 ||
-	    st.st_dev != nt->dev)
+	    st.st_dev != nt->dev) {
+		release_unit(nt, u);
 		return;
+	}
 	for (size_t i = 0; i < u->nops; i++) {
 		if ((i & 63) == 0 && stopping(nt))
 			return; /* shutting down: drop the rest */
+		if (sync && u->ops[i].op == CFS_SOP_ATTRIB && !reachable_now(nt, &u->ops[i])) {
+			release_unit(nt, u);
+			sync = false;
+		}
 		run_op(nt, &u->ops[i]);
 	}
 }
@@ -428,9 +478,8 @@ int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint
 			       o->op == CFS_SOP_SYMLINK;
 		if (creates && o->parent == parent && strcmp(o->name, name) == 0)
 			r = 1;
-		else if (o->op == CFS_SOP_RENAME && o->parent == parent &&
-			 strcmp(o->name2, name) == 0)
-			r = 1;
+		/* A tomb before a rename's new name: the name is one when the
+		 * rename replaces what had it. */
 		for (int i = 0; r == 0 && i < o->ntomb; i++) {
 			if (o->tomb[i].parent == parent && strcmp(o->tomb[i].name, name) == 0) {
 				*ret_ino = o->tomb[i].ino;
@@ -438,6 +487,9 @@ int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint
 				r = 2;
 			}
 		}
+		if (r == 0 && o->op == CFS_SOP_RENAME && o->parent == parent &&
+		    strcmp(o->name2, name) == 0)
+			r = 1;
 	}
 	pthread_mutex_unlock(&nt->view_lock);
 	return r;

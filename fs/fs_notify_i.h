@@ -67,6 +67,14 @@ struct cfs_unit {
 	size_t nops, capops;
 	struct cfs_imap seen;	 /* invalidated inodes already listed */
 	struct cfs_imap touched; /* inodes modified or created in this unit */
+	/* Its ATTRIB self-ops are what a user's own system call changed
+	 * besides its target (the values of a key whose mode it changed): a
+	 * local file system queues those events before the call returns, so
+	 * the call is answered after them (fs_notify.c). */
+	bool sync;
+	/* An entry a rename in this unit replaces (a deletion recorded with
+	 * CFS_REC_REPLACED): the rename's replay finds it there. */
+	struct cfs_tomb replaced;
 };
 
 /* Building a unit (committer thread, model read-locked). Allocation

@@ -11,6 +11,7 @@
 
 #include "fs_inode.h"
 #include "fs_notify_i.h"
+#include "value.h"
 
 void cfs_unit_inval(struct cfs_unit *u, uint64_t ino, const char *name)
 {
@@ -160,6 +161,24 @@ static void op_rename(struct cfs_unit *u, const struct cfs_origin *origin, const
 	o->name = strdup(old);
 	o->name2 = strdup(new);
 	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode};
+	/* Onto a name it replaces: the replay finds what was there, so that
+	 * the kernel replaces it as it does for a user's rename. */
+	if (u->replaced.name && o->name2 && u->replaced.parent == parent &&
+	    strcmp(u->replaced.name, new) == 0)
+		o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name2, u->replaced.ino,
+						    u->replaced.mode};
+}
+
+/* A deletion that a rename onto the name made (CFS_REC_REPLACED): no
+ * unlink of its own; the rename that follows replaces it. */
+static void replaced(struct cfs_unit *u, uint64_t parent, const char *name, uint64_t ino,
+		     mode_t mode)
+{
+	cfs_unit_inval(u, parent, name);
+	cfs_unit_inval(u, parent, NULL);
+	cfs_unit_inval(u, ino, NULL);
+	free((char *)u->replaced.name);
+	u->replaced = (struct cfs_tomb){parent, strdup(name), ino, mode, true};
 }
 
 static const char *coll_dir(enum cfs_kind kind)
@@ -308,32 +327,44 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 	char *vpath = NULL;
 	if (r->prop && asprintf(&vpath, "%s/%s", kpath, r->prop) < 0)
 		vpath = NULL;
+	struct cfs_value *val = r->value_id ? cfs_reg_value(&m->reg, r->value_id) : NULL;
+	bool is_link = val && val->type == CFS_REG_LINK;
+	mode_t vmode = is_link ? S_IFLNK | 0777 : S_IFREG | 0444;
 	switch (r->change) {
 	case CFS_CH_VALUE_SET:
 		if (!vpath)
 			break;
 		if (r->flags & CFS_REC_CREATED)
-			op_create(u, origin, CFS_SOP_MKNOD, vpath, dir, r->prop,
-				  cfs_ino(r->value_id, TAG_REGVAL), NULL);
+			op_create(u, origin, is_link ? CFS_SOP_SYMLINK : CFS_SOP_MKNOD, vpath, dir,
+				  r->prop, cfs_ino(r->value_id, TAG_REGVAL),
+				  is_link ? (const char *)val->data : NULL);
+		else if (is_link) /* a link's target changed: nothing to replay */
+			cfs_unit_inval(u, cfs_ino(r->value_id, TAG_REGVAL), NULL);
 		else
 			cfs_unit_modify(u, origin, vpath, cfs_ino(r->value_id, TAG_REGVAL));
 		cfs_unit_inval(u, dir, NULL);
 		break;
 	case CFS_CH_VALUE_DELETED:
 		tomb_earlier(u, cfs_ino(r->value_id, TAG_REGVAL), dir, 0, NULL, 0);
-		if (vpath)
+		if (r->flags & CFS_REC_REPLACED)
+			replaced(u, dir, r->prop, cfs_ino(r->value_id, TAG_REGVAL), vmode);
+		else if (vpath)
 			op_remove(u, origin, CFS_SOP_UNLINK, vpath, dir, r->prop,
-				  cfs_ino(r->value_id, TAG_REGVAL), S_IFREG | 0444, NULL);
+				  cfs_ino(r->value_id, TAG_REGVAL), vmode, NULL);
 		break;
 	case CFS_CH_VALUE_RENAMED:
 		op_rename(u, origin, kpath, dir, r->old_value, r->new_value,
-			  cfs_ino(r->value_id, TAG_REGVAL), S_IFREG | 0444);
+			  cfs_ino(r->value_id, TAG_REGVAL), vmode);
 		break;
 	case CFS_CH_KEY_ADDED:
 		op_create(u, origin, CFS_SOP_MKDIR, kpath, pdir, last_component(r->obj_name), dir,
 			  NULL);
 		break;
 	case CFS_CH_KEY_DELETED: {
+		if (r->flags & CFS_REC_REPLACED) {
+			replaced(u, pdir, last_component(r->obj_name), dir, S_IFDIR | 0755);
+			break;
+		}
 		/* Its values and subkeys went first: let their replays reach
 		 * them through this key, now gone. */
 		size_t kl = strlen(kpath);
@@ -363,15 +394,29 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 		break;
 	}
 	case CFS_CH_SECURITY:
+		if (r->prop) {
+			/* A value's own security. */
+			if (vpath)
+				op_attrib(u, origin, vpath, cfs_ino(r->value_id, TAG_REGVAL));
+			break;
+		}
 		op_attrib(u, origin, kpath, dir);
+		/* Its values that follow its security changed too. When the
+		 * user's own chmod or chown made the change, their events are
+		 * part of that call's (cfs_unit.sync). */
+		size_t before = u->nops;
 		for (size_t i = 0; k && i < k->values.n; i++) {
 			struct cfs_value *v = k->values.v[i];
 			char *p;
+			if ((v->flags & CFS_VAL_OWN_SECURITY) || v->type == CFS_REG_LINK)
+				continue;
 			if (asprintf(&p, "%s/%s", kpath, v->name) >= 0) {
 				op_attrib(u, NULL, p, cfs_ino(v->id, TAG_REGVAL));
 				free(p);
 			}
 		}
+		if (u->nops > before && origin_is(origin, CFS_ORIGIN_ATTRIB, dir, NULL))
+			u->sync = true;
 		break;
 	default:
 		break;
@@ -532,5 +577,6 @@ void cfs_unit_free(struct cfs_unit *u)
 	free(u->ops);
 	cfs_imap_free(&u->seen);
 	cfs_imap_free(&u->touched);
+	free((char *)u->replaced.name);
 	free(u);
 }

@@ -159,13 +159,23 @@ void cfs_fsobj_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char 
 		r = cfs_resolve(&fs->e->model, ino, &n);
 	acc = r == 0 && n.type == N_ATTR && n.spec->accumulate;
 	cfs_engine_unlock(fs->e);
+	/* All or nothing: a write that would take the text past a value's
+	 * limit, or that may be a piece of a longer write(), is refused
+	 * before anything is applied (cfs_write_fits). */
 	if (r == 0 && acc) {
 		pthread_mutex_lock(&h->lock);
 		kept = h->staged.len;
-		r = cfs_buf_append(&h->staged, buf, size);
+		if ((r = cfs_write_fits(fs, (off_t)kept, size, CFS_VALUE_MAX + 1)) < 0)
+			why = "a value holds at most 1 MiB, and one write() a little less";
+		if (r == 0)
+			r = cfs_buf_append(&h->staged, buf, size);
 		if (r == 0 && !(text = cfs_strndup(h->staged.data, h->staged.len)))
 			r = -ENOMEM;
+		if (r == 0)
+			h->trunc_pending = false;
 		pthread_mutex_unlock(&h->lock);
+	} else if (r == 0 && (r = cfs_write_fits(fs, 0, size, CFS_VALUE_MAX + 1)) < 0) {
+		why = "a value holds at most 1 MiB, and one write() a little less";
 	} else if (r == 0 && !(text = cfs_strndup(buf, size))) {
 		r = -ENOMEM;
 	}
@@ -190,6 +200,49 @@ void cfs_fsobj_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char 
 		return;
 	}
 	cfs_pending_reply_write(req, ino, &cmds, size);
+}
+
+int cfs_fsobj_truncate(const struct cfs_model *m, const struct cfs_node *n, off_t size, off_t cur,
+		       struct cfs_vec *cmds)
+{
+	if (size == cur)
+		return 0; /* it has that size: nothing to do */
+	bool writable = n->type == N_ATTR ? n->spec->writable
+					  : n->ino == CFS_INO_NAME || n->ino == CFS_INO_CONTROL;
+	if (!writable)
+		return -EACCES;
+	if (size > CFS_VALUE_MAX)
+		return -EFBIG;
+	/* A list or free text can be emptied (a list then shows nothing, free
+	 * text its one empty line). Other files hold one value, which
+	 * cannot be cut: a state word or a name cut short is not a value. */
+	if (size == 0 && n->type == N_ATTR && n->spec->accumulate) {
+		const char *why = NULL;
+		int r = n->spec->write(m, n->obj, "", cmds, &why);
+		if (r < 0)
+			cfs_log(LOG_NOTICE, "truncate refused: %s", why ? why : strerror(-r));
+		return r;
+	}
+	cfs_log(LOG_NOTICE, "truncate refused: this file holds a whole value; a list or a "
+			    "description can be emptied");
+	return -EINVAL;
+}
+
+void cfs_fsobj_truncate_at_release(struct cfs_fs *fs, uint64_t ino)
+{
+	struct cfs_vec cmds = {0};
+	struct cfs_node n;
+	const char *why = NULL;
+	cfs_engine_rdlock(fs->e);
+	int r = cfs_resolve(&fs->e->model, ino, &n);
+	if (r == 0 && n.type == N_ATTR && n.spec->accumulate && n.spec->write)
+		r = n.spec->write(&fs->e->model, n.obj, "", &cmds, &why);
+	cfs_engine_unlock(fs->e);
+	if (r < 0) {
+		cfs_free_cmds(&cmds);
+		return;
+	}
+	cfs_pending_submit_detached(fs, ino, &cmds);
 }
 
 int cfs_fsobj_mkdir(uint64_t parent, const char *name, struct cfs_vec *cmds)

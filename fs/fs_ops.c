@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fs_i.h"
 #include "fs_ports.h"
@@ -26,12 +27,13 @@
 
 /* Files still open when the session ends are never released: destroy
  * frees them. */
-static struct cfs_fh *fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind)
+struct cfs_fh *cfs_fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind, uint64_t ino)
 {
 	struct cfs_fh *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->kind = kind;
+	h->ino = ino;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_lock(&fs->fh_lock);
 	h->next = fs->fh_open;
@@ -42,7 +44,7 @@ static struct cfs_fh *fh_new(struct cfs_fs *fs, enum cfs_fh_kind kind)
 	return h;
 }
 
-static void fh_free(struct cfs_fs *fs, struct cfs_fh *h)
+void cfs_fh_free(struct cfs_fs *fs, struct cfs_fh *h)
 {
 	if (!h)
 		return;
@@ -70,6 +72,31 @@ static struct cfs_fh *fh_of(const struct fuse_file_info *fi)
 static int resolve_locked(struct cfs_fs *fs, fuse_ino_t ino, struct cfs_node *n)
 {
 	return cfs_resolve(&fs->e->model, ino, n);
+}
+
+/* The attributes of a value removed while a descriptor still has it
+ * open (fstat of an unlinked file): no link, the size of what that
+ * descriptor still reads. False when no descriptor has it. */
+static bool gone_attr(struct cfs_fs *fs, uint64_t ino, struct stat *st)
+{
+	bool found = false;
+	if (cfs_ino_tag(ino) != TAG_REGVAL || ino < CFS_INO_FIXED_END)
+		return false;
+	pthread_mutex_lock(&fs->fh_lock);
+	for (struct cfs_fh *h = fs->fh_open; h && !found; h = h->next) {
+		if (h->kind != CFS_FH_VALUE || h->ino != ino)
+			continue;
+		memset(st, 0, sizeof(*st));
+		st->st_ino = ino;
+		st->st_mode = S_IFREG | 0600;
+		st->st_blksize = 4096;
+		pthread_mutex_lock(&h->lock);
+		st->st_size = (off_t)(h->staged_loaded ? h->staged.len : h->snap.len);
+		pthread_mutex_unlock(&h->lock);
+		found = true;
+	}
+	pthread_mutex_unlock(&fs->fh_lock);
+	return found;
 }
 
 /* Resolves ino under the read lock (for the type: an inode number's type
@@ -209,6 +236,10 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	if (r == 0)
 		r = cfs_fill_attr(fs, &fs->e->model, &n, &st);
 	cfs_engine_unlock(fs->e);
+	if (r == -ENOENT && gone_attr(fs, ino, &st)) {
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
 	if (r < 0 && cfs_notify_is_self(fs, req)) {
 		/* The notifier replays changes in order, so it may reach
 		 * something a later change already removed: it still gets the
@@ -227,6 +258,10 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_attr(req, &st, fs->timeout);
 }
 
+/* Object files: a truncate(2) to their size changes nothing; a list or
+ * free text can be emptied; anything else is refused
+ * (cfs_fsobj_truncate). The times are the cluster's (each file's last
+ * change): setting them changes nothing, and the reply shows them. */
 static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			struct fuse_file_info *fi)
 {
@@ -241,20 +276,24 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
-	if (r == 0 && (n.type == N_REGKEY || n.type == N_REGVAL))
+	if (r == 0 && (n.type == N_REGKEY || n.type == N_REGVAL)) {
 		r = cfs_fsreg_setattr(&n, attr, to_set, &cmds);
-	else if (r == 0 && (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
-		r = -EPERM; /* only keys have a security */
-	else if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE) && n.type != N_ATTR && n.type != N_FIXED)
-		r = -EISDIR;
+	} else if (r == 0 &&
+		   (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+		r = -EPERM; /* only keys and values have a security */
+	} else if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
+		struct stat cur;
+		if (cfs_node_is_dir(&n))
+			r = -EISDIR;
+		else if ((r = cfs_fill_attr(fs, &fs->e->model, &n, &cur)) == 0)
+			r = cfs_fsobj_truncate(&fs->e->model, &n, attr->st_size, cur.st_size, &cmds);
+	}
 	cfs_engine_unlock(fs->e);
 	if (r < 0) {
 		cfs_free_cmds(&cmds);
 		fuse_reply_err(req, -r);
 		return;
 	}
-	/* Object files ignore truncation (a write replaces their content) and
-	 * times are the cluster's: the reply shows the current attributes. */
 	if (cmds.n == 0) {
 		cfs_vec_free(&cmds);
 		struct stat st;
@@ -278,12 +317,14 @@ static void cfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct cfs_fs *fs = cfs_fs_of(req);
 	struct cfs_node n;
-	char target[CFS_NAME_MAX + 64];
+	char target[CFS_LINK_MAX + 1];
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
-	if (r == 0 && n.type != N_MEMBER)
+	if (r == 0 && n.type == N_REGVAL)
+		r = cfs_fsreg_link_target(&n, target, sizeof(target));
+	else if (r == 0 && n.type != N_MEMBER)
 		r = -EINVAL;
-	if (r == 0)
+	else if (r == 0)
 		cfs_fsobj_link_target(&n, target, sizeof(target));
 	cfs_engine_unlock(fs->e);
 	if (r < 0)
@@ -356,7 +397,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (cfs_notify_is_self(fs, req)) {
 		/* The notifier's open+ftruncate+close raises IN_MODIFY and
 		 * IN_CLOSE_WRITE; it changes nothing and caches nothing. */
-		struct cfs_fh *h = fh_new(fs, CFS_FH_SELF);
+		struct cfs_fh *h = cfs_fh_new(fs, CFS_FH_SELF, ino);
 		if (!h) {
 			fuse_reply_err(req, ENOMEM);
 			return;
@@ -371,7 +412,9 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		cfs_fsports_open(req, ino, fi);
 		return;
 	}
-	int r = resolve(fs, ino, &n);
+	struct cfs_vec cmds = {0};
+	cfs_engine_rdlock(fs->e);
+	int r = resolve_locked(fs, ino, &n);
 	if (r == 0 && n.type != N_REGVAL && n.type != N_ATTR && n.type != N_FIXED)
 		r = -EISDIR;
 	if (r == 0 && n.type == N_FIXED && (ino == CFS_INO_ROOT || cfs_coll_kind(ino) >= 0))
@@ -387,14 +430,42 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				: n.type == N_ATTR ? CFS_FH_ATTR
 				: ino == CFS_INO_CONTROL ? CFS_FH_CONTROL
 							 : CFS_FH_FIXED;
-	struct cfs_fh *h = r == 0 ? fh_new(fs, kind) : NULL;
+	/* O_TRUNC (passed with the open: FUSE_CAP_ATOMIC_O_TRUNC): a value
+	 * without a type is empty before the open returns; a value with a
+	 * type, a list or free text is replaced by what this open writes, or
+	 * emptied at its last close if it writes nothing; other object files
+	 * take the write that follows as their whole new value. A value's
+	 * content as it is at open is what this descriptor still reads if
+	 * the value is removed or replaced while it is open, as an unlinked
+	 * file's content stays readable. */
+	struct cfs_buf snap = {0};
+	bool snap_taken = false, trunc_pending = false;
+	if (r == 0 && kind == CFS_FH_VALUE)
+		snap_taken = cfs_node_render(fs, &fs->e->model, &n, &snap) == 0;
+	if (r == 0 && (fi->flags & O_TRUNC) && kind == CFS_FH_VALUE) {
+		r = cfs_fsreg_open_trunc(&n, &trunc_pending, &cmds);
+		if (cmds.n)
+			cfs_buf_reset(&snap); /* emptied before the open returns */
+	} else if (r == 0 && (fi->flags & O_TRUNC) && kind == CFS_FH_ATTR && n.spec->accumulate) {
+		trunc_pending = true;
+	}
+	cfs_engine_unlock(fs->e);
+	/* Not under the engine's lock: the open-file list's lock comes first
+	 * where both are taken (gone_attr, then a file's own lock). */
+	struct cfs_fh *h = r == 0 ? cfs_fh_new(fs, kind, ino) : NULL;
 	if (r == 0 && !h)
 		r = -ENOMEM;
 	if (r < 0) {
+		cfs_buf_free(&snap);
+		cfs_free_cmds(&cmds);
 		fuse_reply_err(req, -r);
 		return;
 	}
-	h->trunc_pending = h->kind == CFS_FH_VALUE && (fi->flags & O_TRUNC);
+	pthread_mutex_lock(&h->lock);
+	h->snap = snap;
+	h->snap_taken = snap_taken;
+	h->trunc_pending = trunc_pending;
+	pthread_mutex_unlock(&h->lock);
 	fi->fh = (uintptr_t)h;
 	/* Content is served from the page cache until a change invalidates
 	 * it; the control file has no content. Writes bypass the page cache:
@@ -405,10 +476,26 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * stuck on the page), so its connection would never end and the
 	 * writer would hang. */
 	bool writes = (fi->flags & O_ACCMODE) != O_RDONLY;
-	fi->keep_cache = h->kind != CFS_FH_CONTROL && !writes;
+	fi->keep_cache = h->kind != CFS_FH_CONTROL && !writes && !cmds.n;
 	fi->direct_io = h->kind == CFS_FH_CONTROL || writes;
 	fi->noflush = !writes;
-	fuse_reply_open(req, fi);
+	if (cmds.n == 0) {
+		cfs_vec_free(&cmds);
+		fuse_reply_open(req, fi);
+		return;
+	}
+	/* The kernel reports the truncation itself (IN_MODIFY). */
+	struct cfs_pending *p = cfs_pending_new(req, CFS_REPLY_OPEN, NULL);
+	if (!p) {
+		cfs_free_cmds(&cmds);
+		cfs_fh_free(fs, h);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p->fh = h;
+	p->fi = *fi;
+	cfs_pending_set_origin(p, CFS_ORIGIN_WRITE, ino, NULL);
+	cfs_pending_submit(req, p, &cmds);
 }
 
 static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -424,14 +511,34 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int r = 0;
 	/* A reader sees one consistent version of the file for the whole
 	 * open, as it would reading a file replaced by rename. */
-	if (!h->snap_taken || off == 0) {
-		struct cfs_node n;
+	if (h->gone) {
+		/* A value removed while open: this descriptor's own view. */
 		cfs_buf_reset(&h->snap);
+		r = cfs_buf_append(&h->snap, h->staged.data ? h->staged.data : "", h->staged.len);
+	} else if (!h->snap_taken || off == 0) {
+		struct cfs_node n;
+		struct cfs_buf old = h->snap;
+		h->snap = (struct cfs_buf){0};
 		cfs_engine_rdlock(fs->e);
 		r = resolve_locked(fs, ino, &n);
 		if (r == 0)
 			r = cfs_node_render(fs, &fs->e->model, &n, &h->snap);
 		cfs_engine_unlock(fs->e);
+		if (r == -ENOENT && h->kind == CFS_FH_VALUE) {
+			/* Removed while open: what it was when last read, and
+			 * what this descriptor wrote since. */
+			h->gone = true;
+			if (!h->staged_loaded) {
+				cfs_buf_free(&h->staged);
+				h->staged = old;
+				old = (struct cfs_buf){0};
+				h->staged_loaded = true;
+			}
+			cfs_buf_reset(&h->snap);
+			r = cfs_buf_append(&h->snap, h->staged.data ? h->staged.data : "",
+					   h->staged.len);
+		}
+		cfs_buf_free(&old);
 		h->snap_taken = r == 0;
 	}
 	if (r < 0) {
@@ -493,8 +600,8 @@ static void cfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, 0);
 }
 
-/* The last close: a value opened with O_TRUNC and never written becomes
- * empty. */
+/* The last close: a list, free text or a value with a type opened with
+ * O_TRUNC and never written becomes empty. */
 static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cfs_fs *fs = cfs_fs_of(req);
@@ -503,9 +610,11 @@ static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		return;
 	}
 	struct cfs_fh *h = fh_of(fi);
-	if (h->kind == CFS_FH_VALUE && h->trunc_pending)
+	if (h->kind == CFS_FH_ATTR && h->trunc_pending)
+		cfs_fsobj_truncate_at_release(fs, ino);
+	else if (h->kind == CFS_FH_VALUE && h->trunc_pending && !h->gone)
 		cfs_fsreg_truncate_at_release(fs, ino);
-	fh_free(fs, h);
+	cfs_fh_free(fs, h);
 	fuse_reply_err(req, 0);
 }
 
@@ -513,10 +622,30 @@ static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 
 static void cfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	(void)link;
-	/* Only the group listings hold links, and the cluster makes them. */
-	if (!self_create(req, parent, name))
-		fuse_reply_err(req, EPERM);
+	struct cfs_fs *fs = cfs_fs_of(req);
+	if (self_create(req, parent, name))
+		return;
+	struct cfs_node p;
+	struct cfs_vec cmds = {0};
+	cfs_engine_rdlock(fs->e);
+	int r = resolve_locked(fs, parent, &p);
+	/* Links in a registry key are REG_LINK values; the group listings'
+	 * links are the cluster's. */
+	if (r == 0 && p.type != N_REGKEY)
+		r = -EPERM;
+	if (r == 0)
+		r = cfs_fsreg_symlink(&p, name, link, &cmds);
+	cfs_engine_unlock(fs->e);
+	cfs_pending_reply_cmds(req, r, &cmds, CFS_REPLY_ENTRY, parent, name, CFS_ORIGIN_CREATE);
+}
+
+/* No hard links: a registry value or an object file has one name. */
+static void cfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EPERM);
 }
 
 static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -597,7 +726,9 @@ static void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 	struct cfs_fs *fs = cfs_fs_of(req);
 	if (self_ack(req))
 		return;
-	if (flags & RENAME_EXCHANGE) {
+	if (flags & ~RENAME_NOREPLACE) {
+		/* RENAME_EXCHANGE swaps two names; the registry has no such
+		 * change (nor whiteouts). */
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -611,7 +742,7 @@ static void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, parent, &p);
 	if (r == 0 && p.type == N_REGKEY)
-		r = cfs_fsreg_rename(&p, name, newname, &cmds);
+		r = cfs_fsreg_rename(&p, name, newname, flags, &cmds);
 	else if (r == 0)
 		r = cfs_fsobj_rename(parent, name, newname, &cmds);
 	cfs_engine_unlock(fs->e);
@@ -688,6 +819,27 @@ static void cfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, 0);
 }
 
+/* The smallest request the kernel may have cut from a longer write():
+ * it sends at most max_write bytes, and at most max_pages pages of the
+ * caller's buffer (a buffer that does not start on a page boundary
+ * leaves up to a page less). max_pages follows max_write, bounded by
+ * fs.fuse.max_pages_limit (256 where the file is missing). */
+static size_t write_piece(size_t max_write)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = 256;
+	FILE *f = fopen("/proc/sys/fs/fuse/max_pages_limit", "re");
+	unsigned long v;
+	if (f && fscanf(f, "%lu", &v) == 1 && v > 0)
+		pages = v;
+	if (f)
+		fclose(f);
+	if (page <= 0)
+		page = 4096;
+	size_t piece = pages * (size_t)page < max_write ? pages * (size_t)page : max_write;
+	return piece > (size_t)page ? piece - (size_t)page + 1 : piece;
+}
+
 /* Before any other request. */
 static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 {
@@ -703,6 +855,7 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->want |= FUSE_CAP_AUTO_INVAL_DATA & conn->capable;
 	conn->max_write = 1024 * 1024;
+	fs->write_piece = write_piece(conn->max_write);
 }
 
 /* The session ends (only after init): files the kernel never released
@@ -715,7 +868,7 @@ static void cfs_destroy(void *userdata)
 	pthread_mutex_unlock(&fs->fh_lock);
 	while (h) {
 		struct cfs_fh *next = h->next;
-		fh_free(fs, h);
+		cfs_fh_free(fs, h);
 		h = next;
 	}
 	pthread_mutex_destroy(&fs->fh_lock);
@@ -732,6 +885,7 @@ const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.readlink = cfs_readlink,
 	.mknod = cfs_mknod,
 	.symlink = cfs_symlink,
+	.link = cfs_link,
 	.mkdir = cfs_mkdir,
 	.unlink = cfs_unlink,
 	.rmdir = cfs_rmdir,

@@ -60,6 +60,14 @@ static void pending_done(void *ud, int err, const char *why, int line)
 			fuse_reply_attr(p->req, &st, p->fs->timeout);
 		break;
 	}
+	case CFS_REPLY_OPEN:
+		if (err < 0) {
+			cfs_fh_free(p->fs, p->fh);
+			fuse_reply_err(p->req, -err);
+		} else {
+			fuse_reply_open(p->req, &p->fi);
+		}
+		break;
 	case CFS_REPLY_ENTRY: {
 		struct fuse_entry_param e;
 		if (err == 0)
@@ -116,6 +124,8 @@ void cfs_pending_submit(fuse_req_t req, struct cfs_pending *p, struct cfs_vec *c
 				       ctx->gid, &p->origin, pending_done, p);
 	*cmds = (struct cfs_vec){0};
 	if (r < 0) {
+		if (p->kind == CFS_REPLY_OPEN)
+			cfs_fh_free(p->fs, p->fh); /* never answered: no RELEASE comes */
 		fuse_reply_err(req, -r);
 		cfs_pending_free(p);
 	}

@@ -29,6 +29,11 @@ enum cfs_replay_op {
 	CFS_R_RENAME, /* rename(a, b) */
 	CFS_R_MODIFY, /* open(a, O_WRONLY) + ftruncate to its size + close */
 	CFS_R_ATTRIB, /* utimensat(a, NULL) */
+	/* stat(b), the directory holding a (its attributes fresh again), then
+	 * whether a resolves from the kernel's caches alone: 0, or -EAGAIN
+	 * when reaching it would ask the daemon for a name, which waits for
+	 * a directory lock a caller of the daemon may hold. */
+	CFS_R_CACHED,
 };
 
 struct cfs_replayer {

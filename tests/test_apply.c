@@ -66,8 +66,11 @@ static void dump_key(struct cfs_buf *b, const struct cfs_key *k, int depth, bool
 	cfs_buf_puts(b, "\n");
 	for (size_t i = 0; i < k->values.n; i++) {
 		const struct cfs_value *v = k->values.v[i];
-		cfs_buf_printf(b, "%*sV#%llu \"%s\" type=%u len=%zu data=", depth * 2 + 2, "",
-			       (unsigned long long)v->id, v->name, v->type, v->len);
+		cfs_buf_printf(b, "%*sV#%llu \"%s\" type=%u flags=%x", depth * 2 + 2, "",
+			       (unsigned long long)v->id, v->name, v->type, v->flags);
+		if (v->flags & CFS_VAL_OWN_SECURITY)
+			cfs_buf_printf(b, " sec=%04o/%u/%u", v->mode, v->uid, v->gid);
+		cfs_buf_printf(b, " len=%zu data=", v->len);
 		for (size_t j = 0; j < v->len; j++)
 			cfs_buf_printf(b, "%02x", v->data[j]);
 		if (mtimes)
@@ -1752,6 +1755,190 @@ Test(apply, reg_managed_values)
 	/* a managed name below an object key (not on it) is free */
 	ok("reg-create-key %s\\Parameters", r);
 	ok("reg-set %s\\Parameters State dword 1", r);
+	audit();
+	assert_seqs();
+}
+
+/* Values as files (fs_registry.c): a value made by a file has no type
+ * of its own and holds whatever is written; one with a type parses. */
+Test(apply, reg_files_untyped_values)
+{
+	ok("reg-create-key K");
+	size_t from = t.nrecs;
+	ok("reg-create K v");
+	struct cfs_value *v = value_at("K", "v");
+	cr_assert_eq(v->type, CFS_REG_SZ);
+	cr_assert_eq(v->flags, CFS_VAL_UNTYPED | CFS_VAL_NOEOL);
+	cr_assert_eq(v->len, 0);
+	cr_assert(last_rec(from, CFS_CH_VALUE_SET)->flags & CFS_REC_CREATED);
+	fails(-EEXIST, "reg-create K v");
+	ok("reg-create-key K\\Sub");
+	fails(-EEXIST, "reg-create K Sub");
+	fails(-EINVAL, "reg-create K \"a/b\"");
+	fails(-ENOENT, "reg-create Nope v");
+	/* Text with a final newline: REG_SZ, the newline dropped. */
+	ok("reg-write K v \"hello\\n\"");
+	v = value_at("K", "v");
+	cr_assert_eq(v->type, CFS_REG_SZ);
+	cr_assert_eq(v->flags, CFS_VAL_UNTYPED);
+	cr_assert_eq(v->len, 5);
+	/* Without one: REG_SZ that shows no newline. */
+	ok("reg-write K v abc");
+	cr_assert_eq(value_at("K", "v")->flags, CFS_VAL_UNTYPED | CFS_VAL_NOEOL);
+	struct cfs_buf text = {0};
+	cr_assert_eq(cfs_value_text(value_at("K", "v"), &text), 0);
+	cr_assert_eq(text.len, 3);
+	cfs_buf_free(&text);
+	/* Bytes that are not text: REG_BINARY, as written. */
+	ok("reg-write K v \"a\\x00b\\xff\\n\"");
+	v = value_at("K", "v");
+	cr_assert_eq(v->type, CFS_REG_BINARY);
+	cr_assert_eq(v->flags, CFS_VAL_UNTYPED);
+	cr_assert_eq(v->len, 5);
+	/* And back to text. */
+	ok("reg-write K v \"7\\n\"");
+	cr_assert_eq(value_at("K", "v")->type, CFS_REG_SZ);
+	/* A write to a missing value makes an untyped one. */
+	ok("reg-write K w \"\\x00\\x01\"");
+	cr_assert_eq(value_at("K", "w")->type, CFS_REG_BINARY);
+	cr_assert_eq(value_at("K", "w")->flags, CFS_VAL_UNTYPED);
+	/* A type chosen explicitly stays, and what does not parse is refused. */
+	ok("reg-type K v dword");
+	cr_assert_eq(value_at("K", "v")->flags, 0);
+	fails(-EINVAL, "reg-write K v abc");
+	fails(-EINVAL, "reg-write K v \"\\x00\"");
+	ok("reg-write K v \"42\\n\"");
+	cr_assert_eq(cfs_key_get_dword(key_at("K"), "v", 0), 42);
+	ok("reg-set K s sz typed");
+	fails(-EINVAL, "reg-write K s \"\\xff\"");
+	/* truncate: the file's content cut or zero-extended. */
+	ok("reg-write K u \"hello\\n\"");
+	ok("reg-truncate K u 3");
+	cr_assert_eq(value_at("K", "u")->len, 3);
+	cr_assert_eq(value_at("K", "u")->flags, CFS_VAL_UNTYPED | CFS_VAL_NOEOL);
+	ok("reg-truncate K u 5");
+	cr_assert_eq(value_at("K", "u")->type, CFS_REG_BINARY, "NULs are not text");
+	cr_assert_eq(value_at("K", "u")->len, 5);
+	ok("reg-truncate K u 0");
+	cr_assert_eq(value_at("K", "u")->len, 0);
+	fails(-EINVAL, "reg-truncate K v 0");
+	fails(-EFBIG, "reg-truncate K u %d", CFS_VALUE_MAX + 1);
+	fails(-EINVAL, "reg-truncate K u -1");
+	fails(-EINVAL, "reg-truncate K u x");
+	fails(-ENOENT, "reg-truncate K nope 0");
+	audit();
+	assert_seqs();
+}
+
+Test(apply, reg_files_links_and_security)
+{
+	cluster();
+	ok("reg-create-key K");
+	ok("reg-link K l ../target");
+	struct cfs_value *l = value_at("K", "l");
+	cr_assert_eq(l->type, CFS_REG_LINK);
+	cr_assert_eq(l->len, 9);
+	cr_assert_eq(cfs_value_mode(l), 0777);
+	fails(-EEXIST, "reg-link K l other");
+	fails(-EINVAL, "reg-link K e \"\"");
+	fails(-EINVAL, "reg-write K l x");
+	fails(-EINVAL, "reg-set K l sz x");
+	fails(-EINVAL, "reg-type K l sz");
+	ok("reg-set K s sz x");
+	fails(-EINVAL, "reg-set K s link /x");
+	fails(-EINVAL, "reg-type K s link");
+	char longt[CFS_LINK_MAX + 2];
+	memset(longt, 'a', sizeof(longt) - 1);
+	longt[sizeof(longt) - 1] = '\0';
+	fails(-ENAMETOOLONG, "reg-link K long %s", longt);
+	/* A value follows its key's security until it has its own. */
+	struct cfs_key *k = key_at("K");
+	struct cfs_value *s = value_at("K", "s");
+	cr_assert_eq(cfs_value_mode(s), 0644);
+	ok("reg-security K 0750 7 8");
+	cr_assert_eq(cfs_value_mode(s), 0640);
+	cr_assert_eq(cfs_value_uid(s), 7);
+	cr_assert_eq(cfs_value_gid(s), 8);
+	size_t from = t.nrecs;
+	ok("reg-value-security K s 0600 9 10");
+	cr_assert_eq(s->flags & CFS_VAL_OWN_SECURITY, CFS_VAL_OWN_SECURITY);
+	const struct cfs_record *r = last_rec(from, CFS_CH_SECURITY);
+	cr_assert_str_eq(r->prop, "s");
+	cr_assert_eq(r->value_id, s->id);
+	cr_assert_str_eq(r->old_value, "0640 7 8");
+	cr_assert_str_eq(r->new_value, "0600 9 10");
+	ok("reg-security K 0700 1 1");
+	cr_assert_eq(cfs_value_mode(s), 0600, "its own mode stays");
+	cr_assert_eq(cfs_value_uid(s), 9);
+	size_t n = t.nrecs;
+	ok("reg-value-security K s 600 9 10");
+	cr_assert_eq(t.nrecs, n, "no change, no record");
+	/* Writing keeps the value's own security. */
+	ok("reg-set K s sz y");
+	cr_assert_eq(cfs_value_mode(value_at("K", "s")), 0600);
+	fails(-EINVAL, "reg-value-security K s 0800 0 0");
+	fails(-ENOENT, "reg-value-security K nope 0600 0 0");
+	fails(-EPERM, "reg-value-security %s Name 0600 0 0", obj_path(GROUP("web")));
+	(void)k;
+	/* Who may read it. */
+	ok("reg-security K 0755 0 0");
+	ok("reg-value-security K s 0640 5 6");
+	s = value_at("K", "s");
+	uint32_t sup[] = {6};
+	cr_assert(cfs_value_may_read(s, 0, 0, NULL, 0));
+	cr_assert(cfs_value_may_read(s, 5, 99, NULL, 0));
+	cr_assert(cfs_value_may_read(s, 77, 6, NULL, 0));
+	cr_assert(cfs_value_may_read(s, 77, 99, sup, 1));
+	cr_assert(!cfs_value_may_read(s, 77, 99, NULL, 0));
+	ok("reg-security K 0700 0 0");
+	cr_assert(!cfs_value_may_read(s, 5, 99, NULL, 0), "the key cannot be searched");
+	audit();
+	assert_seqs();
+}
+
+/* rename(2) onto an existing name replaces it, as on a local file system. */
+Test(apply, reg_files_rename_replaces)
+{
+	cluster();
+	ok("reg-create-key K");
+	ok("reg-set K a sz one");
+	ok("reg-set K b sz two");
+	uint64_t aid = value_at("K", "a")->id, bid = value_at("K", "b")->id;
+	fails(-EEXIST, "reg-rename K a b");
+	size_t from = t.nrecs;
+	ok("reg-rename K a b replace");
+	cr_assert_null(value_at("K", "a"));
+	cr_assert_eq(value_at("K", "b")->id, aid);
+	cr_assert_null(cfs_reg_value(&m.reg, bid));
+	cr_assert_eq(t.nrecs, from + 2);
+	cr_assert_eq(t.recs[from].change, CFS_CH_VALUE_DELETED);
+	cr_assert(t.recs[from].flags & CFS_REC_REPLACED);
+	cr_assert_eq(t.recs[from].value_id, bid);
+	cr_assert_eq(t.recs[from + 1].change, CFS_CH_VALUE_RENAMED);
+	/* Onto nothing, replace is a plain rename. */
+	ok("reg-rename K b c replace");
+	ok("reg-create-key K\\D");
+	ok("reg-create-key K\\E");
+	ok("reg-set K\\E v sz x");
+	fails(-EISDIR, "reg-rename K c D replace");
+	fails(-EINVAL, "reg-rename K c d nonsense");
+	/* Keys: onto an empty key only. */
+	ok("reg-create-key K\\F");
+	uint64_t fid = key_at("K\\F")->id;
+	fails(-ENOTEMPTY, "reg-rename-key K\\F E replace");
+	fails(-ENOTDIR, "reg-rename-key K\\F c replace");
+	fails(-EEXIST, "reg-rename-key K\\F D");
+	from = t.nrecs;
+	ok("reg-rename-key K\\F D replace");
+	cr_assert_eq(key_at("K\\D")->id, fid);
+	cr_assert(t.recs[from].flags & CFS_REC_REPLACED);
+	cr_assert_eq(t.recs[from].change, CFS_CH_KEY_DELETED);
+	/* Not onto what the cluster keeps. */
+	char *g = obj_path(GROUP("web"));
+	ok("reg-set %s Free sz x", g);
+	fails(-EPERM, "reg-rename %s Free Name replace", g);
+	ok("reg-create-key X");
+	fails(-EPERM, "reg-rename-key X Groups replace");
 	audit();
 	assert_seqs();
 }

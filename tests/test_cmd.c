@@ -67,11 +67,11 @@ static const struct verb_case verbs[] = {
 	{"unset", CFS_OP_UNSET, 3, 3, 0},
 	{"reg-create-key", CFS_OP_REG_CREATE_KEY, 1, 2, 0},
 	{"reg-delete-key", CFS_OP_REG_DELETE_KEY, 1, 1, 0},
-	{"reg-rename-key", CFS_OP_REG_RENAME_KEY, 2, 2, 0},
+	{"reg-rename-key", CFS_OP_REG_RENAME_KEY, 2, 3, 0},
 	{"reg-set", CFS_OP_REG_SET, 4, 4, 0},
 	{"reg-set-raw", CFS_OP_REG_SET_RAW, 4, 4, 0},
 	{"reg-delete", CFS_OP_REG_DELETE, 2, 2, 0},
-	{"reg-rename", CFS_OP_REG_RENAME, 3, 3, 0},
+	{"reg-rename", CFS_OP_REG_RENAME, 3, 4, 0},
 	{"reg-type", CFS_OP_REG_TYPE, 3, 3, 0},
 	{"reg-security", CFS_OP_REG_SECURITY, 4, 4, 0},
 	{"node-cmm", CFS_OP_NODE_CMM, 3, 3, 0},
@@ -83,6 +83,11 @@ static const struct verb_case verbs[] = {
 	{"cmm-status", CFS_OP_CMM_STATUS, 1, 1, 0},
 	{"cluster-quorum", CFS_OP_CLUSTER_QUORUM, 1, 1, 0},
 	{"group-failover", CFS_OP_GROUP_FAILOVER, 1, 1, 0},
+	{"reg-create", CFS_OP_REG_CREATE, 2, 2, 0},
+	{"reg-write", CFS_OP_REG_WRITE, 3, 3, 0},
+	{"reg-truncate", CFS_OP_REG_TRUNCATE, 3, 3, 0},
+	{"reg-link", CFS_OP_REG_LINK, 3, 3, 0},
+	{"reg-value-security", CFS_OP_REG_VALUE_SECURITY, 5, 5, 0},
 };
 
 Test(cmd, verb_table_is_complete)

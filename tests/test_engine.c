@@ -102,8 +102,9 @@ static void dump_key(struct cfs_buf *b, const struct cfs_key *k, int depth, bool
 	cfs_buf_puts(b, "\n");
 	for (size_t i = 0; i < k->values.n; i++) {
 		const struct cfs_value *v = k->values.v[i];
-		cfs_buf_printf(b, "%*sV#%llu \"%s\" type=%u len=%zu data=", depth * 2 + 2, "",
-			       (unsigned long long)v->id, v->name, v->type, v->len);
+		cfs_buf_printf(b, "%*sV#%llu \"%s\" type=%u flags=%x sec=%04o/%u/%u len=%zu data=",
+			       depth * 2 + 2, "", (unsigned long long)v->id, v->name, v->type, v->flags,
+			       v->mode, v->uid, v->gid, v->len);
 		for (size_t j = 0; j < v->len; j++)
 			cfs_buf_printf(b, "%02x", v->data[j]);
 		if (mtimes)
@@ -437,6 +438,10 @@ Test(engine, survives_restart)
 	       "reg-set Software\\Vendor Blob binary \"\\x00\\x01\\xff\"\n"
 	       "reg-set Software\\Vendor List multi_sz \"a\\nb\"\n"
 	       "reg-security Software\\Vendor 0700 12 34\n"
+	       "reg-write Software\\Vendor Untyped \"no newline\"\n"
+	       "reg-create Software\\Vendor Empty\n"
+	       "reg-link Software\\Vendor Link ../x\n"
+	       "reg-value-security Software\\Vendor Blob 0640 5 6\n"
 	       "set group web Description \"the web tier\"\n");
 	run_ok("group-create tmp\ngroup-rename tmp tmp2\ngroup-delete tmp2");
 	run_ok("resource-offline svc");

@@ -241,7 +241,12 @@ Test(errors, eexist)
 	refused("File exists", "mkdir registry/Software/v");
 	refused("File exists", "python3 -c 'import os; os.rename(\"groups/web\", \"groups/db\")'");
 	refused("File exists", "python3 -c 'import os; os.rename(\"resources/ip\", \"resources/app\")'");
-	refused("File exists", "python3 -c 'import os; os.rename(\"registry/Software/v\", \"registry/Software/d\")'");
+	/* rename(2) of a value onto another replaces it; with
+	 * RENAME_NOREPLACE it is EEXIST. */
+	refused("File exists", "python3 -c 'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); "
+			       "r = l.renameat2(-100, b\"registry/Software/v\", -100, "
+			       "b\"registry/Software/d\", 1); e = ctypes.get_errno(); "
+			       "assert r < 0; raise OSError(e, os.strerror(e))'");
 	refused("File exists", "echo 'group-create web' > control");
 	refused("File exists", "echo 'group-rename db web' > control");
 	refused("File exists", "echo 'resource-create ip MyType db' > control");
@@ -501,14 +506,14 @@ Test(errors, efbig)
 	refused("File too large", "echo \"reg-set Software v REG_SZ $(head -c 1048577 /dev/zero | tr '\\0' a)\" > control");
 	refused("File too large", "echo \"reg-set Software new REG_SZ $(head -c 1048577 /dev/zero | tr '\\0' a)\" > control");
 	/* Written in pieces: the write that passes 1 MiB is refused, what
-	 * was written before stays. */
+	 * was written before stays (a new file: the bytes as written). */
 	char *e = NULL;
 	int rc = shrc(&e, PRE "head -c 1572864 /dev/zero | tr '\\0' a | "
 			  "dd bs=512K iflag=fullblock of=registry/Software/big status=none");
 	cr_assert_neq(rc, 0);
 	cr_assert(strstr(e, "File too large"), "stderr: %s", e);
 	free(e);
-	expect_out("1048577\n", "stat -c %s registry/Software/big");
+	expect_out("1048576\n", "stat -c %s registry/Software/big");
 	/* Exactly 1 MiB is fine (REG_BINARY: bytes as written). */
 	run("touch registry/Software/bin; setfattr -n user.cluster.type -v REG_BINARY registry/Software/bin; "
 	    "head -c 1048576 /dev/urandom > $D/mib; cat $D/mib > registry/Software/bin");

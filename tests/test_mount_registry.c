@@ -92,6 +92,8 @@ Test(registry, mkdir_rmdir_keys)
 
 /* --- values --- */
 
+/* A value made by a file has no type of its own: text is REG_SZ, and the
+ * file holds exactly what was written. */
 Test(registry, echo_creates_reg_sz)
 {
 	run("mkdir K; echo hello > K/greeting");
@@ -101,14 +103,17 @@ Test(registry, echo_creates_reg_sz)
 	expect_out("# file: K/greeting\nuser.cluster.type=\"REG_SZ\"\n\n", "getfattr -d K/greeting");
 	expect_out("# file: K/greeting\nuser.cluster.type=\"REG_SZ\"\n\n",
 		   "getfattr -n user.cluster.type K/greeting");
-	/* Only one trailing newline is dropped; text without one gets one. */
+	/* The file shows what was written, final newline or not. */
 	expect_out("a\n\n", "printf 'a\\n\\n' > K/two; cat K/two");
-	expect_out("no newline\n11\n", "printf 'no newline' > K/nonl; cat K/nonl; stat -c %s K/nonl");
+	expect_out("no newline10\nREG_SZ",
+		   "printf 'no newline' > K/nonl; cat K/nonl; stat -c %s K/nonl; "
+		   "getfattr --only-values -n user.cluster.type K/nonl");
 	/* Setting an existing value keeps its type; shorter text replaces. */
 	expect_out("hi\n3\n", "echo hi > K/greeting; cat K/greeting; stat -c %s K/greeting");
 	expect_out("\n1\n", "echo > K/greeting; cat K/greeting; stat -c %s K/greeting");
-	/* touch creates an empty REG_SZ. */
-	expect_out("\nREG_SZ", "touch K/empty; cat K/empty; getfattr --only-values -n user.cluster.type K/empty");
+	/* touch creates an empty REG_SZ: 0 bytes. */
+	expect_out("0\nREG_SZ", "touch K/empty; cat K/empty; stat -c %s K/empty; "
+				"getfattr --only-values -n user.cluster.type K/empty");
 	/* UTF-8 is kept as is. */
 	expect_out("gr\xc3\xbc\xc3\x9f\n", "echo 'gr\xc3\xbc\xc3\x9f' > K/u; cat K/u");
 	stop_check(true);
@@ -223,7 +228,10 @@ Test(registry, conversions)
 
 Test(registry, conversion_failure_changes_nothing)
 {
-	run("mkdir K; echo hello > K/s; printf 'a\\nb\\n' > K/m; "
+	/* Each value's type is set explicitly: then it refuses what does
+	 * not parse (a value without a type takes any bytes). */
+	run("mkdir K; echo hello > K/s; setfattr -n user.cluster.type -v REG_SZ K/s; "
+	    "printf 'a\\nb\\n' > K/m; "
 	    "setfattr -n user.cluster.type -v REG_MULTI_SZ K/m; echo 5 > K/d; "
 	    "setfattr -n user.cluster.type -v REG_DWORD K/d");
 	char *before = out_of(SNAP);
@@ -292,10 +300,14 @@ Test(registry, mv_value_and_key_within_key)
 	expect_out("ok\n", "[ $(stat -c %i K/w) = $(cat $D/iv) ]; [ $(stat -c %i K/Sub2) = $(cat $D/ik) ]; echo ok");
 	expect_err("No such file or directory", "cat K/v");
 	expect_err("No such file or directory", "ls K/Sub");
-	/* Onto a name in use: EEXIST. */
+	/* Onto a name in use: it is replaced (RENAME_NOREPLACE: EEXIST). */
 	run("echo other > K/o");
-	expect_err("File exists", "python3 -c 'import os; os.rename(\"K/w\", \"K/o\")'");
-	expect_out("77\nother\n", "cat K/w K/o");
+	expect_err("File exists", "python3 -c 'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); "
+				  "r = l.renameat2(-100, b\"K/w\", -100, b\"K/o\", 1); "
+				  "e = ctypes.get_errno(); assert r < 0; raise OSError(e, os.strerror(e))'");
+	run("mv K/w K/o");
+	expect_out("77\n", "cat K/o");
+	expect_err("No such file or directory", "cat K/w");
 	stop_check(true);
 }
 
@@ -357,11 +369,14 @@ Test(registry, chmod_chown_key)
 Test(registry, truncate_value)
 {
 	run("mkdir K; echo hello > K/s");
-	expect_out("hel\n", "truncate -s 3 K/s; cat K/s");
-	expect_out("\n", "truncate -s 0 K/s; cat K/s");
+	expect_out("hel|3\n", "truncate -s 3 K/s; cat K/s; echo \"|$(stat -c %s K/s)\"");
+	expect_out("|0\n", "truncate -s 0 K/s; cat K/s; echo \"|$(stat -c %s K/s)\"");
 	run("printf 'abc' > K/b; setfattr -n user.cluster.type -v REG_BINARY K/b");
-	expect_out(" 61 62 63 0a 00 00\n", "truncate -s 6 K/b; od -An -tx1 K/b");
+	expect_out(" 61 62 63 00 00 00\n", "truncate -s 6 K/b; od -An -tx1 K/b");
 	expect_out(" 61\n", "truncate -s 1 K/b; od -An -tx1 K/b");
+	/* A typed REG_SZ shows its text form: the string and a newline. */
+	run("echo typed > K/t; setfattr -n user.cluster.type -v REG_SZ K/t");
+	expect_out("ty\n", "truncate -s 2 K/t; cat K/t");
 	/* A DWORD cut to nothing does not parse: refused, unchanged. */
 	run("echo 123 > K/d; setfattr -n user.cluster.type -v REG_DWORD K/d");
 	expect_err("Invalid argument", "truncate -s 0 K/d");

@@ -28,7 +28,7 @@ struct entry {
 	char what; /* 'k' key, 'v' value, 'j' journal record */
 	uint64_t id, parent;
 	char *name;
-	uint32_t mode, uid, gid, type;
+	uint32_t mode, uid, gid, type, flags;
 	void *data;
 	size_t len;
 	int64_t mtime;
@@ -103,11 +103,30 @@ static int on_key(void *ud, uint64_t id, uint64_t parent, const char *name, uint
 	return log_result(l);
 }
 
-static int on_value(void *ud, uint64_t id, uint64_t key, const char *name, uint32_t type,
-		    const void *data, size_t len, int64_t mtime_ns)
+/* A value with flags 0 and no security of its own (most tests). */
+static int put_val(struct cfs_store *s, uint64_t id, uint64_t key, const char *name, uint32_t type,
+		   const void *data, size_t len, int64_t mtime_ns)
+{
+	const struct cfs_store_value v = {.id = id,
+					  .key = key,
+					  .name = name,
+					  .type = type,
+					  .data = data,
+					  .len = len,
+					  .mtime_ns = mtime_ns};
+	return cfs_store_put_value(s, &v);
+}
+
+static int on_value(void *ud, const struct cfs_store_value *v)
 {
 	struct log *l = ud;
 	struct entry *e = log_add(l, 'v');
+	uint64_t id = v->id, key = v->key;
+	const char *name = v->name;
+	uint32_t type = v->type;
+	const void *data = v->data;
+	size_t len = v->len;
+	int64_t mtime_ns = v->mtime_ns;
 
 	cr_assert_not_null(name);
 	cr_assert_not_null(data, "data must not be NULL, even when empty");
@@ -120,6 +139,10 @@ static int on_value(void *ud, uint64_t id, uint64_t key, const char *name, uint3
 	memcpy(e->data, data, len);
 	e->len = len;
 	e->mtime = mtime_ns;
+	e->flags = v->flags;
+	e->mode = v->mode;
+	e->uid = v->uid;
+	e->gid = v->gid;
 	return log_result(l);
 }
 
@@ -302,7 +325,7 @@ Test(store, schema_and_pragmas)
 	cfs_store_free(g_store);
 	g_store = NULL;
 	db = raw_open();
-	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 1);
+	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 2);
 	cr_assert_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
 				 "name IN ('keys', 'vals', 'meta', 'journal')"),
 		     4);
@@ -325,10 +348,78 @@ Test(store, open_rejects_unknown_schema_version)
 	cfs_store_free(g_store);
 	g_store = NULL;
 	db = raw_open();
-	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	cr_assert_eq(cfs_store_open(tmpdir, &s), -EPROTONOSUPPORT);
 	cr_assert_null(s);
+}
+
+/* A state directory a version 1 daemon made (values without flags and
+ * security) opens, is upgraded in place, and its values load with flags
+ * 0: an explicit type and their key's security. */
+Test(store, upgrades_version_1)
+{
+	sqlite3 *db;
+
+	cr_assert_eq(sqlite3_open(sub("cluster.db"), &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+				  "PRAGMA journal_mode = WAL;"
+				  "CREATE TABLE keys(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, "
+				  "name TEXT NOT NULL, mode INTEGER NOT NULL, uid INTEGER NOT NULL, "
+				  "gid INTEGER NOT NULL, mtime INTEGER NOT NULL);"
+				  "CREATE TABLE vals(id INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
+				  "name TEXT NOT NULL, type INTEGER NOT NULL, data BLOB NOT NULL, "
+				  "mtime INTEGER NOT NULL);"
+				  "CREATE TABLE meta(name TEXT PRIMARY KEY, v INTEGER NOT NULL);"
+				  "CREATE TABLE journal(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, "
+				  "kind INTEGER NOT NULL, change INTEGER NOT NULL, obj_id TEXT, "
+				  "obj_name TEXT, parent_id TEXT, prop TEXT, old_value TEXT, "
+				  "new_value TEXT);"
+				  "INSERT INTO keys VALUES(2, 1, 'K', 493, 0, 0, 5);"
+				  "INSERT INTO vals VALUES(3, 2, 'v', 1, x'6869', 6);"
+				  "PRAGMA user_version = 1;",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	reopen();
+	cr_assert_eq(cfs_store_load(g_store, &loader, &g_log), 0);
+	cr_assert_eq(g_log.n, 2);
+	cr_assert_eq(g_log.e[1].what, 'v');
+	cr_assert_eq(g_log.e[1].len, 2);
+	cr_assert_eq(memcmp(g_log.e[1].data, "hi", 2), 0);
+	cr_assert_eq(g_log.e[1].flags, 0);
+	cfs_store_free(g_store);
+	g_store = NULL;
+	db = raw_open();
+	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 2);
+	sqlite3_close(db);
+}
+
+/* Flags, mode and owner of a value come back as they were put. */
+Test(store, value_flags_and_security)
+{
+	reopen();
+	const struct cfs_store_value v = {.id = 2,
+					  .key = 1,
+					  .name = "v",
+					  .type = 3,
+					  .data = "\0",
+					  .len = 1,
+					  .mtime_ns = 9,
+					  .flags = 5,
+					  .mode = 0640,
+					  .uid = 1000,
+					  .gid = UINT32_MAX};
+	cr_assert_eq(cfs_store_begin(g_store), 0);
+	cr_assert_eq(cfs_store_put_value(g_store, &v), 0);
+	cr_assert_eq(cfs_store_commit(g_store), 0);
+	reopen();
+	cr_assert_eq(cfs_store_load(g_store, &loader, &g_log), 0);
+	cr_assert_eq(g_log.n, 1);
+	cr_assert_eq(g_log.e[0].flags, 5);
+	cr_assert_eq(g_log.e[0].mode, 0640);
+	cr_assert_eq(g_log.e[0].uid, 1000);
+	cr_assert_eq(g_log.e[0].gid, UINT32_MAX);
 }
 
 Test(store, lock_second_handle_busy)
@@ -435,7 +526,7 @@ Test(store, keys_then_values_in_id_order)
 	for (size_t i = 0; i < 3; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "v%llu", (unsigned long long)val_ids[i]);
-		cr_assert_eq(cfs_store_put_value(g_store, val_ids[i], 2, name, 4, "abcd", 4,
+		cr_assert_eq(put_val(g_store, val_ids[i], 2, name, 4, "abcd", 4,
 						 (int64_t)val_ids[i] * 7),
 			     0);
 	}
@@ -483,7 +574,7 @@ Test(store, full_width_fields)
 	cr_assert_eq(cfs_store_put_key(g_store, INT64_MAX, INT64_MAX - 1, "big", UINT32_MAX,
 				       UINT32_MAX, UINT32_MAX - 1, INT64_MIN),
 		     0);
-	cr_assert_eq(cfs_store_put_value(g_store, INT64_MAX, INT64_MAX, "big", UINT32_MAX, "", 0,
+	cr_assert_eq(put_val(g_store, INT64_MAX, INT64_MAX, "big", UINT32_MAX, "", 0,
 					 INT64_MAX),
 		     0);
 	cr_assert_eq(cfs_store_commit(g_store), 0);
@@ -521,11 +612,11 @@ Test(store, put_is_upsert)
 	reopen();
 	cr_assert_eq(cfs_store_begin(g_store), 0);
 	cr_assert_eq(cfs_store_put_key(g_store, 2, 1, "old", 0700, 1, 1, 1), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 3, 2, "old", 1, "old", 3, 1), 0);
+	cr_assert_eq(put_val(g_store, 3, 2, "old", 1, "old", 3, 1), 0);
 	cr_assert_eq(cfs_store_commit(g_store), 0);
 	cr_assert_eq(cfs_store_begin(g_store), 0);
 	cr_assert_eq(cfs_store_put_key(g_store, 2, 1, "new", 0755, 2, 2, 2), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 3, 2, "new", 3, "newer", 5, 2), 0);
+	cr_assert_eq(put_val(g_store, 3, 2, "new", 3, "newer", 5, 2), 0);
 	cr_assert_eq(cfs_store_commit(g_store), 0);
 	reopen();
 	load_all();
@@ -545,8 +636,8 @@ Test(store, delete_keys_and_values)
 	cr_assert_eq(cfs_store_begin(g_store), 0);
 	cr_assert_eq(cfs_store_put_key(g_store, 2, 1, "a", 0755, 0, 0, 0), 0);
 	cr_assert_eq(cfs_store_put_key(g_store, 3, 1, "b", 0755, 0, 0, 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 10, 2, "x", 1, "x", 1, 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 11, 3, "y", 1, "y", 1, 0), 0);
+	cr_assert_eq(put_val(g_store, 10, 2, "x", 1, "x", 1, 0), 0);
+	cr_assert_eq(put_val(g_store, 11, 3, "y", 1, "y", 1, 0), 0);
 	cr_assert_eq(cfs_store_commit(g_store), 0);
 	cr_assert_eq(cfs_store_begin(g_store), 0);
 	cr_assert_eq(cfs_store_del_key(g_store, 3), 0);
@@ -579,12 +670,12 @@ Test(store, binary_values_round_trip)
 		big[i] = (unsigned char)(i * 131 + (i >> 8));
 	reopen();
 	cr_assert_eq(cfs_store_begin(g_store), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 2, 1, "nul", 3, nul_mid, sizeof(nul_mid), 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 3, 1, "all", 3, all, sizeof(all), 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 4, 1, "empty-null", 0, NULL, 0, 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 5, 1, "empty", 1, "zzz", 0, 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 6, 1, "big", 3, big, big_len, 0), 0);
-	cr_assert_eq(cfs_store_put_value(g_store, 7, 1, "zeros", 3, "\0\0\0\0", 4, 0), 0);
+	cr_assert_eq(put_val(g_store, 2, 1, "nul", 3, nul_mid, sizeof(nul_mid), 0), 0);
+	cr_assert_eq(put_val(g_store, 3, 1, "all", 3, all, sizeof(all), 0), 0);
+	cr_assert_eq(put_val(g_store, 4, 1, "empty-null", 0, NULL, 0, 0), 0);
+	cr_assert_eq(put_val(g_store, 5, 1, "empty", 1, "zzz", 0, 0), 0);
+	cr_assert_eq(put_val(g_store, 6, 1, "big", 3, big, big_len, 0), 0);
+	cr_assert_eq(put_val(g_store, 7, 1, "zeros", 3, "\0\0\0\0", 4, 0), 0);
 	cr_assert_eq(cfs_store_commit(g_store), 0);
 	reopen();
 	load_all();
@@ -617,7 +708,7 @@ Test(store, loader_stop_and_partial_loaders)
 	cr_assert_eq(cfs_store_begin(g_store), 0);
 	for (uint64_t id = 2; id <= 5; id++) {
 		cr_assert_eq(cfs_store_put_key(g_store, id, 1, "k", 0755, 0, 0, 0), 0);
-		cr_assert_eq(cfs_store_put_value(g_store, id, id, "v", 1, "v", 1, 0), 0);
+		cr_assert_eq(put_val(g_store, id, id, "v", 1, "v", 1, 0), 0);
 	}
 	cr_assert_eq(cfs_store_commit(g_store), 0);
 
@@ -696,7 +787,7 @@ static void write_everything(struct cfs_store *s, uint64_t n)
 
 	snprintf(name, sizeof(name), "key%llu", (unsigned long long)n);
 	cr_assert_eq(cfs_store_put_key(s, 1 + n, 1, name, 0755, 0, 0, (int64_t)n), 0);
-	cr_assert_eq(cfs_store_put_value(s, n, 1 + n, name, 1, name, strlen(name), 0), 0);
+	cr_assert_eq(put_val(s, n, 1 + n, name, 1, name, strlen(name), 0), 0);
 	cr_assert_eq(cfs_store_set_meta(s, "next_id", n + 1), 0);
 	cr_assert_eq(cfs_store_put_record(s, &rec), 0);
 }
@@ -767,7 +858,7 @@ Test(store, batch_state_errors)
 	reopen();
 	cr_assert_eq(cfs_store_put_key(g_store, 2, 1, "k", 0, 0, 0, 0), -EINVAL);
 	cr_assert_eq(cfs_store_del_key(g_store, 2), -EINVAL);
-	cr_assert_eq(cfs_store_put_value(g_store, 2, 1, "v", 0, "", 0, 0), -EINVAL);
+	cr_assert_eq(put_val(g_store, 2, 1, "v", 0, "", 0, 0), -EINVAL);
 	cr_assert_eq(cfs_store_del_value(g_store, 2), -EINVAL);
 	cr_assert_eq(cfs_store_set_meta(g_store, "m", 1), -EINVAL);
 	cr_assert_eq(cfs_store_put_record(g_store, &rec), -EINVAL);
@@ -829,10 +920,10 @@ Test(store, invalid_arguments)
 	cr_assert_eq(IN_BATCH(cfs_store_put_key(NULL, 2, 1, "k", 0, 0, 0, 0)), -EINVAL);
 	cr_assert_eq(IN_BATCH(cfs_store_del_key(g_store, 0)), -EINVAL);
 	cr_assert_eq(IN_BATCH(cfs_store_del_key(NULL, 2)), -EINVAL);
-	cr_assert_eq(IN_BATCH(cfs_store_put_value(g_store, 0, 1, "v", 0, "", 0, 0)), -EINVAL);
-	cr_assert_eq(IN_BATCH(cfs_store_put_value(g_store, 2, 0, "v", 0, "", 0, 0)), -EINVAL);
-	cr_assert_eq(IN_BATCH(cfs_store_put_value(g_store, 2, 1, NULL, 0, "", 0, 0)), -EINVAL);
-	cr_assert_eq(IN_BATCH(cfs_store_put_value(g_store, 2, 1, "v", 0, NULL, 1, 0)), -EINVAL);
+	cr_assert_eq(IN_BATCH(put_val(g_store, 0, 1, "v", 0, "", 0, 0)), -EINVAL);
+	cr_assert_eq(IN_BATCH(put_val(g_store, 2, 0, "v", 0, "", 0, 0)), -EINVAL);
+	cr_assert_eq(IN_BATCH(put_val(g_store, 2, 1, NULL, 0, "", 0, 0)), -EINVAL);
+	cr_assert_eq(IN_BATCH(put_val(g_store, 2, 1, "v", 0, NULL, 1, 0)), -EINVAL);
 	cr_assert_eq(IN_BATCH(cfs_store_del_value(g_store, too_big)), -EINVAL);
 	cr_assert_eq(IN_BATCH(cfs_store_set_meta(g_store, NULL, 1)), -EINVAL);
 	cr_assert_eq(IN_BATCH(cfs_store_put_record(g_store, NULL)), -EINVAL);
@@ -1059,7 +1150,7 @@ static void durable_child(bool leave_open_batch)
 		snprintf(name, sizeof(name), "key%llu", (unsigned long long)n);
 		if (cfs_store_begin(s) < 0 ||
 		    cfs_store_put_key(s, 1 + n, 1, name, 0755, 0, 0, (int64_t)n) < 0 ||
-		    cfs_store_put_value(s, n, 1 + n, name, 3, "a\0b", 3, 0) < 0 ||
+		    put_val(s, n, 1 + n, name, 3, "a\0b", 3, 0) < 0 ||
 		    cfs_store_set_meta(s, "next_id", n + 1) < 0 ||
 		    cfs_store_put_record(s, &rec) < 0)
 			_exit(11);

@@ -157,9 +157,16 @@ static struct parse_case parse_cases[] = {
 		P(CFS_REG_BINARY, "\n", 0, "\n"),
 		P(CFS_REG_NONE, "raw\0bytes\n", 0, "raw\0bytes\n"),
 		P(CFS_REG_NONE, "", 0, ""),
+		/* REG_LINK: a symbolic link's target (one newline dropped). */
+		P(CFS_REG_LINK, "../a/b\n", 0, "../a/b"),
+		P(CFS_REG_LINK, "/abs", 0, "/abs"),
+		PFAIL(CFS_REG_LINK, "", -EINVAL),
+		PFAIL(CFS_REG_LINK, "\n", -EINVAL),
+		PFAIL(CFS_REG_LINK, "a\0b", -EINVAL),
+		PFAIL(CFS_REG_LINK, "\xff", -EINVAL),
 		/* Unknown types. */
 		PFAIL(5, "x", -EINVAL),
-		PFAIL(6, "x", -EINVAL),
+		PFAIL(8, "x", -EINVAL),
 		PFAIL(99, "x", -EINVAL),
 		PFAIL(0xffffffffu, "", -EINVAL),
 };
@@ -464,8 +471,9 @@ ParameterizedTestParameters(value, regtype_parse)
 		{"7", CFS_REG_MULTI_SZ},
 		{"11", CFS_REG_QWORD},
 		{"dword\n", CFS_REG_DWORD}, /* as written by echo */
+		{"6", CFS_REG_LINK},
+		{"link", CFS_REG_LINK},
 		{"5", -EINVAL},
-		{"6", -EINVAL},
 		{"8", -EINVAL},
 		{"12", -EINVAL},
 		{"-1", -EINVAL},
@@ -502,7 +510,7 @@ Test(value, regtype_name_and_valid)
 		const char *name;
 	} known[] = {
 		{0, "REG_NONE"},  {1, "REG_SZ"},       {2, "REG_EXPAND_SZ"}, {3, "REG_BINARY"},
-		{4, "REG_DWORD"}, {7, "REG_MULTI_SZ"}, {11, "REG_QWORD"},
+		{4, "REG_DWORD"}, {6, "REG_LINK"},     {7, "REG_MULTI_SZ"},  {11, "REG_QWORD"},
 	};
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(known); i++) {
 		cr_assert_str_eq(cfs_regtype_name(known[i].type), known[i].name);
@@ -512,7 +520,7 @@ Test(value, regtype_name_and_valid)
 		/* short name */
 		cr_assert_eq(cfs_regtype_parse(known[i].name + 4), (int)known[i].type);
 	}
-	uint32_t unknown[] = {5, 6, 8, 9, 10, 12, 100, 0xffffffffu};
+	uint32_t unknown[] = {5, 8, 9, 10, 12, 100, 0xffffffffu};
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(unknown); i++) {
 		cr_assert_null(cfs_regtype_name(unknown[i]));
 		cr_assert(!cfs_regtype_valid(unknown[i]));
@@ -598,4 +606,50 @@ Test(value, check_too_large)
 	cr_assert_eq(cfs_value_check(CFS_REG_BINARY, p, CFS_VALUE_MAX), 0);
 	cr_assert_lt(cfs_value_check(CFS_REG_BINARY, p, CFS_VALUE_MAX + 1), 0);
 	free(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* cfs_value_classify: a file's bytes for a value without a type.      */
+
+Test(value, classify)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		uint32_t type;
+		bool noeol;
+		size_t stored;
+	} cases[] = {
+		{"", 0, CFS_REG_SZ, true, 0},	       {"\n", 1, CFS_REG_SZ, false, 0},
+		{"abc\n", 4, CFS_REG_SZ, false, 3},    {"abc", 3, CFS_REG_SZ, true, 3},
+		{"a\n\n", 3, CFS_REG_SZ, false, 2},    {"\x01\t", 2, CFS_REG_SZ, true, 2},
+		{"gr\xc3\xbc\n", 5, CFS_REG_SZ, false, 4}, {"a\0b\n", 4, CFS_REG_BINARY, false, 4},
+		{"\xff", 1, CFS_REG_BINARY, false, 1}, {"\0", 1, CFS_REG_BINARY, false, 1},
+	};
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(cases); i++) {
+		struct cfs_buf out = {0};
+		uint32_t type = 99;
+		bool noeol = !cases[i].noeol;
+		cr_assert_eq(cfs_value_classify(cases[i].in, cases[i].len, &out, &type, &noeol), 0);
+		cr_assert_eq(type, cases[i].type, "case %zu", i);
+		cr_assert_eq(noeol, cases[i].noeol, "case %zu", i);
+		cr_assert_eq(out.len, cases[i].stored, "case %zu", i);
+		cr_assert(out.len == 0 || memcmp(out.data, cases[i].in, out.len) == 0);
+		cfs_buf_free(&out);
+	}
+	char *big = calloc(1, CFS_VALUE_MAX + 2);
+	cr_assert_not_null(big);
+	struct cfs_buf out = {0};
+	uint32_t type;
+	bool noeol;
+	memset(big, 'a', CFS_VALUE_MAX);
+	big[CFS_VALUE_MAX] = '\n';
+	cr_assert_eq(cfs_value_classify(big, CFS_VALUE_MAX + 1, &out, &type, &noeol), 0,
+		     "the dropped newline does not count");
+	cfs_buf_reset(&out);
+	big[CFS_VALUE_MAX] = 'a';
+	cr_assert_eq(cfs_value_classify(big, CFS_VALUE_MAX + 1, &out, &type, &noeol), -EFBIG);
+	cr_assert_eq(out.len, 0);
+	cfs_buf_free(&out);
+	free(big);
 }
