@@ -83,6 +83,14 @@ static const struct verb_case verbs[] = {
 	{"cmm-status", CFS_OP_CMM_STATUS, 1, 1, 0},
 	{"cluster-quorum", CFS_OP_CLUSTER_QUORUM, 1, 1, 0},
 	{"group-failover", CFS_OP_GROUP_FAILOVER, 1, 1, 0},
+	{"resource-started", CFS_OP_RES_STARTED, 3, 4, 0},
+	{"resource-stopped", CFS_OP_RES_STOPPED, 3, 4, 0},
+	{"resource-monitor", CFS_OP_RES_MONITOR, 3, 4, 0},
+	{"resource-param", CFS_OP_RES_PARAM, 3, 3, 0},
+	{"resource-param-unset", CFS_OP_RES_PARAM_UNSET, 2, 2, 0},
+	{"resource-policy", CFS_OP_RES_POLICY, 3, 3, 0},
+	{"group-evacuate", CFS_OP_GROUP_EVACUATE, 1, 1, 0},
+	{"type-agent", CFS_OP_TYPE_AGENT, 6, -1, 1},
 };
 
 Test(cmd, verb_table_is_complete)
