@@ -234,12 +234,35 @@ static int restart_dependents(struct cfs_txn *t, struct cfs_object *r, unsigned 
 	return 0;
 }
 
+static int res_failure_decide(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *g,
+			      struct cfs_object *owner, const struct cfs_vec *was,
+			      const char **why);
+
 /* r (which runs an agent) failed: the restart policy decides. */
 static int res_failure(struct cfs_txn *t, struct cfs_object *r, const char **why)
 {
 	struct cfs_model *m = t->m;
 	struct cfs_object *g = cfs_obj_ref(m, r, CFS_P_GROUP);
 	struct cfs_object *owner = cfs_obj_owner(m, r);
+	/* What was up (or on its way) before, r included: what a failover
+	 * brings online elsewhere. */
+	struct cfs_vec was = {0};
+	int e = 0;
+	for (size_t i = 0; e == 0 && g && i < g->members.n; i++) {
+		struct cfs_object *x = g->members.v[i];
+		if (x == r || !cfs_apply_is_down(cfs_obj_state(x)))
+			e = cfs_vec_push(&was, x);
+	}
+	if (e == 0)
+		e = res_failure_decide(t, r, g, owner, &was, why);
+	cfs_vec_free(&was);
+	return e;
+}
+
+static int res_failure_decide(struct cfs_txn *t, struct cfs_object *r, struct cfs_object *g,
+			      struct cfs_object *owner, const struct cfs_vec *was, const char **why)
+{
+	struct cfs_model *m = t->m;
 	int e = cfs_apply_res_state(t, r, CFS_RES_FAILED);
 	if (e < 0)
 		return e;
@@ -264,16 +287,7 @@ static int res_failure(struct cfs_txn *t, struct cfs_object *r, const char **why
 	struct cfs_object *target = cfs_apply_failover_target(m, g, owner);
 	if (!target)
 		return cfs_apply_group_each(t, g, cfs_apply_res_offline, why);
-	struct cfs_vec was = {0};
-	for (size_t i = 0; e == 0 && i < g->members.n; i++) {
-		struct cfs_object *x = g->members.v[i];
-		if (x == r || !cfs_apply_is_down(cfs_obj_state(x)))
-			e = cfs_vec_push(&was, x);
-	}
-	if (e == 0)
-		e = cfs_apply_move_begin(t, g, target, &was, why);
-	cfs_vec_free(&was);
-	return e;
+	return cfs_apply_move_begin(t, g, target, was, why);
 }
 
 int cfs_apply_res_fail(struct cfs_txn *t, struct cfs_object *r, const char **why)
