@@ -625,13 +625,18 @@ int cfs_apply_agents_check(struct cfs_txn *t, const struct cfs_cmd *cmd, const c
 	struct cfs_key *k;
 	switch (cmd->op) {
 	case CFS_OP_SET: {
+		/* A policy value set as a free property (CreateClusterResourceType
+		 * does) is kept as the REG_DWORD it is. */
 		int kind = cfs_kind_parse(cmd->argv[0]);
 		const struct cfs_policy_prop *p = cfs_policy_find(cmd->argv[2]);
-		if ((kind == CFS_KIND_RESOURCE || kind == CFS_KIND_RESTYPE) && p &&
-		    strcmp(p->value, cmd->argv[2]) == 0)
-			return cfs_fail(why, "a policy value is a REG_DWORD: use resource-policy",
-					-EINVAL);
-		return 0;
+		if ((kind != CFS_KIND_RESOURCE && kind != CFS_KIND_RESTYPE) || !p ||
+		    strcmp(p->value, cmd->argv[2]) != 0)
+			return 0;
+		struct cfs_object *o = cfs_model_find(m, kind, cmd->argv[1]);
+		uint32_t v;
+		if (!o || cfs_policy_parse(p, cmd->argv[3], &v, why) < 0)
+			return -EINVAL;
+		return cfs_txn_set_dword(t, o->key, p->value, v);
 	}
 	case CFS_OP_REG_SET:
 	case CFS_OP_REG_SET_RAW:

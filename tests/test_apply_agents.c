@@ -390,7 +390,7 @@ Test(apply_agents, policy_values_are_validated)
 	FAILS(-EINVAL, "resource-policy d color blue");
 	FAILS(-EINVAL, "reg-set %s RestartAction dword 7", path);
 	FAILS(-EINVAL, "reg-set %s PendingTimeout sz 5000", path);
-	FAILS(-EINVAL, "set resource d RestartAction 1");
+	FAILS(-EINVAL, "set resource d RestartAction sometimes");
 	FAILS(-EPERM, "reg-set %s RestartCount dword 0", path);
 	cr_assert_null(cfs_key_value(d->key, CFS_P_RESTART_ACTION));
 	size_t n = t.nrecs;
@@ -406,6 +406,11 @@ Test(apply_agents, policy_values_are_validated)
 	cr_assert_eq(cfs_res_policy(&m, d, ra), CFS_RESTART_LOCAL);
 	OK("resource-policy d restart_action default");
 	cr_assert_eq(cfs_res_policy(&m, d, ra), CFS_RESTART_FAILOVER);
+	/* A free property of that name is kept as its DWORD
+	 * (CreateClusterResourceType sets them so). */
+	OK("set resourcetype ocf:heartbeat:Dummy LooksAlivePollInterval 5000");
+	struct cfs_object *ty = cfs_model_by_name(&m, CFS_KIND_RESTYPE, "ocf:heartbeat:Dummy");
+	cr_assert_eq(cfs_key_get_dword(ty->key, CFS_P_MONITOR_INTERVAL, 0), 5000);
 	/* The type's value comes before the default. */
 	OK("type-agent ocf:heartbeat:Dummy /x Dummy \"1 2\" 20s 10s");
 	cr_assert_eq(cfs_res_policy(&m, d, cfs_policy_find("pending_timeout")), 20000);
