@@ -118,11 +118,48 @@ static void wake(struct cfs_supervisor *s)
 	}
 }
 
+/* Whether g holds a resource that runs. */
+static bool group_runs(const struct cfs_model *m, const struct cfs_object *g)
+{
+	for (size_t i = 0; g && i < g->members.n; i++)
+		if (cfs_res_runs_agent(m, g->members.v[i]))
+			return true;
+	return false;
+}
+
+/* Wakes the loop for commits that concern resources that run (their
+ * state, parameters and policy, their groups, the nodes): a burst of
+ * other changes (a tree of state-only resources being built) costs the
+ * loop nothing. The listener runs on the committer thread, the model's
+ * only writer, so it may read the model without its lock. */
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
-	(void)recs;
-	(void)n;
-	wake(ud);
+	struct cfs_supervisor *s = ud;
+	const struct cfs_model *m = &s->e->model;
+	for (size_t i = 0; i < n; i++) {
+		const struct cfs_record *r = &recs[i];
+		const struct cfs_object *o = r->obj_id && *r->obj_id ? cfs_model_by_id(m, r->obj_id)
+								      : NULL;
+		bool wanted = false;
+		switch (r->kind) {
+		case CFS_KIND_NODE:
+			wanted = r->change == CFS_CH_STATE;
+			break;
+		case CFS_KIND_GROUP:
+			wanted = group_runs(m, o);
+			break;
+		case CFS_KIND_RESOURCE:
+			/* A deleted one, or one that now runs (or did). */
+			wanted = !o || cfs_res_runs_agent(m, o) || r->change == CFS_CH_PROPERTY;
+			break;
+		default:
+			break;
+		}
+		if (wanted) {
+			wake(s);
+			return;
+		}
+	}
 }
 
 /* --- snapshots --- */
