@@ -39,7 +39,14 @@ static inline struct cfs_fs *cfs_fs_of(fuse_req_t req)
 
 /* --- per-open state (fs_ops.c) --- */
 
-enum cfs_fh_kind { CFS_FH_ATTR, CFS_FH_VALUE, CFS_FH_CONTROL, CFS_FH_FIXED, CFS_FH_SELF, CFS_FH_PARAM };
+enum cfs_fh_kind {
+	CFS_FH_ATTR,
+	CFS_FH_VALUE,
+	CFS_FH_CONTROL,
+	CFS_FH_FIXED,
+	CFS_FH_SELF,
+	CFS_FH_PARAM, /* a file of a resource's parameters/ (fs_params.c) */
+};
 
 struct cfs_fh {
 	enum cfs_fh_kind kind;

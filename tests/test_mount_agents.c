@@ -86,11 +86,14 @@ static void fini(void)
 TestSuite(agents, .init = setup, .fini = fini, .timeout = 120);
 
 /* Keeps the ids of Dummy resources for the clean-up of their state files. */
-#define NOTE_IDS "for r in \"$@\"; do cat resources/$r/id > \"$S/agents/$(cat resources/$r/id).id\"; done"
+#define NOTE_IDS                                                                         \
+	"for r in \"$@\"; do cat resources/$r/id > \"$S/agents/$(cat resources/$r/id).id\"; " \
+	"done"
 
 Test(agents, types_come_from_the_agents_and_follow_the_directory)
 {
-	char *o = out_of("ls resourcetypes | grep '^ocf:'; cat resourcetypes/ocf:heartbeat:Dummy/description\n"
+	char *o = out_of("ls resourcetypes | grep '^ocf:'\n"
+			 "cat resourcetypes/ocf:heartbeat:Dummy/description\n"
 			 "cat resourcetypes/ocf:heartbeat:Dummy/dll");
 	char *want;
 	cr_assert_geq(asprintf(&want, "ocf:heartbeat:Delay\nocf:heartbeat:Dummy\n"
@@ -148,7 +151,8 @@ Test(agents, start_and_stop_in_dependency_order_seen_everywhere)
 			 "%s", o);
 	free(o);
 	/* The port has them too, with the Windows flags. */
-	o = out_of("grep '\"name\":\"d\"' \"$D/events\" | grep -c '\"v1\":256,\"v2type\":3,\"v2flags\":4'");
+	o = out_of("grep '\"name\":\"d\"' \"$D/events\" | "
+		   "grep -c '\"v1\":256,\"v2type\":3,\"v2flags\":4'");
 	cr_assert_str_eq(o, "4\n", "%s", o);
 	free(o);
 }
