@@ -70,6 +70,14 @@ static const struct {
 	[CFS_OP_REG_TRUNCATE] = {"reg-truncate", 3, 3, 0},
 	[CFS_OP_REG_LINK] = {"reg-link", 3, 3, 0},
 	[CFS_OP_REG_VALUE_SECURITY] = {"reg-value-security", 5, 5, 0},
+	[CFS_OP_RES_STARTED] = {"resource-started", 3, 4, 0},
+	[CFS_OP_RES_STOPPED] = {"resource-stopped", 3, 4, 0},
+	[CFS_OP_RES_MONITOR] = {"resource-monitor", 3, 4, 0},
+	[CFS_OP_RES_PARAM] = {"resource-param", 3, 3, 0},
+	[CFS_OP_RES_PARAM_UNSET] = {"resource-param-unset", 2, 2, 0},
+	[CFS_OP_RES_POLICY] = {"resource-policy", 3, 3, 0},
+	[CFS_OP_GROUP_EVACUATE] = {"group-evacuate", 1, 1, 0},
+	[CFS_OP_TYPE_AGENT] = {"type-agent", 6, -1, 1},
 };
 
 const char *cfs_op_verb(enum cfs_op op)

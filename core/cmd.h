@@ -84,6 +84,17 @@ enum cfs_op {
 	CFS_OP_REG_TRUNCATE,	/* path name size: its content cut or zero-extended */
 	CFS_OP_REG_LINK,	/* path name target: a new REG_LINK (a symlink) */
 	CFS_OP_REG_VALUE_SECURITY, /* path name mode uid gid: the value's own */
+	/* Resources that run agents (apply_agents.c). The reports come from
+	 * the supervisor of the resource's node; each applies only while the
+	 * resource is still on that node and in the state it reports on. */
+	CFS_OP_RES_STARTED,	/* resource node ok|failed [reason] */
+	CFS_OP_RES_STOPPED,	/* resource node ok|failed [reason] */
+	CFS_OP_RES_MONITOR,	/* resource node ok|failed [reason] */
+	CFS_OP_RES_PARAM,	/* resource name value */
+	CFS_OP_RES_PARAM_UNSET, /* resource name */
+	CFS_OP_RES_POLICY,	/* resource property value|default */
+	CFS_OP_GROUP_EVACUATE,	/* group (a clean stop of its node) */
+	CFS_OP_TYPE_AGENT,	/* name dll description stamp pending-ms monitor-ms [param def]... */
 	CFS_OP_COUNT,
 };
 

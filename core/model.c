@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "model.h"
+#include "restype.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -133,9 +134,12 @@ bool cfs_prop_is_managed(enum cfs_kind kind, const char *prop)
 					       CFS_P_CMM_INCARNATION, CFS_P_CMM_SWLOAD,
 					       CFS_P_CMM_DOMAIN, NULL};
 	static const char *const group[] = {CFS_P_OWNER_NODE, CFS_P_PREFERRED_OWNERS,
-					     CFS_P_GROUP_TYPE, NULL};
+					     CFS_P_GROUP_TYPE, CFS_P_MOVE_TARGET,
+					     CFS_P_MOVE_RESOURCES, NULL};
+	/* The restart policy's counters and a clean stop's mark (restype.h). */
 	static const char *const res[] = {CFS_P_TYPE, CFS_P_GROUP, CFS_P_POSSIBLE_OWNERS,
-					  CFS_P_DEPENDENCIES, NULL};
+					  CFS_P_DEPENDENCIES, CFS_P_RESTART_COUNT,
+					  CFS_P_RESTART_WINDOW, CFS_P_PERSISTENT_STATE, NULL};
 	static const char *const net[] = {CFS_P_ROLE, CFS_P_ADDRESS, CFS_P_ADDRESS_MASK, NULL};
 	static const char *const netif[] = {CFS_P_NODE, CFS_P_NETWORK, CFS_P_ADAPTER,
 					    CFS_P_ADDRESS, NULL};

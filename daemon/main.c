@@ -16,6 +16,7 @@
 #include "config.h"
 #include "engine.h"
 #include "fs.h"
+#include "fs_agents.h"
 #include "fs_notify.h"
 #include "fs_ports.h"
 #include "fs_replay.h"
@@ -27,6 +28,7 @@ struct options {
 	char *backend;
 	char *admin_group;
 	char *timeout;
+	char *ocf_root;
 	int show_help;
 	int show_version;
 };
@@ -38,6 +40,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--backend=%s", backend),
 	OPT("--admin-group=%s", admin_group),
 	OPT("--cache-timeout=%s", timeout),
+	OPT("--ocf-root=%s", ocf_root),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -50,7 +53,7 @@ static const struct fuse_opt option_spec[] = {
 static int join_long_options(int argc, char **argv, char ***ret)
 {
 	static const char *const with_arg[] = {"--state-dir", "--cluster-name", "--backend",
-					       "--admin-group", "--cache-timeout"};
+					       "--admin-group", "--cache-timeout", "--ocf-root"};
 	char **out = calloc((size_t)argc + 1, sizeof(*out));
 	if (!out)
 		return -1;
@@ -89,6 +92,8 @@ static void usage(const char *prog)
 	       "    --admin-group=GROUP    group that may change the cluster (default: root)\n"
 	       "    --cache-timeout=SECS   kernel cache timeout (default 3600; every change is\n"
 	       "                           invalidated explicitly)\n"
+	       "    --ocf-root=DIR         OCF resource agents under DIR/resource.d (default:\n"
+	       "                           $OCF_ROOT, else /usr/lib/ocf)\n"
 	       "    -h, --help             this help\n"
 	       "    -V, --version          version\n\n",
 	       prog, backends.data ? backends.data : "");
@@ -416,6 +421,9 @@ int main(int argc, char **argv)
 	}
 	if ((r = cfs_notify_start(&fs, cl.mountpoint, &replayer)) < 0)
 		goto out_unmount;
+	/* Resource agents, and the clean stop's drain (fs_agents.h). */
+	if ((r = cfs_fsagents_start(&fs, state_dir, opts.ocf_root)) < 0)
+		goto out_unmount;
 	cfs_log(LOG_INFO, "mounted on %s", cl.mountpoint);
 	daemonize_finish(ready_fd, 0);
 	ready_fd = -1;
@@ -434,6 +442,8 @@ int main(int argc, char **argv)
 	}
 	ret = ret < 0 ? 1 : 0;
 out_loop:
+	/* A clean stop takes this node's resources offline first. */
+	cfs_fsagents_stop(&fs);
 	/* Shutdown (fuse-notify.md §5.5): blocked readers get EOF; no new
 	 * commits; unmount, which fails any self-op still in flight; then
 	 * the notifier stops and drops its queue. */
@@ -460,6 +470,7 @@ out:
 	free(opts.backend);
 	free(opts.admin_group);
 	free(opts.timeout);
+	free(opts.ocf_root);
 	for (int i = 0; i < jargc; i++)
 		free(jargv[i]);
 	free(jargv);

@@ -16,6 +16,7 @@
 struct cfs_notify;
 struct cfs_fsports;
 struct cfs_fh;
+struct cfs_fsagents;
 
 struct cfs_fs {
 	struct cfs_engine *e;
@@ -24,6 +25,7 @@ struct cfs_fs {
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct cfs_notify *notify;
 	struct cfs_fsports *ports; /* ports/ and the event log (fs_ports.c) */
+	struct cfs_fsagents *agents; /* resource agents (fs_agents.c) */
 	/* Every open file but the ports' (fs_ops.c), so that those the
 	 * kernel never released are freed when the session ends. The lock
 	 * is initialized by the session's init. */

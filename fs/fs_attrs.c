@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "cmm.h"
 #include "fs_inode.h"
+#include "restype.h"
 #include "value.h"
 
 static int r_id(const struct cfs_model *m, const struct cfs_object *o, struct cfs_buf *out)
@@ -422,6 +423,49 @@ static int w_deps(const struct cfs_model *m, const struct cfs_object *o, const c
 	return r;
 }
 
+/* The restart policy's files (restype.h): the value in force (the
+ * resource's own, else its type's, else the default); writing sets the
+ * resource's own ("default" removes it). */
+static int r_policy(const struct cfs_model *m, const struct cfs_object *o, const char *name,
+		    struct cfs_buf *out)
+{
+	const struct cfs_policy_prop *p = cfs_policy_find(name);
+	return cfs_policy_format(p, cfs_res_policy(m, o, p), out);
+}
+
+static int w_policy(const struct cfs_object *o, const char *name, const char *text,
+		    struct cfs_vec *cmds, const char **why)
+{
+	char w[64];
+	if (one_word(text, w, sizeof(w)) < 0) {
+		*why = "expected one word or number";
+		return -EINVAL;
+	}
+	uint32_t v;
+	const struct cfs_policy_prop *p = cfs_policy_find(name);
+	if (strcasecmp(w, "default") != 0 && cfs_policy_parse(p, w, &v, why) < 0)
+		return -EINVAL;
+	const char *a[] = {cfs_obj_id(o), p->file, w};
+	return push(cmds, CFS_OP_RES_POLICY, 3, a);
+}
+
+#define POLICY_FILE(rfn, wfn, file)                                                              \
+	static int rfn(const struct cfs_model *m, const struct cfs_object *o, struct cfs_buf *out) \
+	{                                                                                        \
+		return r_policy(m, o, file, out);                                                \
+	}                                                                                        \
+	static int wfn(const struct cfs_model *m, const struct cfs_object *o, const char *text,    \
+		       struct cfs_vec *cmds, const char **why)                                   \
+	{                                                                                        \
+		(void)m;                                                                         \
+		return w_policy(o, file, text, cmds, why);                                       \
+	}
+POLICY_FILE(r_restart_action, w_restart_action, "restart_action")
+POLICY_FILE(r_restart_threshold, w_restart_threshold, "restart_threshold")
+POLICY_FILE(r_restart_period, w_restart_period, "restart_period")
+POLICY_FILE(r_pending_timeout, w_pending_timeout, "pending_timeout")
+POLICY_FILE(r_monitor_interval, w_monitor_interval, "monitor_interval")
+
 static const struct cfs_attr_spec node_specs[] = {
 	{"id", false, r_id, NULL},
 	{"number", false, r_number, NULL},
@@ -458,6 +502,14 @@ static const struct cfs_attr_spec res_specs[] = {
 	{"possible_owners", true, r_possible, w_possible, true},
 	{"dependencies", true, r_deps, w_deps, true},
 	{"description", true, r_description, w_description, true},
+	{"restart_action", true, r_restart_action, w_restart_action, false, CFS_P_RESTART_ACTION},
+	{"restart_threshold", true, r_restart_threshold, w_restart_threshold, false,
+	 CFS_P_RESTART_THRESHOLD},
+	{"restart_period", true, r_restart_period, w_restart_period, false, CFS_P_RESTART_PERIOD},
+	{"pending_timeout", true, r_pending_timeout, w_pending_timeout, false,
+	 CFS_P_PENDING_TIMEOUT},
+	{"monitor_interval", true, r_monitor_interval, w_monitor_interval, false,
+	 CFS_P_MONITOR_INTERVAL},
 	{NULL, false, NULL, NULL},
 };
 static const struct cfs_attr_spec type_specs[] = {

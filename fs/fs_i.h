@@ -39,7 +39,14 @@ static inline struct cfs_fs *cfs_fs_of(fuse_req_t req)
 
 /* --- per-open state (fs_ops.c) --- */
 
-enum cfs_fh_kind { CFS_FH_ATTR, CFS_FH_VALUE, CFS_FH_CONTROL, CFS_FH_FIXED, CFS_FH_SELF };
+enum cfs_fh_kind {
+	CFS_FH_ATTR,
+	CFS_FH_VALUE,
+	CFS_FH_CONTROL,
+	CFS_FH_FIXED,
+	CFS_FH_SELF,
+	CFS_FH_PARAM, /* a file of a resource's parameters/ (fs_params.c) */
+};
 
 struct cfs_fh {
 	enum cfs_fh_kind kind;
@@ -79,6 +86,8 @@ int cfs_node_render(struct cfs_fs *fs, const struct cfs_model *m, const struct c
 int cfs_fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
 		  struct stat *st);
 bool cfs_node_is_dir(const struct cfs_node *n);
+/* The entry and attribute timeout of n, in seconds. */
+double cfs_node_timeout(const struct cfs_fs *fs, const struct cfs_node *n);
 /* Looks up parent/name and fills an entry (takes the read lock itself). */
 int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 		   struct fuse_entry_param *e);
@@ -193,6 +202,25 @@ uint64_t cfs_fsroot_child(const char *name);
 void cfs_fsroot_list(struct cfs_dirbuf *d, uint64_t min);
 /* A write to the cluster's name (the one writable fixed file). */
 void cfs_fsroot_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size);
+
+/* --- a resource's parameters/ (fs_params.c) --- */
+
+/* N_PARAMS and N_PARAM nodes (model read-locked, like the others). */
+int cfs_fsparam_stat(const struct cfs_model *m, const struct cfs_node *n, struct stat *st,
+		     int64_t *ret_mtime);
+int cfs_fsparam_render(const struct cfs_model *m, const struct cfs_node *n, struct cfs_buf *out);
+uint64_t cfs_fsparam_child(const struct cfs_model *m, const struct cfs_node *p, const char *name);
+void cfs_fsparam_list(const struct cfs_model *m, const struct cfs_node *n, struct cfs_dirbuf *d,
+		      uint64_t min);
+/* A write to a parameter file (takes the lock itself; one reply). */
+void cfs_fsparam_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size);
+/* Commands for a new parameter file and for its removal (p: N_PARAMS). */
+int cfs_fsparam_mknod(const struct cfs_node *p, const char *name, struct cfs_vec *cmds);
+int cfs_fsparam_remove(const struct cfs_node *p, const char *name, bool dir, struct cfs_vec *cmds);
+/* truncate(2) of a parameter file: to its size, nothing; to 0, the
+ * parameter becomes empty; other sizes -EINVAL. */
+int cfs_fsparam_truncate(const struct cfs_model *m, const struct cfs_node *n, off_t size,
+			 off_t cur, struct cfs_vec *cmds);
 
 /* --- objects (fs_objects.c) --- */
 

@@ -46,6 +46,9 @@ int cfs_resolve(const struct cfs_model *m, uint64_t ino, struct cfs_node *ret)
 			return -ENOENT;
 		ret->key = ret->val->key;
 		return 0;
+	case TAG_PARAM:
+	case TAG_PARAMVAL:
+		return cfs_fsparam_resolve(m, id, tag, ret);
 	default:
 		break;
 	}
@@ -63,6 +66,9 @@ int cfs_resolve(const struct cfs_model *m, uint64_t ino, struct cfs_node *ret)
 		return k->obj->kind == CFS_KIND_GROUP ? 0 : -ENOENT;
 	case TAG_MEMBER:
 		ret->type = N_MEMBER;
+		return k->obj->kind == CFS_KIND_RESOURCE ? 0 : -ENOENT;
+	case TAG_PARAMS:
+		ret->type = N_PARAMS;
 		return k->obj->kind == CFS_KIND_RESOURCE ? 0 : -ENOENT;
 	default:
 		if (tag < TAG_ATTR)

@@ -15,6 +15,12 @@
  *      TAG_OBJDIR        an object's directory (groups/web); id = its key
  *      TAG_MEMBERS       a group's resources/ directory; id = group key
  *      TAG_MEMBER        a symlink in it; id = the resource's key
+ *      TAG_PARAMS        a resource's parameters/ directory; id = its key
+ *      TAG_PARAM         a parameter its type lists (fs_params.c); id =
+ *                        (the resource's key id << 12) | the parameter's
+ *                        1-based place in the type's list (by name)
+ *      TAG_PARAMVAL      a parameter set that its type does not list; id =
+ *                        the registry value's id
  *      TAG_ATTR + slot   an object's file (groups/web/state); id = its key
  *      TAG_PORT*         a named port's directory and files; id = the
  *                        port's own id (ports have their own id space,
@@ -63,6 +69,8 @@ enum cfs_tag {
 	TAG_OBJDIR = 3,
 	TAG_MEMBERS = 4,
 	TAG_MEMBER = 5,
+	TAG_PARAMS = 6,
+	TAG_PARAM = 7,
 	TAG_ATTR = 8, /* TAG_ATTR + slot, slot < 32 */
 	/* Named ports: id is the port's id (its own id space). */
 	TAG_PORTDIR = 40,
@@ -70,6 +78,7 @@ enum cfs_tag {
 	TAG_PORT_EVENTS = 42,
 	TAG_PORT_START = 43,
 	TAG_PORT_STATS = 44,
+	TAG_PARAMVAL = 45,
 };
 
 #define CFS_TAG_BITS 6
@@ -121,12 +130,19 @@ struct cfs_node {
 		N_MEMBERS,
 		N_MEMBER,
 		N_ATTR,
+		N_PARAMS, /* a resource's parameters/ (obj: the resource) */
+		N_PARAM,  /* a file in it (obj; slot, or val for TAG_PARAMVAL) */
 	} type;
 	struct cfs_key *key;
 	struct cfs_value *val;
 	struct cfs_object *obj;
 	const struct cfs_attr_spec *spec;
+	unsigned slot; /* N_PARAM of TAG_PARAM: the place in the type's list */
 };
+
+/* A parameter file's inode (fs_params.c): 0 or -ENOENT. */
+int cfs_fsparam_resolve(const struct cfs_model *m, uint64_t id, unsigned tag,
+			struct cfs_node *ret);
 
 /* 0 or -ENOENT. */
 int cfs_resolve(const struct cfs_model *m, uint64_t ino, struct cfs_node *ret);

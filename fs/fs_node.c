@@ -18,6 +18,8 @@ int cfs_node_render(struct cfs_fs *fs, const struct cfs_model *m, const struct c
 		return cfs_fsreg_render(n, out);
 	case N_ATTR:
 		return cfs_fsobj_render(m, n, out);
+	case N_PARAM:
+		return cfs_fsparam_render(m, n, out);
 	default:
 		return -EISDIR;
 	}
@@ -48,6 +50,10 @@ int cfs_fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs
 	case N_REGVAL:
 		r = cfs_fsreg_stat(n, st, &t);
 		break;
+	case N_PARAMS:
+	case N_PARAM:
+		r = cfs_fsparam_stat(m, n, st, &t);
+		break;
 	default:
 		r = cfs_fsobj_stat(m, n, st, &t);
 		break;
@@ -67,6 +73,7 @@ bool cfs_node_is_dir(const struct cfs_node *n)
 	case N_OBJDIR:
 	case N_MEMBERS:
 	case N_REGKEY:
+	case N_PARAMS:
 		return true;
 	default:
 		return false;
@@ -86,9 +93,19 @@ static uint64_t child_ino(const struct cfs_model *m, const struct cfs_node *p, c
 		return cfs_fsobj_child(m, p, name);
 	case N_REGKEY:
 		return cfs_fsreg_child(p, name);
+	case N_PARAMS:
+		return cfs_fsparam_child(m, p, name);
 	default:
 		return 0;
 	}
+}
+
+/* Seconds the kernel may keep an entry or attributes of n. Parameter
+ * files change with the type's meta-data too, which no invalidation
+ * follows: they are not cached. */
+double cfs_node_timeout(const struct cfs_fs *fs, const struct cfs_node *n)
+{
+	return n->type == N_PARAMS || n->type == N_PARAM ? 0.0 : fs->timeout;
 }
 
 int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
@@ -109,8 +126,8 @@ int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 		memset(e, 0, sizeof(*e));
 		e->ino = ino;
 		e->generation = 1;
-		e->attr_timeout = fs->timeout;
-		e->entry_timeout = fs->timeout;
+		e->attr_timeout = cfs_node_timeout(fs, &c);
+		e->entry_timeout = e->attr_timeout;
 		r = cfs_fill_attr(fs, &en->model, &c, &e->attr);
 	}
 	cfs_engine_unlock(en);
@@ -156,6 +173,7 @@ static uint64_t parent_of(const struct cfs_node *n)
 	case N_OBJDIR:
 		return cfs_coll_ino(n->obj->kind);
 	case N_MEMBERS:
+	case N_PARAMS:
 		return cfs_ino(n->key->id, TAG_OBJDIR);
 	case N_REGKEY:
 		return n->key->parent ? cfs_ino(n->key->parent->id, TAG_REGKEY) : CFS_INO_ROOT;
@@ -180,6 +198,9 @@ static void list_children(const struct cfs_model *m, const struct cfs_node *n, u
 		break;
 	case N_REGKEY:
 		cfs_fsreg_list(n, d, min);
+		break;
+	case N_PARAMS:
+		cfs_fsparam_list(m, n, d, min);
 		break;
 	default:
 		break;

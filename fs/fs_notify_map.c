@@ -279,12 +279,17 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 									S_IFDIR | 0555};
 			}
 		}
-		if (kind == CFS_KIND_GROUP) {
+		/* A group's resources/ and a resource's parameters/. */
+		const char *sub = kind == CFS_KIND_GROUP ? "resources"
+				  : kind == CFS_KIND_RESOURCE ? "parameters"
+							      : NULL;
+		if (sub) {
 			char rpath[2 * CFS_NAME_MAX + 80];
-			snprintf(rpath, sizeof(rpath), "%s/resources", path);
+			snprintf(rpath, sizeof(rpath), "%s/%s", path, sub);
 			size_t before = u->nops;
-			op_remove(u, NULL, CFS_SOP_RMDIR, rpath, dir_ino, "resources",
-				  cfs_ino(key_id, TAG_MEMBERS), S_IFDIR | 0555, NULL);
+			op_remove(u, NULL, CFS_SOP_RMDIR, rpath, dir_ino, sub,
+				  cfs_ino(key_id, kind == CFS_KIND_GROUP ? TAG_MEMBERS : TAG_PARAMS),
+				  kind == CFS_KIND_GROUP ? S_IFDIR | 0555 : S_IFDIR | 0775, NULL);
 			if (u->nops > before) {
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
 				if (!stable_name)

@@ -19,6 +19,8 @@
 /* Slot of a group's resources/ directory in its listing (after the
  * files' slots). */
 #define MEMBERS_SLOT 60
+/* Slot of a resource's parameters/ directory. */
+#define PARAMS_SLOT 61
 
 int cfs_fsobj_stat(const struct cfs_model *m, const struct cfs_node *n, struct stat *st,
 		   int64_t *ret_mtime)
@@ -35,7 +37,9 @@ int cfs_fsobj_stat(const struct cfs_model *m, const struct cfs_node *n, struct s
 	}
 	case N_OBJDIR:
 		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = n->obj->kind == CFS_KIND_GROUP ? 3 : 2;
+		st->st_nlink = n->obj->kind == CFS_KIND_GROUP || n->obj->kind == CFS_KIND_RESOURCE
+				       ? 3
+				       : 2;
 		*ret_mtime = cfs_key_values_mtime(n->key);
 		return 0;
 	case N_MEMBERS:
@@ -83,6 +87,8 @@ uint64_t cfs_fsobj_child(const struct cfs_model *m, const struct cfs_node *p, co
 				return cfs_ino(p->key->id, TAG_ATTR + i);
 		if (p->obj->kind == CFS_KIND_GROUP && strcmp(name, "resources") == 0)
 			return cfs_ino(p->key->id, TAG_MEMBERS);
+		if (p->obj->kind == CFS_KIND_RESOURCE && strcmp(name, "parameters") == 0)
+			return cfs_ino(p->key->id, TAG_PARAMS);
 		return 0;
 	}
 	case N_MEMBERS: {
@@ -119,6 +125,9 @@ void cfs_fsobj_list(const struct cfs_model *m, const struct cfs_node *n, struct 
 		if (n->obj->kind == CFS_KIND_GROUP && min <= MEMBERS_SLOT)
 			cfs_dir_add(d, "resources", cfs_ino(n->key->id, TAG_MEMBERS), S_IFDIR,
 				    CFS_DIR_OFF(MEMBERS_SLOT));
+		if (n->obj->kind == CFS_KIND_RESOURCE && min <= PARAMS_SLOT)
+			cfs_dir_add(d, "parameters", cfs_ino(n->key->id, TAG_PARAMS), S_IFDIR,
+				    CFS_DIR_OFF(PARAMS_SLOT));
 		break;
 	}
 	case N_MEMBERS: {

@@ -231,10 +231,13 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	}
 	struct cfs_node n;
 	struct stat st;
+	double timeout = fs->timeout;
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	if (r == 0)
 		r = cfs_fill_attr(fs, &fs->e->model, &n, &st);
+	if (r == 0)
+		timeout = cfs_node_timeout(fs, &n);
 	cfs_engine_unlock(fs->e);
 	if (r == -ENOENT && gone_attr(fs, ino, &st)) {
 		fuse_reply_attr(req, &st, 0);
@@ -255,7 +258,7 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, fs->timeout);
+		fuse_reply_attr(req, &st, timeout);
 }
 
 /* Object files: a truncate(2) to their size changes nothing; a list or
@@ -285,7 +288,11 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 		struct stat cur;
 		if (cfs_node_is_dir(&n))
 			r = -EISDIR;
-		else if ((r = cfs_fill_attr(fs, &fs->e->model, &n, &cur)) == 0)
+		else if ((r = cfs_fill_attr(fs, &fs->e->model, &n, &cur)) < 0)
+			;
+		else if (n.type == N_PARAM)
+			r = cfs_fsparam_truncate(&fs->e->model, &n, attr->st_size, cur.st_size, &cmds);
+		else
 			r = cfs_fsobj_truncate(&fs->e->model, &n, attr->st_size, cur.st_size, &cmds);
 	}
 	cfs_engine_unlock(fs->e);
@@ -305,7 +312,7 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 		if (r < 0)
 			fuse_reply_err(req, -r);
 		else
-			fuse_reply_attr(req, &st, fs->timeout);
+			fuse_reply_attr(req, &st, cfs_node_timeout(fs, &n));
 		return;
 	}
 	/* Reply with the new attributes once committed. */
@@ -354,9 +361,10 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_err(req, -r);
 		return;
 	}
-	/* The kernel may cache listings: every change to one is invalidated. */
-	fi->cache_readdir = 1;
-	fi->keep_cache = 1;
+	/* The kernel may cache listings: every change to one is invalidated
+	 * (but a parameters/ listing, which follows the type's meta-data). */
+	fi->cache_readdir = n.type != N_PARAMS;
+	fi->keep_cache = n.type != N_PARAMS;
 	fuse_reply_open(req, fi);
 }
 
@@ -415,7 +423,8 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct cfs_vec cmds = {0};
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
-	if (r == 0 && n.type != N_REGVAL && n.type != N_ATTR && n.type != N_FIXED)
+	if (r == 0 && n.type != N_REGVAL && n.type != N_ATTR && n.type != N_FIXED &&
+	    n.type != N_PARAM)
 		r = -EISDIR;
 	if (r == 0 && n.type == N_FIXED && (ino == CFS_INO_ROOT || cfs_coll_kind(ino) >= 0))
 		r = -EISDIR;
@@ -428,6 +437,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = -EACCES;
 	enum cfs_fh_kind kind = n.type == N_REGVAL ? CFS_FH_VALUE
 				: n.type == N_ATTR ? CFS_FH_ATTR
+				: n.type == N_PARAM ? CFS_FH_PARAM
 				: ino == CFS_INO_CONTROL ? CFS_FH_CONTROL
 							 : CFS_FH_FIXED;
 	/* O_TRUNC (passed with the open: FUSE_CAP_ATOMIC_O_TRUNC): a value
@@ -476,8 +486,9 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * stuck on the page), so its connection would never end and the
 	 * writer would hang. */
 	bool writes = (fi->flags & O_ACCMODE) != O_RDONLY;
-	fi->keep_cache = h->kind != CFS_FH_CONTROL && !writes && !cmds.n;
-	fi->direct_io = h->kind == CFS_FH_CONTROL || writes;
+	bool uncached = h->kind == CFS_FH_CONTROL || h->kind == CFS_FH_PARAM;
+	fi->keep_cache = !uncached && !writes && !cmds.n;
+	fi->direct_io = uncached || writes;
 	fi->noflush = !writes;
 	if (cmds.n == 0) {
 		cfs_vec_free(&cmds);
@@ -584,6 +595,9 @@ static void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 	case CFS_FH_ATTR:
 		cfs_fsobj_write(req, ino, h, buf, size);
 		break;
+	case CFS_FH_PARAM:
+		cfs_fsparam_write(req, ino, buf, size);
+		break;
 	case CFS_FH_FIXED:
 		cfs_fsroot_write(req, ino, buf, size);
 		break;
@@ -681,9 +695,11 @@ static void cfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct cfs_vec cmds = {0};
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, parent, &p);
-	if (r == 0 && p.type != N_REGKEY)
-		r = -EPERM; /* only registry values are made by the user */
-	if (r == 0)
+	if (r == 0 && p.type == N_PARAMS)
+		r = cfs_fsparam_mknod(&p, name, &cmds);
+	else if (r == 0 && p.type != N_REGKEY)
+		r = -EPERM; /* only registry values and parameters are made by the user */
+	else if (r == 0)
 		r = cfs_fsreg_mknod(&p, name, mode, &cmds);
 	cfs_engine_unlock(fs->e);
 	cfs_pending_reply_cmds(req, r, &cmds, CFS_REPLY_ENTRY, parent, name, CFS_ORIGIN_CREATE);
@@ -700,6 +716,8 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 	int r = resolve_locked(fs, parent, &p);
 	if (r == 0 && p.type == N_REGKEY)
 		r = cfs_fsreg_remove(&p, name, dir, &cmds);
+	else if (r == 0 && p.type == N_PARAMS)
+		r = cfs_fsparam_remove(&p, name, dir, &cmds);
 	else if (r == 0)
 		r = cfs_fsobj_remove(parent, name, dir, &cmds);
 	cfs_engine_unlock(fs->e);

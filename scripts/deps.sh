@@ -12,6 +12,7 @@ packages=(
 	libjson-c-dev
 	inotify-tools attr jq
 	python3 procps iproute2 util-linux
+	resource-agents
 	corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
 )
 

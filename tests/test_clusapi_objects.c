@@ -317,6 +317,47 @@ Test(clusapi, resource_online_offline_fail_delete_rules)
 	CloseCluster(c);
 }
 
+/* A resource that runs: OnlineClusterResource returns ERROR_IO_PENDING
+ * while its agent starts it (a Generic Script whose start takes 1 s), and
+ * FailClusterResource goes through its restart policy. */
+static void wait_state(HRESOURCE r, CLUSTER_RESOURCE_STATE want)
+{
+	for (int i = 0; i < 200; i++) {
+		if (GetClusterResourceState(r, NULL, NULL, NULL, NULL) == want)
+			return;
+		usleep(25000);
+	}
+	cr_assert_fail("the resource never reached state %d", (int)want);
+}
+
+Test(clusapi, resource_pending_while_its_agent_runs)
+{
+	HCLUSTER c = open_cluster();
+	shx("printf '%%s\\n' '#!/bin/sh' 'f=\"$(dirname \"$0\")/up\"' "
+	    "'case $1 in start) sleep 1; touch \"$f\";; stop) rm -f \"$f\";; "
+	    "monitor) test -e \"$f\";; esac' > \"$D/s.sh\"; chmod +x \"$D/s.sh\"; "
+	    "printf '%%s\\n' 'group-create g' 'resource-create s \"Generic Script\" g' "
+	    "\"resource-param s ScriptFilepath $D/s.sh\" > control");
+	HRESOURCE r = OpenClusterResource(c, W("s"));
+	cr_assert_not_null(r);
+	cr_assert_eq(OnlineClusterResource(r), ERROR_IO_PENDING);
+	cr_assert_eq(GetClusterResourceState(r, NULL, NULL, NULL, NULL), ClusterResourceOnlinePending);
+	cr_assert_eq(OnlineClusterResource(r), ERROR_INVALID_STATE);
+	wait_state(r, ClusterResourceOnline);
+	/* A failure restarts it (restart_action failover, threshold 3, one
+	 * node): pending again, then online. */
+	DWORD f = FailClusterResource(r);
+	cr_assert(f == ERROR_IO_PENDING || f == ERROR_SUCCESS, "FailClusterResource: %lu",
+		  (unsigned long)f);
+	wait_state(r, ClusterResourceOnline);
+	cr_assert_str_eq(shx("grep -c 'resource state s online -> failed' log"), "1");
+	DWORD o = OfflineClusterResource(r);
+	cr_assert(o == ERROR_IO_PENDING || o == ERROR_SUCCESS);
+	wait_state(r, ClusterResourceOffline);
+	CloseClusterResource(r);
+	CloseCluster(c);
+}
+
 Test(clusapi, resource_dependencies)
 {
 	HCLUSTER c = open_cluster();

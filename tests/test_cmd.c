@@ -88,6 +88,14 @@ static const struct verb_case verbs[] = {
 	{"reg-truncate", CFS_OP_REG_TRUNCATE, 3, 3, 0},
 	{"reg-link", CFS_OP_REG_LINK, 3, 3, 0},
 	{"reg-value-security", CFS_OP_REG_VALUE_SECURITY, 5, 5, 0},
+	{"resource-started", CFS_OP_RES_STARTED, 3, 4, 0},
+	{"resource-stopped", CFS_OP_RES_STOPPED, 3, 4, 0},
+	{"resource-monitor", CFS_OP_RES_MONITOR, 3, 4, 0},
+	{"resource-param", CFS_OP_RES_PARAM, 3, 3, 0},
+	{"resource-param-unset", CFS_OP_RES_PARAM_UNSET, 2, 2, 0},
+	{"resource-policy", CFS_OP_RES_POLICY, 3, 3, 0},
+	{"group-evacuate", CFS_OP_GROUP_EVACUATE, 1, 1, 0},
+	{"type-agent", CFS_OP_TYPE_AGENT, 6, -1, 1},
 };
 
 Test(cmd, verb_table_is_complete)

@@ -465,7 +465,9 @@ Test(objects, list_file_written_line_by_line)
 
 Test(objects, default_resources)
 {
-	expect_out("dependencies\ndescription\ngroup\nid\nowner\npossible_owners\nstate\ntype\n",
+	expect_out("dependencies\ndescription\ngroup\nid\nmonitor_interval\nowner\nparameters\n"
+		   "pending_timeout\npossible_owners\nrestart_action\nrestart_period\n"
+		   "restart_threshold\nstate\ntype\n",
 		   "ls 'resources/Cluster Name'");
 	char *e = xs("Cluster IP Address\n\nCluster Group\n%s\nonline\nNetwork Name\n", host());
 	expect_out(e, "cd 'resources/Cluster Name'; cat dependencies description group owner "

@@ -293,7 +293,9 @@ Test(inotify, object_added_by_control_is_complete)
 	cr_assert_not_null(events, "%s", out);
 	*events = '\0';
 	events += 4;
-	assert_eq(out, "dependencies description group id owner possible_owners state type\n"
+	assert_eq(out, "dependencies description group id monitor_interval owner parameters "
+		       "pending_timeout possible_owners restart_action restart_period "
+		       "restart_threshold state type\n"
 		       "offline\n"
 		       "Group Name State Type\n"
 		       "description id owner preferred_owners resources state type\n"
@@ -319,7 +321,8 @@ Test(inotify, object_deleted)
 {
 	free(run("C 'group-create dg' 'resource-create r1 \"IP Address\" dg'\n"));
 	char *out = run("rid=$(cat resources/r1/id)\n"
-			"ls resources/r1 | sed 's|^|resources/r1/|; s|$| DELETE|'\n"
+			"ls -p resources/r1 | awk '{ d = sub(/\\/$/, \"\"); "
+			"print \"resources/r1/\" $0 (d ? \" DELETE,ISDIR\" : \" DELETE\") }'\n"
 			"ls registry/Resources/$rid | sed 's|^|registry/Resources/R1/|; s|$| DELETE|'\n"
 			"echo ===\n"
 			"W\n"
