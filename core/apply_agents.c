@@ -641,6 +641,10 @@ int cfs_apply_agents_check(struct cfs_txn *t, const struct cfs_cmd *cmd, const c
 	case CFS_OP_REG_SET:
 	case CFS_OP_REG_SET_RAW:
 	case CFS_OP_REG_TYPE:
+	case CFS_OP_REG_CREATE:
+	case CFS_OP_REG_WRITE:
+	case CFS_OP_REG_TRUNCATE:
+	case CFS_OP_REG_LINK:
 		name = cmd->argv[1];
 		break;
 	case CFS_OP_REG_RENAME:
