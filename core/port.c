@@ -63,16 +63,19 @@ static int append_key_line(struct cfs_buf *out, const struct cfs_record *r, uint
 	return 0;
 }
 
-/* Appends one line per registration of f that wants r. Returns the
- * number of lines. A journal record (cache allowed) is formatted once
- * for all readers. */
+/* Appends one line per registration of f that wants r, when c may see r
+ * (m NULL: the caller checked). Returns the number of lines. A journal
+ * record (cache allowed) is formatted once for all readers. */
 static long format_matches(const struct cfs_filter *f, const struct cfs_record *r, bool snapshot,
+			   const struct cfs_model *m, const struct cfs_cred *c,
 			   struct cfs_buf *out)
 {
 	long n = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		if (!cfs_reg_match(&f->regs[i], r))
 			continue;
+		if (n == 0 && m && !cfs_record_visible(m, r, c))
+			return 0;
 		int e;
 		if (!snapshot && (e = cached_prefix((struct cfs_record *)r)) == 0)
 			e = append_key_line(out, r, f->regs[i].key);
@@ -104,9 +107,11 @@ static const char *start_word(enum cfs_start s)
 static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 {
 	struct cfs_buf b = {0};
-	int r = cfs_buf_printf(&b, "id %llu\nuid %u\nstart %s %llu\nposition %llu\n",
-			       (unsigned long long)p->id, p->uid, start_word(p->start),
-			       (unsigned long long)p->start_seq, (unsigned long long)p->position);
+	int r = cfs_buf_printf(&b, "id %llu\nuid %u\nadmin %d\natime %lld\nstart %s %llu\n"
+			       "position %llu\n",
+			       (unsigned long long)p->id, p->uid, p->admin, (long long)p->atime_ns,
+			       start_word(p->start), (unsigned long long)p->start_seq,
+			       (unsigned long long)p->position);
 	for (size_t i = 0; r == 0 && i < p->filter.n; i++) {
 		struct cfs_buf line = {0};
 		r = cfs_reg_format(&p->filter.regs[i], &line);
@@ -146,7 +151,7 @@ static struct cfs_port *port_new(void)
 {
 	struct cfs_port *p = calloc(1, sizeof(*p));
 	if (p)
-		p->ctime_ns = cfs_now_ns();
+		p->ctime_ns = p->atime_ns = cfs_now_ns();
 	return p;
 }
 
@@ -174,16 +179,22 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	int admin = -1; /* files from before quotas: root's ports are the admins' */
 	while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		unsigned long long a = 0;
+		long long t = 0;
 		char word[16];
 		const char *why;
 		if (sscanf(line, "id %llu", &a) == 1)
 			p->id = a;
 		else if (sscanf(line, "uid %llu", &a) == 1)
 			p->uid = (uint32_t)a;
+		else if (sscanf(line, "admin %llu", &a) == 1)
+			admin = a != 0;
+		else if (sscanf(line, "atime %lld", &t) == 1 && t > 0)
+			p->atime_ns = t;
 		else if (sscanf(line, "position %llu", &a) == 1)
 			p->position = a;
 		else if (sscanf(line, "start %15s %llu", word, &a) == 2) {
@@ -197,6 +208,8 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	}
 	free(line);
 	fclose(f);
+	if (p)
+		p->admin = admin < 0 ? p->uid == 0 : admin;
 	if (r == 0 && !p->id)
 		r = -EUCLEAN;
 	if (r == 0)
@@ -210,9 +223,11 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	return 0;
 }
 
-int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state_dir)
+int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state_dir,
+		   const struct cfs_port_limits *lim)
 {
-	*ps = (struct cfs_ports){.e = e, .next_id = 1};
+	*ps = (struct cfs_ports){.e = e, .next_id = 1,
+				 .lim = lim ? *lim : CFS_PORT_LIMITS_DEFAULT};
 	pthread_mutex_init(&ps->lock, NULL);
 	if (asprintf(&ps->dir, "%s/ports", state_dir) < 0)
 		return -ENOMEM;
@@ -265,27 +280,78 @@ struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id)
 	return NULL;
 }
 
-int cfs_port_create(struct cfs_ports *ps, const char *name, uint32_t uid, uint64_t *ret_id)
+/* --- quotas --- */
+
+/* What one user other than root and the admin group holds (lock held). */
+struct usage {
+	size_t named, anon, readers;
+	uint64_t pending;
+	size_t named_all, named_users; /* every named port; those of such users */
+};
+
+static uint64_t reader_pending(const struct cfs_reader *rd)
+{
+	return rd->out.len;
+}
+
+static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
+{
+	struct usage u = {0};
+	for (size_t i = 0; i < ps->ports.n; i++) {
+		struct cfs_port *p = ps->ports.v[i];
+		if (p->name && !p->closed) {
+			u.named_all++;
+			u.named_users += !p->admin;
+			u.named += !p->admin && p->uid == uid;
+		} else if (!p->name) {
+			u.anon += !p->admin && p->uid == uid;
+		}
+		for (size_t k = 0; k < p->readers.n; k++) {
+			const struct cfs_reader *rd = p->readers.v[k];
+			if (rd->cred.admin || rd->cred.uid != uid)
+				continue;
+			u.readers += p->name != NULL;
+			u.pending += reader_pending(rd);
+		}
+	}
+	return u;
+}
+
+/* -EDQUOT when rd's user holds more formatted unread bytes than allowed
+ * (checked after a snapshot, the one thing that formats much at once). */
+static int check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
+{
+	if (rd->cred.admin || !ps->lim.pending)
+		return 0;
+	return usage_of(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
+}
+
+int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cred *c,
+		    uint64_t *ret_id)
 {
 	int r = cfs_reg_check_name(name, true);
 	if (r < 0)
 		return r;
 	if (strcmp(name, "clone") == 0)
 		return -EEXIST;
+	cfs_ports_expire(ps, cfs_now_ns());
 	pthread_mutex_lock(&ps->lock);
-	size_t named = 0;
-	for (size_t i = 0; i < ps->ports.n; i++)
-		named += ((struct cfs_port *)ps->ports.v[i])->name != NULL;
+	struct usage u = usage_of(ps, c->uid);
 	struct cfs_port *p = NULL;
 	if (cfs_port_find(ps, name))
 		r = -EEXIST;
-	else if (named >= CFS_PORTS_MAX)
+	else if (u.named_all >= CFS_PORTS_MAX)
+		r = -ENOSPC;
+	else if (!c->admin && ps->lim.ports && u.named >= ps->lim.ports)
+		r = -EDQUOT;
+	else if (!c->admin && u.named_users >= CFS_PORTS_MAX - CFS_PORTS_ADMIN_RESERVE)
 		r = -ENOSPC;
 	else if (!(p = port_new()) || !(p->name = strdup(name)))
 		r = -ENOMEM;
 	if (r == 0) {
 		p->id = ps->next_id++;
-		p->uid = uid;
+		p->uid = c->uid;
+		p->admin = c->admin;
 		r = save_port(ps, p);
 	}
 	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) < 0) {
@@ -303,75 +369,134 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, uint32_t uid, uint64
 	return r;
 }
 
+/* Removes p (a named port, lock held): its file goes; its readers get a
+ * closing record, and it is freed with the last of them. */
+static int port_remove(struct cfs_ports *ps, struct cfs_port *p)
+{
+	char *path;
+	if (asprintf(&path, "%s/%s", ps->dir, p->name) < 0)
+		return -ENOMEM;
+	int r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	free(path);
+	if (r < 0)
+		return r;
+	p->closed = true;
+	if (!p->readers.n) {
+		cfs_vec_remove(&ps->ports, p);
+		port_free(p);
+	}
+	return 0;
+}
+
 int cfs_port_remove(struct cfs_ports *ps, const char *name)
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_find(ps, name);
-	int r = p ? 0 : -ENOENT;
-	if (p) {
-		char *path;
-		if (asprintf(&path, "%s/%s", ps->dir, name) < 0) {
-			r = -ENOMEM;
-		} else {
-			if (unlink(path) < 0 && errno != ENOENT)
-				r = -errno;
-			free(path);
-		}
-	}
-	if (r == 0) {
-		p->closed = true;
-		/* Freed with its last reader; now only its readers know it. */
-		if (!p->readers.n) {
-			cfs_vec_remove(&ps->ports, p);
-			port_free(p);
-		}
-	}
+	int r = p ? port_remove(ps, p) : -ENOENT;
 	pthread_mutex_unlock(&ps->lock);
 	return r;
 }
 
+int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns)
+{
+	int n = 0;
+	pthread_mutex_lock(&ps->lock);
+	if (ps->lim.expiry_ns > 0) {
+		for (size_t i = ps->ports.n; i-- > 0;) {
+			struct cfs_port *p = ps->ports.v[i];
+			if (p->name && !p->closed && !p->admin && !p->readers.n &&
+			    now_ns - p->atime_ns > ps->lim.expiry_ns && port_remove(ps, p) == 0)
+				n++;
+		}
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return n;
+}
+
 /* --- readers --- */
 
-static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd);
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd);
 
-static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, struct cfs_reader **ret)
+static void reader_free(struct cfs_reader *rd)
+{
+	if (!rd)
+		return;
+	cfs_cred_free(&rd->cred);
+	cfs_buf_free(&rd->out);
+	free(rd->marks);
+	free(rd);
+}
+
+static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct cfs_cred *c,
+			 bool seekable, struct cfs_reader **ret)
 {
 	struct cfs_reader *rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
 	rd->port = p;
-	if (cfs_vec_push(&p->readers, rd) < 0) {
-		free(rd);
-		return -ENOMEM;
+	rd->seekable = seekable;
+	int r = cfs_cred_copy(&rd->cred, c);
+	if (r == 0 && (r = cfs_vec_push(&p->readers, rd)) == 0 && (r = begin_at(ps, rd)) < 0)
+		cfs_vec_remove(&p->readers, rd);
+	if (r < 0) {
+		reader_free(rd);
+		return r;
 	}
-	begin_at(ps, rd);
+	p->atime_ns = cfs_now_ns();
 	*ret = rd;
 	return 0;
 }
 
-int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, struct cfs_reader **ret)
+int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
+		    bool seekable, struct cfs_reader **ret)
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? reader_attach(ps, p, ret) : -ENOENT;
+	int r = p ? 0 : -ENOENT;
+	if (r == 0 && !c->admin && ps->lim.readers &&
+	    usage_of(ps, c->uid).readers >= ps->lim.readers)
+		r = -EDQUOT;
+	if (r == 0)
+		r = reader_attach(ps, p, c, seekable, ret);
 	pthread_mutex_unlock(&ps->lock);
 	return r;
 }
 
-int cfs_reader_open_anon(struct cfs_ports *ps, uint32_t uid, struct cfs_reader **ret)
+int cfs_reader_open_anon(struct cfs_ports *ps, const struct cfs_cred *c, struct cfs_reader **ret)
 {
 	struct cfs_port *p = port_new();
 	if (!p)
 		return -ENOMEM;
-	p->uid = uid;
+	p->uid = c->uid;
+	p->admin = c->admin;
 	pthread_mutex_lock(&ps->lock);
-	int r = cfs_vec_push(&ps->ports, p);
-	if (r == 0 && (r = reader_attach(ps, p, ret)) < 0)
+	int r = 0;
+	if (!c->admin && ps->lim.anon && usage_of(ps, c->uid).anon >= ps->lim.anon)
+		r = -EDQUOT;
+	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) == 0 &&
+	    (r = reader_attach(ps, p, c, false, ret)) < 0)
 		cfs_vec_remove(&ps->ports, p);
 	pthread_mutex_unlock(&ps->lock);
 	if (r < 0)
 		port_free(p);
 	return r;
+}
+
+/* The first record rd has not consumed: what the last mark it was given
+ * whole says (0: unknown, in a snapshot). */
+static uint64_t consumed(const struct cfs_reader *rd)
+{
+	uint64_t seq = rd->seq0;
+	for (size_t i = 0; i < rd->nmarks && rd->marks[i].end <= rd->out_off; i++)
+		seq = rd->marks[i].seq;
+	return seq;
+}
+
+static void note_position(struct cfs_reader *rd)
+{
+	uint64_t c = consumed(rd);
+	if (rd->port->name && c > rd->port->position)
+		rd->port->position = c;
 }
 
 void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
@@ -381,6 +506,15 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = rd->port;
 	cfs_vec_remove(&p->readers, rd);
+	/* Lines formatted for it that it was not given whole come again
+	 * (from the position) and count when they do. */
+	for (size_t i = 0; i < rd->nmarks; i++) {
+		if (rd->marks[i].end > rd->out_off)
+			p->delivered -= p->delivered < rd->marks[i].lines ? p->delivered
+									  : rd->marks[i].lines;
+	}
+	note_position(rd);
+	p->atime_ns = cfs_now_ns();
 	if (p->name && !p->closed)
 		save_port(ps, p); /* its position, for "continue" */
 	if ((!p->name || p->closed) && !p->readers.n) {
@@ -388,26 +522,59 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 		port_free(p);
 	}
 	pthread_mutex_unlock(&ps->lock);
-	cfs_buf_free(&rd->out);
-	free(rd);
+	reader_free(rd);
 }
 
-/* Snapshot: one record per object, key and value the filter wants. */
+/* Records that after out[0..out.len) the first record not consumed is
+ * seq, with lines record lines in it since the previous mark. */
+static int push_mark(struct cfs_reader *rd, uint64_t seq, uint32_t lines)
+{
+	if (rd->nmarks && rd->marks[rd->nmarks - 1].end == rd->out.len) {
+		rd->marks[rd->nmarks - 1].seq = seq;
+		rd->marks[rd->nmarks - 1].lines += lines;
+		return 0;
+	}
+	if (!rd->out.len && !rd->nmarks) {
+		rd->seq0 = seq;
+		return 0;
+	}
+	if (rd->nmarks == rd->capmarks) {
+		size_t cap = rd->capmarks ? rd->capmarks * 2 : 8;
+		struct cfs_mark *v = realloc(rd->marks, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		rd->marks = v;
+		rd->capmarks = cap;
+	}
+	rd->marks[rd->nmarks++] = (struct cfs_mark){rd->out.len, seq, lines};
+	return 0;
+}
+
+/* Snapshot: one record per object, key and value the filter wants and
+ * the reader may see. */
 struct snap {
 	const struct cfs_filter *f;
+	const struct cfs_cred *c;
 	struct cfs_buf *out;
 	long lines;
 };
 
 static void snap_record(struct snap *s, const struct cfs_record *r)
 {
-	long n = format_matches(s->f, r, true, s->out);
+	long n = format_matches(s->f, r, true, NULL, s->c, s->out);
 	if (n > 0)
 		s->lines += n;
 }
 
 static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_buf *path)
 {
+	/* What the reader could not reach by path it does not get: nothing
+	 * below a key it may not search, and no key or values it may not
+	 * read (access.h). */
+	struct cfs_sec sec = {k->mode, k->uid, k->gid};
+	if (!s->c->admin && !(cfs_sec_bits(&sec, s->c) & 1))
+		return;
+	bool readable = cfs_key_readable(k, s->c);
 	size_t base = path->len;
 	if (k->parent) {
 		if (base)
@@ -415,9 +582,10 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 		cfs_buf_puts(path, k->name);
 		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
 				       .obj_id = "", .obj_name = path->data, .parent_id = ""};
-		snap_record(s, &r);
+		if (readable)
+			snap_record(s, &r);
 	}
-	for (size_t i = 0; i < k->values.n; i++) {
+	for (size_t i = 0; readable && i < k->values.n; i++) {
 		const struct cfs_value *v = k->values.v[i];
 		struct cfs_buf text = {0};
 		if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
@@ -446,7 +614,7 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 static uint64_t snapshot(struct cfs_ports *ps, struct cfs_reader *rd)
 {
 	struct cfs_engine *e = ps->e;
-	struct snap s = {&rd->port->filter, &rd->out, 0};
+	struct snap s = {&rd->port->filter, &rd->cred, &rd->out, 0};
 	cfs_engine_rdlock(e);
 	const struct cfs_model *m = &e->model;
 	uint64_t seq = e->applied_seq;
@@ -489,24 +657,38 @@ static uint64_t snapshot(struct cfs_ports *ps, struct cfs_reader *rd)
 	return seq;
 }
 
-/* Places a reader where its port's start mode says. Lock held. */
-static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
+/* Places a reader where its port's start mode says. Lock held. 0, or
+ * -EDQUOT when a snapshot puts its user over the pending bytes quota
+ * (the reader is then empty), or -ENOMEM. */
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 {
 	struct cfs_port *p = rd->port;
 	uint64_t next = cfs_journal_next_seq(&ps->e->journal);
 	uint64_t first = cfs_journal_first_seq(&ps->e->journal);
 	cfs_buf_reset(&rd->out);
 	rd->out_off = 0;
+	rd->nmarks = 0;
 	rd->overflowed = false;
+	int r = 0;
 	switch (p->start) {
-	case CFS_START_SNAPSHOT:
+	case CFS_START_SNAPSHOT: {
+		rd->seq0 = 0; /* nothing is consumed before its end */
+		long before = (long)p->delivered;
 		rd->cursor = snapshot(ps, rd);
+		r = push_mark(rd, rd->cursor, (uint32_t)((long)p->delivered - before));
+		if (r == 0 && (r = check_pending(ps, rd)) < 0) {
+			p->delivered = (uint64_t)before;
+			cfs_buf_free(&rd->out);
+			rd->out_off = rd->nmarks = 0;
+		}
 		break;
+	}
 	case CFS_START_SEQ:
 	case CFS_START_CONTINUE: {
 		uint64_t want = p->start == CFS_START_SEQ ? p->start_seq : p->position;
 		if (want == 0)
 			want = next;
+		rd->seq0 = want;
 		if (want < first) {
 			cfs_buf_printf(&rd->out,
 				       "{\"seq\":%llu,\"change\":\"error\",\"error\":\"not_retained\","
@@ -514,18 +696,21 @@ static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 				       (unsigned long long)first, (unsigned long long)want,
 				       (unsigned long long)first);
 			want = first;
+			r = push_mark(rd, want, 0);
 		}
 		rd->cursor = want;
 		break;
 	}
 	default:
-		rd->cursor = next;
+		rd->cursor = rd->seq0 = next;
 	}
 	rd->started = true;
+	return r;
 }
 
 struct fill {
 	struct cfs_reader *rd;
+	const struct cfs_model *m; /* NULL: the reader sees everything */
 	size_t want;
 	long lines;
 	int err;
@@ -534,9 +719,12 @@ struct fill {
 static int fill_one(const struct cfs_record *r, void *ud)
 {
 	struct fill *f = ud;
-	if (f->rd->out.len - f->rd->out_off >= f->want)
+	struct cfs_reader *rd = f->rd;
+	if (rd->out.len - rd->out_off >= f->want)
 		return 1;
-	long n = format_matches(&f->rd->port->filter, r, false, &f->rd->out);
+	long n = format_matches(&rd->port->filter, r, false, f->m, &rd->cred, &rd->out);
+	if (n > 0 && push_mark(rd, r->seq + 1, (uint32_t)n) < 0)
+		n = -ENOMEM;
 	if (n < 0) {
 		f->err = (int)n;
 		return 1;
@@ -564,44 +752,68 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 			       CFS_V2_CLUSTER_LOST_NOTIFICATIONS);
 		p->dropped += lost;
 		rd->cursor = first;
+		push_mark(rd, first, 0);
 	}
-	struct fill f = {rd, want, 0, 0};
+	/* Whether a record may go to this reader depends on the model now:
+	 * the read lock is taken before the journal's (port.h). */
+	struct fill f = {rd, rd->cred.admin ? NULL : &ps->e->model, want, 0, 0};
 	uint64_t next;
+	if (f.m)
+		cfs_engine_rdlock(ps->e);
 	cfs_journal_scan(j, rd->cursor, UINT64_MAX, fill_one, &f, &next);
+	if (f.m)
+		cfs_engine_unlock(ps->e);
 	rd->cursor = next;
+	/* Records it looked at and did not want are consumed with the rest. */
+	push_mark(rd, next, 0);
 	if (f.lines > 0)
 		p->delivered += (uint64_t)f.lines;
-	if (rd->cursor > p->position)
-		p->position = rd->cursor;
 }
 
+/* Drops what was all given (a seekable reader can no longer read it
+ * again once it asked for what follows). */
 static void compact(struct cfs_reader *rd)
 {
 	if (rd->out_off && rd->out_off == rd->out.len) {
+		rd->seq0 = consumed(rd);
 		cfs_buf_reset(&rd->out);
 		rd->out_off = 0;
+		rd->nmarks = 0;
 	}
 }
 
 bool cfs_reader_ready(struct cfs_ports *ps, struct cfs_reader *rd)
 {
-	compact(rd);
 	if (rd->out.len > rd->out_off)
 		return true;
 	if (rd->port->closed)
 		return true;
+	compact(rd);
 	refill(ps, rd, 1);
 	return rd->out.len > rd->out_off;
 }
 
-ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, char *buf, size_t size)
+ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off, char *buf,
+			size_t size)
 {
-	if (size < 2)
+	if (size < 1)
 		return -EINVAL;
-	compact(rd);
-	size_t limit = size - 1; /* never fill a request exactly (fuse-notify.md §3) */
-	if (rd->out.len - rd->out_off < limit && !rd->port->closed)
-		refill(ps, rd, limit);
+	if (rd->seekable && off != rd->off) {
+		/* A tool that read ahead seeks back to the end of what it
+		 * used: it gets those bytes again. */
+		if (off > rd->off || rd->off - off > rd->out_off)
+			return -EINVAL;
+		rd->out_off -= (size_t)(rd->off - off);
+		rd->off = off;
+	}
+	/* Never fill a request exactly (fuse-notify.md §3), except a
+	 * one-byte one, which cannot have a next part. */
+	size_t limit = size > 1 ? size - 1 : 1;
+	if (rd->out.len == rd->out_off)
+		compact(rd);
+	if (rd->out.len - rd->out_off < limit && !rd->port->closed &&
+	    !(rd->seekable && rd->out.len > rd->out_off))
+		refill(ps, rd, rd->seekable ? 1 : limit);
 	if (rd->out.len == rd->out_off && rd->port->closed) {
 		if (rd->closed_sent)
 			return 0;
@@ -613,16 +825,22 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, char *buf, 
 	if (!avail)
 		return -EAGAIN;
 	size_t n = avail < limit ? avail : limit;
-	if (n < avail) {
+	const char *s = rd->out.data + rd->out_off;
+	if (rd->seekable) {
+		/* One line at most: a tool never reads ahead of what it uses. */
+		const char *nl = memchr(s, '\n', n);
+		if (nl)
+			n = (size_t)(nl - s) + 1;
+	} else if (n < avail) {
 		/* Whole lines when at least one fits. */
-		const char *s = rd->out.data + rd->out_off;
 		const char *nl = memrchr(s, '\n', n);
 		if (nl)
 			n = (size_t)(nl - s) + 1;
 	}
-	memcpy(buf, rd->out.data + rd->out_off, n);
+	memcpy(buf, s, n);
 	rd->out_off += n;
-	compact(rd);
+	rd->off += n;
+	note_position(rd);
 	return (ssize_t)n;
 }
 
@@ -648,9 +866,10 @@ static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
 	return 0;
 }
 
-/* Applies text lines to a copy of p's filter (and start), then swaps. */
+/* Applies text lines to a copy of p's filter (and start), then swaps.
+ * max: the registrations the writer may leave (0: no quota). */
 static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool allow_start,
-		       bool *ret_restart, const char **why)
+		       uint32_t max, bool *ret_restart, const char **why)
 {
 	struct cfs_filter f;
 	int r = cfs_filter_copy(&f, &p->filter);
@@ -683,6 +902,10 @@ static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool al
 		r = cfs_filter_apply_line(&f, line, why);
 	}
 	free(copy);
+	if (r == 0 && max && f.n > max && f.n > p->filter.n) {
+		*why = "too many registrations in one port for this user (--limit-filter)";
+		r = -EDQUOT;
+	}
 	if (r < 0) {
 		cfs_filter_free(&f);
 		return r;
@@ -705,14 +928,14 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 	enum cfs_start old_start = p->start;
 	uint64_t old_seq = p->start_seq;
 	bool restart = false;
-	int r = p->closed ? -EPIPE : apply_lines(p, text, len, true, &restart, why);
-	if (r == 0 && restart) {
-		begin_at(ps, rd);
-		if (p->name) {
-			/* A reader's own start does not change the port's. */
-			p->start = old_start;
-			p->start_seq = old_seq;
-		}
+	uint32_t max = rd->cred.admin ? 0 : ps->lim.filter;
+	int r = p->closed ? -EPIPE : apply_lines(p, text, len, true, max, &restart, why);
+	if (r == 0 && restart && (r = begin_at(ps, rd)) == -EDQUOT)
+		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
+	if (restart && p->name) {
+		/* A reader's own start does not change the port's. */
+		p->start = old_start;
+		p->start_seq = old_seq;
 	}
 	if (r == 0 && p->name)
 		save_port(ps, p);
@@ -720,13 +943,14 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 	return r;
 }
 
-int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len,
-			  const char **why)
+int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
+			  const char *text, size_t len, const char **why)
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
 	bool restart = false;
-	int r = p ? apply_lines(p, text, len, false, &restart, why) : -ENOENT;
+	uint32_t max = c->admin ? 0 : ps->lim.filter;
+	int r = p ? apply_lines(p, text, len, false, max, &restart, why) : -ENOENT;
 	if (r == 0)
 		r = save_port(ps, p);
 	pthread_mutex_unlock(&ps->lock);

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "access.h"
 #include "eventlog.h"
 #include "fs_inode.h"
 #include "log.h"
@@ -26,6 +27,7 @@ struct cfs_fsports {
 	pthread_t timer;
 	pthread_cond_t timer_cv; /* CLOCK_MONOTONIC; with ports.lock */
 	bool timer_started, timer_stop;
+	int64_t last_expiry; /* wall ns of the last idle-port sweep (committer thread) */
 };
 
 /* What fs/ keeps per reader (struct cfs_reader.user), guarded by the
@@ -33,6 +35,7 @@ struct cfs_fsports {
 struct park {
 	fuse_req_t req; /* a parked read, or NULL */
 	size_t size;
+	off_t off;
 	struct fuse_pollhandle *ph;
 	/* "wait MS" (0: forever): a parked read ends with EAGAIN at
 	 * deadline (monotonic ms; 0: none). "wake" ends the parked read
@@ -70,6 +73,34 @@ struct pfh {
 static struct cfs_fsports *P(fuse_req_t req)
 {
 	return ((struct cfs_fs *)fuse_req_userdata(req))->ports;
+}
+
+/* The credentials of a request's caller: its uid, gid and supplementary
+ * groups (from /proc; none when they cannot be read, which can only make
+ * it see less), and whether it is root or in the admin group. */
+static int req_cred(fuse_req_t req, struct cfs_cred *ret)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	uint32_t admin_gid = ((struct cfs_fs *)fuse_req_userdata(req))->admin_gid;
+	gid_t small[64], *groups = small;
+	int n = fuse_req_getgroups(req, (int)CFS_ARRAY_SIZE(small), small);
+	if (n > (int)CFS_ARRAY_SIZE(small)) {
+		groups = malloc((size_t)n * sizeof(*groups));
+		int k = groups ? fuse_req_getgroups(req, n, groups) : -ENOMEM;
+		n = k > n ? n : k;
+	}
+	if (n < 0)
+		n = 0;
+	uint32_t *g = malloc(((size_t)n + 1) * sizeof(*g));
+	int r = g ? 0 : -ENOMEM;
+	for (int i = 0; r == 0 && i < n; i++)
+		g[i] = groups[i];
+	if (r == 0)
+		r = cfs_cred_init(ret, ctx->uid, ctx->gid, g, (size_t)n, admin_gid);
+	free(g);
+	if (groups != small)
+		free(groups);
+	return r;
 }
 
 static const char *const port_files[] = {"filter", "events", "start", "stats"};
@@ -142,7 +173,8 @@ static void wake_reader(struct cfs_fsports *fp, struct cfs_reader *rd, struct wa
 		return;
 	if (pk->req) {
 		char *buf = malloc(pk->size);
-		ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, pk->size) : -ENOMEM;
+		ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, (uint64_t)pk->off, buf, pk->size)
+				: -ENOMEM;
 		if (n == -EAGAIN && eof)
 			n = 0;
 		if (n != -EAGAIN) {
@@ -194,15 +226,25 @@ static void wake_all(struct cfs_fsports *fp, bool eof)
 	wakes_send(&w);
 }
 
+/* Idle named ports are swept at most once a minute here, and whenever
+ * ports/ is listed or a port is made (cfs_port_create). */
+#define EXPIRY_SWEEP_NS (60 * 1000000000ll)
+
 /* After each commit: the log first, then every waiting reader. */
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
 	struct cfs_fsports *fp = ud;
 	cfs_eventlog_append(&fp->log, recs, n);
 	wake_all(fp, false);
+	int64_t now = cfs_now_ns();
+	if (now - fp->last_expiry > EXPIRY_SWEEP_NS) {
+		fp->last_expiry = now;
+		cfs_ports_expire(&fp->ports, now);
+	}
 }
 
-int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
+int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
+		      const struct cfs_port_limits *lim)
 {
 	struct cfs_fsports *fp = calloc(1, sizeof(*fp));
 	if (!fp)
@@ -213,7 +255,7 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&fp->timer_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	int r = cfs_ports_open(&fp->ports, fs->e, state_dir);
+	int r = cfs_ports_open(&fp->ports, fs->e, state_dir, lim);
 	if (r == 0)
 		r = cfs_eventlog_init(&fp->log, &fs->e->journal);
 	if (r == 0)
@@ -272,10 +314,11 @@ void cfs_fsports_free(struct cfs_fs *fs)
 				free(pk->h);
 			}
 			free(pk);
-			cfs_buf_free(&rd->out);
-			free(rd);
+			rd->user = NULL;
 		}
-		p->readers.n = 0;
+		/* Closed like any reader: the position each one reached. */
+		while (p->readers.n)
+			cfs_reader_close(&fp->ports, p->readers.v[p->readers.n - 1]);
 	}
 	cfs_ports_close(&fp->ports);
 	cfs_eventlog_free(&fp->log);
@@ -316,7 +359,10 @@ static int fill(struct cfs_fsports *fp, uint64_t ino, struct stat *st)
 		uint64_t size;
 		int64_t mtime;
 		cfs_eventlog_stat(&fp->log, ino == CFS_INO_LOG1, &size, &mtime);
-		st->st_mode = S_IFREG | 0444;
+		/* The log shows every change whatever its key's security: only
+		 * root and the admin group may read it (others use a port,
+		 * which follows the rule of access.h). */
+		st->st_mode = S_IFREG | 0440;
 		st->st_size = (off_t)size;
 		st->st_blocks = (st->st_size + 511) / 512;
 		set_times(st, mtime);
@@ -479,7 +525,15 @@ void cfs_fsports_mkdir(fuse_req_t req, uint64_t parent, const char *name)
 		return;
 	}
 	uint64_t id;
-	int r = cfs_port_create(&fp->ports, name, fuse_req_ctx(req)->uid, &id);
+	struct cfs_cred c;
+	int r = req_cred(req, &c);
+	if (r == 0) {
+		r = cfs_port_create(&fp->ports, name, &c, &id);
+		if (r == -EDQUOT)
+			cfs_log(LOG_NOTICE, "mkdir ports/%s refused: uid %u has its quota of named "
+				"ports (--limit-ports)", name, c.uid);
+		cfs_cred_free(&c);
+	}
 	struct fuse_entry_param e;
 	if (r == 0)
 		r = make_entry(fp, port_ino(id, TAG_PORTDIR), &e);
@@ -496,11 +550,17 @@ void cfs_fsports_rmdir(fuse_req_t req, uint64_t parent, const char *name)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	struct cfs_cred c;
+	int r = req_cred(req, &c);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 	pthread_mutex_lock(&fp->ports.lock);
 	struct cfs_port *p = cfs_port_find(&fp->ports, name);
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	int r = !p ? -ENOENT : (ctx->uid != 0 && ctx->uid != p->uid) ? -EPERM : 0;
+	r = !p ? -ENOENT : (!c.admin && c.uid != p->uid) ? -EPERM : 0;
 	pthread_mutex_unlock(&fp->ports.lock);
+	cfs_cred_free(&c);
 	if (r == 0)
 		r = cfs_port_remove(&fp->ports, name);
 	if (r < 0) {
@@ -519,6 +579,37 @@ bool cfs_fsports_is_fh(uint64_t fh)
 	return fh && ((struct pfh *)(uintptr_t)fh)->magic == PFH_MAGIC;
 }
 
+/* Opens a reader of ports/clone or of an events file for h (the
+ * caller's credentials decide what it sees and count for its quotas). */
+static int open_reader(fuse_req_t req, uint64_t ino, int acc, struct pfh *h)
+{
+	struct cfs_fsports *fp = P(req);
+	/* An anonymous port is configured and read through its one
+	 * descriptor: any other open could never get a record. */
+	if (ino == CFS_INO_CLONE && acc != O_RDWR)
+		return -EINVAL;
+	struct cfs_cred c;
+	int r = req_cred(req, &c);
+	if (r < 0)
+		return r;
+	h->kind = PFH_READER;
+	r = ino == CFS_INO_CLONE
+		    ? cfs_reader_open_anon(&fp->ports, &c, &h->rd)
+		    : cfs_reader_open(&fp->ports, cfs_ino_id(ino), &c, acc == O_RDONLY, &h->rd);
+	if (r == -EDQUOT)
+		cfs_log(LOG_NOTICE, "open of %s refused: uid %u is over its quota (--limit-%s)",
+			ino == CFS_INO_CLONE ? "ports/clone" : "an events file", c.uid,
+			ino == CFS_INO_CLONE ? "anon" : "readers or --limit-pending");
+	cfs_cred_free(&c);
+	if (r == 0 && !(h->rd->user = calloc(1, sizeof(struct park)))) {
+		cfs_reader_close(&fp->ports, h->rd);
+		r = -ENOMEM;
+	}
+	if (r == 0)
+		((struct park *)h->rd->user)->h = h;
+	return r;
+}
+
 void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 {
 	struct cfs_fsports *fp = P(req);
@@ -534,17 +625,15 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 			h->kind = PFH_LOG;
 			h->which = ino == CFS_INO_LOG1;
 			r = acc == O_RDONLY ? 0 : -EACCES;
-		} else if (ino == CFS_INO_CLONE || tag == TAG_PORT_EVENTS) {
-			h->kind = PFH_READER;
-			r = ino == CFS_INO_CLONE
-				    ? cfs_reader_open_anon(&fp->ports, fuse_req_ctx(req)->uid, &h->rd)
-				    : cfs_reader_open(&fp->ports, cfs_ino_id(ino), &h->rd);
-			if (r == 0 && !(h->rd->user = calloc(1, sizeof(struct park)))) {
-				cfs_reader_close(&fp->ports, h->rd);
-				r = -ENOMEM;
+			/* The kernel checks the mode (0440 root:ADMIN) first;
+			 * this holds without default_permissions too. */
+			struct cfs_cred c;
+			if (r == 0 && (r = req_cred(req, &c)) == 0) {
+				r = c.admin ? 0 : -EACCES;
+				cfs_cred_free(&c);
 			}
-			if (r == 0)
-				((struct park *)h->rd->user)->h = h;
+		} else if (ino == CFS_INO_CLONE || tag == TAG_PORT_EVENTS) {
+			r = open_reader(req, ino, acc, h);
 		} else {
 			h->kind = PFH_FILE;
 			h->port_id = cfs_ino_id(ino);
@@ -565,13 +654,16 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 		fuse_reply_open(req, fi);
 		return;
 	}
-	/* A reader is a stream (FOPEN_STREAM, which libfuse 3.14 cannot
-	 * set, hence the raw reply): no file position, so the kernel does
-	 * not serialize read() and write() on one descriptor, and a thread
-	 * can write filter, "wait" or "wake" lines while another is blocked
-	 * in read(). */
-	struct fuse_open_out arg = {.fh = fi->fh,
-				    .open_flags = FOPEN_DIRECT_IO | FOPEN_STREAM | FOPEN_NOFLUSH};
+	/* A reader opened for writing is a stream (FOPEN_STREAM, which
+	 * libfuse 3.14 cannot set, hence the raw reply): no file position,
+	 * so the kernel does not serialize read() and write() on one
+	 * descriptor, and a thread can write filter, "wait" or "wake" lines
+	 * while another is blocked in read(). One opened read-only (tools:
+	 * head, grep, awk, sed) is a seekable regular file: coreutils' head
+	 * seeks back after reading ahead, and gets what it sought back over
+	 * again at its next read (port.h: "A reader's position"). */
+	uint32_t flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH | (h->rd->seekable ? 0 : FOPEN_STREAM);
+	struct fuse_open_out arg = {.fh = fi->fh, .open_flags = flags};
 	struct iovec iov = {&arg, sizeof(arg)};
 	if (fuse_reply_iov(req, &iov, 1) == -ENOENT) {
 		/* The open was interrupted: nobody will release it. */
@@ -599,7 +691,8 @@ static void interrupted(fuse_req_t req, void *data)
 		fuse_reply_err(req, EINTR);
 }
 
-static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_file_info *fi)
+static void read_events(fuse_req_t req, struct pfh *h, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	struct cfs_fsports *fp = P(req);
 	struct cfs_reader *rd = h->rd;
@@ -613,7 +706,7 @@ static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_
 		return;
 	}
 	char *buf = malloc(size ? size : 1);
-	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, size) : -ENOMEM;
+	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, (uint64_t)off, buf, size) : -ENOMEM;
 	if (n == -EAGAIN && fp->stopping)
 		n = 0;
 	bool woken = pk->woken;
@@ -621,6 +714,7 @@ static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_
 	if (n == -EAGAIN && !woken && !(fi->flags & O_NONBLOCK) && !fuse_req_interrupted(req)) {
 		pk->req = req;
 		pk->size = size;
+		pk->off = off;
 		pk->deadline = pk->wait_ms ? mono_ms() + pk->wait_ms : 0;
 		if (pk->deadline)
 			pthread_cond_signal(&fp->timer_cv);
@@ -645,7 +739,7 @@ void cfs_fsports_read(fuse_req_t req, uint64_t ino, size_t size, off_t off,
 	struct cfs_fsports *fp = P(req);
 	struct pfh *h = (struct pfh *)(uintptr_t)fi->fh;
 	if (h->kind == PFH_READER) {
-		read_events(req, h, size, fi);
+		read_events(req, h, size, off, fi);
 		return;
 	}
 	if (h->kind == PFH_LOG) {
@@ -788,7 +882,11 @@ void cfs_fsports_write(fuse_req_t req, uint64_t ino, const char *buf, size_t siz
 	} else if (h->kind == PFH_READER) {
 		r = cfs_reader_write(&fp->ports, h->rd, buf, size, &why);
 	} else if (h->kind == PFH_FILE && strcmp(h->file, "filter") == 0) {
-		r = cfs_port_write_filter(&fp->ports, h->port_id, buf, size, &why);
+		struct cfs_cred c;
+		if ((r = req_cred(req, &c)) == 0) {
+			r = cfs_port_write_filter(&fp->ports, h->port_id, &c, buf, size, &why);
+			cfs_cred_free(&c);
+		}
 	} else if (h->kind == PFH_FILE && strcmp(h->file, "start") == 0) {
 		r = cfs_port_write_start(&fp->ports, h->port_id, buf, size);
 		why = "start takes now, snapshot, continue or a sequence number";
