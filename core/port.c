@@ -334,7 +334,7 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		return r;
 	if (strcmp(name, "clone") == 0)
 		return -EEXIST;
-	cfs_ports_expire(ps, cfs_now_ns());
+	cfs_ports_expire(ps, cfs_now_ns(), 0);
 	pthread_mutex_lock(&ps->lock);
 	struct usage u = usage_of(ps, c->uid);
 	struct cfs_port *p = NULL;
@@ -397,11 +397,12 @@ int cfs_port_remove(struct cfs_ports *ps, const char *name)
 	return r;
 }
 
-int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns)
+int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
 {
 	int n = 0;
 	pthread_mutex_lock(&ps->lock);
-	if (ps->lim.expiry_ns > 0) {
+	if (ps->lim.expiry_ns > 0 && now_ns - ps->last_sweep >= every_ns) {
+		ps->last_sweep = now_ns;
 		for (size_t i = ps->ports.n; i-- > 0;) {
 			struct cfs_port *p = ps->ports.v[i];
 			if (p->name && !p->closed && !p->admin && !p->readers.n &&

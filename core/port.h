@@ -134,6 +134,7 @@ struct cfs_ports {
 	struct cfs_vec ports;  /* every port, named and anonymous */
 	uint64_t next_id;      /* for named ports */
 	struct cfs_port_limits lim;
+	int64_t last_sweep;    /* of cfs_ports_expire */
 };
 
 /* Loads the named ports from STATE_DIR/ports. lim: NULL for the
@@ -152,9 +153,10 @@ struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id);	 /* lock hel
 int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cred *c,
 		    uint64_t *ret_id);
 /* Removes the named ports of users other than root and the admin group
- * that have had no reader for the expiry time (at now_ns, wall clock).
- * Returns how many went. */
-int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns);
+ * that have had no reader for the expiry time (at now_ns, wall clock),
+ * unless the last such sweep was less than every_ns ago. Returns how many
+ * went. */
+int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns);
 /* Removes a named port: its file goes, its readers get a closing record. */
 int cfs_port_remove(struct cfs_ports *ps, const char *name);
 

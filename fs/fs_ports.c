@@ -27,7 +27,6 @@ struct cfs_fsports {
 	pthread_t timer;
 	pthread_cond_t timer_cv; /* CLOCK_MONOTONIC; with ports.lock */
 	bool timer_started, timer_stop;
-	int64_t last_expiry; /* wall ns of the last idle-port sweep (committer thread) */
 };
 
 /* What fs/ keeps per reader (struct cfs_reader.user), guarded by the
@@ -226,9 +225,12 @@ static void wake_all(struct cfs_fsports *fp, bool eof)
 	wakes_send(&w);
 }
 
-/* Idle named ports are swept at most once a minute here, and whenever
- * ports/ is listed or a port is made (cfs_port_create). */
+/* Idle named ports are swept after commits at most once a minute, when
+ * a port is made (cfs_port_create), and when ports/ is listed or a name
+ * in it is looked up (at most every 100 ms): a port past its time is
+ * never seen. */
 #define EXPIRY_SWEEP_NS (60 * 1000000000ll)
+#define EXPIRY_LOOKUP_NS (100 * 1000000ll)
 
 /* After each commit: the log first, then every waiting reader. */
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
@@ -236,11 +238,7 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 	struct cfs_fsports *fp = ud;
 	cfs_eventlog_append(&fp->log, recs, n);
 	wake_all(fp, false);
-	int64_t now = cfs_now_ns();
-	if (now - fp->last_expiry > EXPIRY_SWEEP_NS) {
-		fp->last_expiry = now;
-		cfs_ports_expire(&fp->ports, now);
-	}
+	cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_SWEEP_NS);
 }
 
 int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
@@ -424,6 +422,7 @@ void cfs_fsports_lookup(fuse_req_t req, uint64_t parent, const char *name)
 		      : strcmp(name, "log") == 0 ? CFS_INO_LOG
 						 : CFS_INO_LOG1;
 	} else if (parent == CFS_INO_PORTS) {
+		cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_LOOKUP_NS);
 		if (strcmp(name, "clone") == 0) {
 			ino = CFS_INO_CLONE;
 		} else {
@@ -487,6 +486,8 @@ void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
 	if (ok && off < 2)
 		ok = add_dirent(req, buf, size, &len, "..",
 				ino == CFS_INO_PORTS ? CFS_INO_ROOT : CFS_INO_PORTS, S_IFDIR, 2);
+	if (ino == CFS_INO_PORTS && off == 0)
+		cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_LOOKUP_NS);
 	pthread_mutex_lock(&fp->ports.lock);
 	if (ino == CFS_INO_PORTS) {
 		if (ok && off < 3)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mount_checks.h"
 #include "mount_harness.h"
@@ -88,14 +89,6 @@ static void expect(const char *want, const char *script)
 	char *pre = NULL;
 	cr_assert_geq(asprintf(&pre, PRE, RD_PY), 0);
 	expect_out_pre(pre, want, script);
-	free(pre);
-}
-
-static void expect_fail(const char *errtext, const char *script)
-{
-	char *pre = NULL;
-	cr_assert_geq(asprintf(&pre, PRE, RD_PY), 0);
-	expect_err_pre(pre, errtext, script);
 	free(pre);
 }
 
@@ -292,4 +285,158 @@ Test(admins, admin_group_sees_everything)
 	       "paste -sd'|')\"; done\n"
 	       "echo \"log UG: $($UG grep -c s3cret log)\"\n"
 	       "echo \"log U: $($U grep -c s3cret log 2>&1 | grep -o 'Permission denied')\"\n");
+}
+
+/* --- quotas --- */
+
+static void limits_setup(void)
+{
+	mnt_require_fuse();
+	mnt_start(&M, "--limit-ports=3 --limit-anon=2 --limit-readers=2 --limit-filter=3 "
+		      "--limit-pending=4K");
+}
+
+TestSuite(limits, .init = limits_setup, .fini = teardown, .timeout = 120);
+
+/* A user's named ports: EDQUOT past its quota, which is its own (another
+ * user, root) and comes back when it removes one. */
+Test(limits, named_ports)
+{
+	expect("mkdir: cannot create directory 'ports/n4': Disk quota exceeded\n"
+	       "n1 n2 n3 r1 r2 r3 r4 r5 v1\n"
+	       "n2 n3 n4 r1 r2 r3 r4 r5 v1\n",
+	       "$U mkdir ports/n1 ports/n2 ports/n3\n"
+	       "$U mkdir ports/n4 2>&1 || true\n"
+	       "$V mkdir ports/v1; mkdir ports/r1 ports/r2 ports/r3 ports/r4 ports/r5\n"
+	       "ls ports | grep -v clone | paste -sd' '\n"
+	       "$U rmdir ports/n1; $U mkdir ports/n4\n"
+	       "ls ports | grep -v clone | paste -sd' '\n");
+}
+
+/* Anonymous ports (open ports/clone) and readers of named ports: each a
+ * quota of its own. */
+Test(limits, anonymous_ports_and_readers)
+{
+	expect("Disk quota exceeded\n"
+	       "two anonymous ports\n"
+	       "Disk quota exceeded\n"
+	       "two readers and two anonymous ports\n"
+	       "root: 4 and 4\n",
+	       "{ $U bash -c 'exec 3<>ports/clone 4<>ports/clone; exec 5<>ports/clone' 2>&1 || "
+	       "true; } | grep -o 'Disk quota exceeded'\n"
+	       "$U bash -c 'exec 3<>ports/clone 4<>ports/clone; echo two anonymous ports'\n"
+	       "$U mkdir ports/p\n"
+	       "{ $U bash -c 'exec 3<ports/p/events 4<ports/p/events; exec 5<ports/p/events' 2>&1 || "
+	       "true; } | grep -o 'Disk quota exceeded'\n"
+	       "$U bash -c 'exec 3<ports/p/events 4<ports/p/events 5<>ports/clone 6<>ports/clone; "
+	       "echo two readers and two anonymous ports'\n"
+	       "bash -c 'exec 3<ports/p/events 4<ports/p/events 5<ports/p/events 6<ports/p/events "
+	       "7<>ports/clone 8<>ports/clone 9<>ports/clone 10<>ports/clone; echo root: 4 and 4'\n");
+}
+
+/* Registration lines: a user may leave 3 in one port; reset and remove
+ * always work; root may add more, also to the user's port. */
+Test(limits, registrations_per_port)
+{
+	expect("Disk quota exceeded\n"
+	       "3\n"
+	       "5\n"
+	       "clone: Disk quota exceeded\n"
+	       "clone: 3 then 1\n",
+	       "$U mkdir ports/f\n"
+	       "$U sh -c 'printf \"kind=group\\nkind=node\\nkind=resource\\n\" > ports/f/filter'\n"
+	       "{ $U bash -c 'echo kind=network >> ports/f/filter' 2>&1 || true; } | "
+	       "grep -o 'Disk quota exceeded'\n"
+	       "wc -l < ports/f/filter\n"
+	       "printf 'kind=network\\nkind=netinterface\\n' >> ports/f/filter; wc -l < ports/f/filter\n"
+	       "$U $PY -c '\n"
+	       "import errno, os\n"
+	       "fd = os.open(\"ports/clone\", os.O_RDWR)\n"
+	       "try:\n"
+	       "    os.write(fd, b\"all key=1\\nall key=2\\nall key=3\\nall key=4\\n\")\n"
+	       "except OSError as e:\n"
+	       "    print(\"clone:\", os.strerror(e.errno))\n"
+	       "os.write(fd, b\"all key=1\\nall key=2\\nall key=3\\n\")\n"
+	       "os.write(fd, b\"reset\\nall key=5\\n\")\n"
+	       "print(\"clone: 3 then 1\")'\n");
+}
+
+/* Formatted unread bytes: a snapshot bigger than the user's quota is
+ * refused at open (and on a "start snapshot" line); a small one is not;
+ * root is not limited. */
+Test(limits, pending_bytes)
+{
+	expect("head: cannot open 'ports/big/events' for reading: Disk quota exceeded\n"
+	       "start snapshot: Disk quota exceeded\n"
+	       "small: snapshot_end\n"
+	       "root: snapshot_end\n",
+	       "mkdir registry/Big registry/Small; echo x > registry/Small/v\n"
+	       "for i in $(seq 40); do printf '%0200d\\n' $i > registry/Big/v$i; done\n"
+	       "$U mkdir ports/big ports/small\n"
+	       "$U sh -c 'echo all > ports/big/filter; echo snapshot > ports/big/start'\n"
+	       "$U sh -c 'echo registry=Small > ports/small/filter; echo snapshot > ports/small/start'\n"
+	       "$U head -n 1 ports/big/events 2>&1 || true\n"
+	       "$U $PY -c '\n"
+	       "import os\n"
+	       "fd = os.open(\"ports/clone\", os.O_RDWR)\n"
+	       "try:\n"
+	       "    os.write(fd, b\"all\\nstart snapshot\\n\")\n"
+	       "except OSError as e:\n"
+	       "    print(\"start snapshot:\", os.strerror(e.errno))'\n"
+	       "echo \"small: $($U grep -m1 -o snapshot_end ports/small/events)\"\n"
+	       "echo \"root: $(grep -m1 -o snapshot_end ports/big/events)\"\n");
+}
+
+static void no_port_quota_setup(void)
+{
+	mnt_require_fuse();
+	mnt_start(&M, "--limit-ports=0");
+}
+
+TestSuite(reserve, .init = no_port_quota_setup, .fini = teardown, .timeout = 300);
+
+/* Without a per-user quota, users other than root and the admin group can
+ * have 3,840 of the 4,096 named ports between them: the last 256 are
+ * root's and the admin group's. */
+Test(reserve, admins_keep_their_share_of_named_ports)
+{
+	expect("No space left on device\n"
+	       "3840\n"
+	       "root made 256\n"
+	       "No space left on device\n",
+	       "{ $U mkdir $(seq -f 'ports/u%g' 3841) 2>&1 || true; } | "
+	       "grep -o 'No space left on device'\n"
+	       "ls ports | grep -c '^u'\n"
+	       "mkdir $(seq -f 'ports/r%g' 256) && echo 'root made 256'\n"
+	       "{ mkdir ports/r257 2>&1 || true; } | grep -o 'No space left on device'\n");
+}
+
+static void expiry_setup(void)
+{
+	mnt_require_fuse();
+	mnt_start(&M, "--port-expiry=2");
+}
+
+TestSuite(expiry, .init = expiry_setup, .fini = teardown, .timeout = 120);
+
+/* A user's named port with no reader for the expiry time goes (listed,
+ * made or looked up after that); root's ports and ports with a reader
+ * stay; the idle time counts from the last reader's close, across a
+ * restart too. */
+Test(expiry, idle_user_ports_go)
+{
+	expect("after 3 s: kept r\n"
+	       "after the reader: gone\n",
+	       "$U mkdir ports/idle ports/kept; mkdir ports/r\n"
+	       "$U sh -c 'sleep 3.5 < ports/kept/events' & p=$!\n"
+	       "sleep 3\n"
+	       "echo \"after 3 s: $(ls ports | grep -v clone | paste -sd' ')\"\n"
+	       "wait $p; sleep 2.5\n"
+	       "[ -e ports/kept ] && echo 'after the reader: kept' || echo 'after the reader: gone'\n"
+	       "$U mkdir ports/later\n");
+	mnt_stop_daemon(&M);
+	sleep(3);
+	mnt_start(&M, "--port-expiry=2");
+	expect("after a restart: gone\n",
+	       "[ -e ports/later ] && echo 'after a restart: kept' || echo 'after a restart: gone'\n");
 }
