@@ -104,6 +104,38 @@ static const char *start_word(enum cfs_start s)
 	}
 }
 
+/* Port files are written in the order their changes were made, never
+ * under the ports lock: a change queues the file's new text (or its
+ * removal) under the ports lock, and whoever flushes next (io_lock,
+ * taken before the ports lock) writes the queue in order. So a user who
+ * makes and removes ports in a loop does not hold every reader up for its
+ * fsyncs. */
+struct port_io {
+	char *name;
+	struct cfs_buf text; /* the new file; none: remove it */
+	bool remove;
+};
+
+static int queue_io(struct cfs_ports *ps, const char *name, struct cfs_buf *text)
+{
+	struct port_io *io = calloc(1, sizeof(*io));
+	if (!io || !(io->name = strdup(name)) || cfs_vec_push(&ps->io_queue, io) < 0) {
+		if (io)
+			free(io->name);
+		free(io);
+		cfs_buf_free(text);
+		return -ENOMEM;
+	}
+	if (text) {
+		io->text = *text;
+		*text = (struct cfs_buf){0};
+	} else {
+		io->remove = true;
+	}
+	return 0;
+}
+
+/* Queues p's file (lock held). */
 static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 {
 	struct cfs_buf b = {0};
@@ -119,14 +151,29 @@ static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 			r = cfs_buf_printf(&b, "filter %s\n", line.data);
 		cfs_buf_free(&line);
 	}
+	if (r < 0) {
+		cfs_buf_free(&b);
+		return r;
+	}
+	return queue_io(ps, p->name, &b);
+}
+
+static int write_port_file(struct cfs_ports *ps, const struct port_io *io)
+{
 	char *tmp = NULL, *path = NULL;
-	if (r == 0 && (asprintf(&tmp, "%s/.%s.tmp", ps->dir, p->name) < 0 ||
-		       asprintf(&path, "%s/%s", ps->dir, p->name) < 0))
+	int r = 0;
+	if (asprintf(&tmp, "%s/.%s.tmp", ps->dir, io->name) < 0 ||
+	    asprintf(&path, "%s/%s", ps->dir, io->name) < 0)
 		r = -ENOMEM;
+	if (r == 0 && io->remove) {
+		r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+		goto out;
+	}
 	int fd = r == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
 	if (r == 0 && fd < 0)
 		r = -errno;
-	if (r == 0 && (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) < 0))
+	if (r == 0 && (write(fd, io->text.data, io->text.len) != (ssize_t)io->text.len ||
+		       fsync(fd) < 0))
 		r = -EIO;
 	if (fd >= 0)
 		close(fd);
@@ -141,9 +188,34 @@ static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 	} else if (tmp) {
 		unlink(tmp);
 	}
+out:
 	free(tmp);
 	free(path);
-	cfs_buf_free(&b);
+	return r;
+}
+
+/* Writes what is queued, in order (lock NOT held). Once it returns, every
+ * change queued before the call is on disk. Returns the first failure of
+ * the writes it made. */
+static int flush_io(struct cfs_ports *ps)
+{
+	pthread_mutex_lock(&ps->io_lock);
+	pthread_mutex_lock(&ps->lock);
+	struct cfs_vec q = ps->io_queue;
+	ps->io_queue = (struct cfs_vec){0};
+	pthread_mutex_unlock(&ps->lock);
+	int r = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		struct port_io *io = q.v[i];
+		int e = write_port_file(ps, io);
+		if (e < 0 && r == 0)
+			r = e;
+		free(io->name);
+		cfs_buf_free(&io->text);
+		free(io);
+	}
+	cfs_vec_free(&q);
+	pthread_mutex_unlock(&ps->io_lock);
 	return r;
 }
 
@@ -229,6 +301,7 @@ int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state
 	*ps = (struct cfs_ports){.e = e, .next_id = 1,
 				 .lim = lim ? *lim : CFS_PORT_LIMITS_DEFAULT};
 	pthread_mutex_init(&ps->lock, NULL);
+	pthread_mutex_init(&ps->io_lock, NULL);
 	if (asprintf(&ps->dir, "%s/ports", state_dir) < 0)
 		return -ENOMEM;
 	if (mkdir(ps->dir, 0700) < 0 && errno != EEXIST)
@@ -249,14 +322,21 @@ int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state
 
 void cfs_ports_close(struct cfs_ports *ps)
 {
+	pthread_mutex_lock(&ps->lock);
 	for (size_t i = 0; i < ps->ports.n; i++) {
 		struct cfs_port *p = ps->ports.v[i];
 		if (p->name && !p->closed)
 			save_port(ps, p);
-		port_free(p);
 	}
+	pthread_mutex_unlock(&ps->lock);
+	if (ps->dir)
+		flush_io(ps);
+	for (size_t i = 0; i < ps->ports.n; i++)
+		port_free(ps->ports.v[i]);
 	cfs_vec_free(&ps->ports);
+	cfs_vec_free(&ps->io_queue);
 	free(ps->dir);
+	pthread_mutex_destroy(&ps->io_lock);
 	pthread_mutex_destroy(&ps->lock);
 }
 
@@ -285,7 +365,7 @@ struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id)
 /* What one user other than root and the admin group holds (lock held). */
 struct usage {
 	size_t named, anon, readers;
-	uint64_t pending;
+	uint64_t pending, watch;
 	size_t named_all, named_users; /* every named port; those of such users */
 };
 
@@ -312,6 +392,7 @@ static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
 				continue;
 			u.readers += p->name != NULL;
 			u.pending += reader_pending(rd);
+			u.watch += p->filter.n;
 		}
 	}
 	return u;
@@ -325,6 +406,8 @@ static int check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
 		return 0;
 	return usage_of(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
 }
+
+static int port_remove(struct cfs_ports *ps, struct cfs_port *p);
 
 int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cred *c,
 		    uint64_t *ret_id)
@@ -352,32 +435,36 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		p->id = ps->next_id++;
 		p->uid = c->uid;
 		p->admin = c->admin;
-		r = save_port(ps, p);
+		r = cfs_vec_push(&ps->ports, p);
 	}
-	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) < 0) {
-		char *path;
-		if (asprintf(&path, "%s/%s", ps->dir, name) >= 0) {
-			unlink(path);
-			free(path);
-		}
-	}
-	if (r == 0 && ret_id)
-		*ret_id = p->id;
+	if (r == 0 && (r = save_port(ps, p)) < 0)
+		cfs_vec_remove(&ps->ports, p);
+	uint64_t id = r == 0 ? p->id : 0;
 	pthread_mutex_unlock(&ps->lock);
-	if (r < 0)
+	if (r < 0) {
 		port_free(p);
-	return r;
+		return r;
+	}
+	/* Durable before the mkdir is answered. */
+	if ((r = flush_io(ps)) < 0) {
+		pthread_mutex_lock(&ps->lock);
+		struct cfs_port *q = cfs_port_by_id(ps, id);
+		if (q)
+			port_remove(ps, q);
+		pthread_mutex_unlock(&ps->lock);
+		flush_io(ps);
+		return r;
+	}
+	if (ret_id)
+		*ret_id = id;
+	return 0;
 }
 
 /* Removes p (a named port, lock held): its file goes; its readers get a
  * closing record, and it is freed with the last of them. */
 static int port_remove(struct cfs_ports *ps, struct cfs_port *p)
 {
-	char *path;
-	if (asprintf(&path, "%s/%s", ps->dir, p->name) < 0)
-		return -ENOMEM;
-	int r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	free(path);
+	int r = queue_io(ps, p->name, NULL);
 	if (r < 0)
 		return r;
 	p->closed = true;
@@ -394,7 +481,7 @@ int cfs_port_remove(struct cfs_ports *ps, const char *name)
 	struct cfs_port *p = cfs_port_find(ps, name);
 	int r = p ? port_remove(ps, p) : -ENOENT;
 	pthread_mutex_unlock(&ps->lock);
-	return r;
+	return r < 0 ? r : flush_io(ps);
 }
 
 int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
@@ -411,12 +498,25 @@ int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
 		}
 	}
 	pthread_mutex_unlock(&ps->lock);
+	if (n)
+		flush_io(ps);
 	return n;
 }
 
 /* --- readers --- */
 
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd);
+/* A snapshot made for a reader (below). */
+struct snapshot {
+	struct cfs_buf out; /* the lines and the closing snapshot_end */
+	uint64_t seq;	    /* the seq it stands for */
+	long lines;	    /* record lines */
+};
+
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
+		    uint64_t st_seq, struct snapshot *snap);
+static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
+			 const struct cfs_cred *c, struct snapshot *ret);
+static void snapshot_free(struct snapshot *s);
 
 static void reader_free(struct cfs_reader *rd)
 {
@@ -429,7 +529,7 @@ static void reader_free(struct cfs_reader *rd)
 }
 
 static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct cfs_cred *c,
-			 bool seekable, struct cfs_reader **ret)
+			 bool seekable, struct snapshot *snap, struct cfs_reader **ret)
 {
 	struct cfs_reader *rd = calloc(1, sizeof(*rd));
 	if (!rd)
@@ -437,7 +537,8 @@ static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct 
 	rd->port = p;
 	rd->seekable = seekable;
 	int r = cfs_cred_copy(&rd->cred, c);
-	if (r == 0 && (r = cfs_vec_push(&p->readers, rd)) == 0 && (r = begin_at(ps, rd)) < 0)
+	if (r == 0 && (r = cfs_vec_push(&p->readers, rd)) == 0 &&
+	    (r = begin_at(ps, rd, p->start, p->start_seq, snap)) < 0)
 		cfs_vec_remove(&p->readers, rd);
 	if (r < 0) {
 		reader_free(rd);
@@ -454,11 +555,33 @@ int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cre
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
 	int r = p ? 0 : -ENOENT;
-	if (r == 0 && !c->admin && ps->lim.readers &&
-	    usage_of(ps, c->uid).readers >= ps->lim.readers)
+	struct usage u = p && !c->admin ? usage_of(ps, c->uid) : (struct usage){0};
+	if (r == 0 && !c->admin && ps->lim.readers && u.readers >= ps->lim.readers)
 		r = -EDQUOT;
+	if (r == 0 && !c->admin && ps->lim.watch && u.watch + p->filter.n > ps->lim.watch)
+		r = -EDQUOT;
+	/* A snapshot is made without the ports lock (it may take long) and
+	 * handed to the reader once the port is looked up again. */
+	struct snapshot *snap = NULL, made;
+	if (r == 0 && p->start == CFS_START_SNAPSHOT) {
+		struct cfs_filter f;
+		r = cfs_filter_copy(&f, &p->filter);
+		pthread_mutex_unlock(&ps->lock);
+		if (r == 0 && (r = snapshot_make(ps, &f, c, &made)) == 0)
+			snap = &made;
+		cfs_filter_free(&f);
+		pthread_mutex_lock(&ps->lock);
+		if (r == 0 && !(p = cfs_port_by_id(ps, port_id)))
+			r = -ENOENT;
+		if (r == 0 && p->start != CFS_START_SNAPSHOT) {
+			snapshot_free(snap);
+			snap = NULL;
+		}
+	}
 	if (r == 0)
-		r = reader_attach(ps, p, c, seekable, ret);
+		r = reader_attach(ps, p, c, seekable, snap, ret);
+	else if (snap)
+		snapshot_free(snap);
 	pthread_mutex_unlock(&ps->lock);
 	return r;
 }
@@ -475,7 +598,7 @@ int cfs_reader_open_anon(struct cfs_ports *ps, const struct cfs_cred *c, struct 
 	if (!c->admin && ps->lim.anon && usage_of(ps, c->uid).anon >= ps->lim.anon)
 		r = -EDQUOT;
 	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) == 0 &&
-	    (r = reader_attach(ps, p, c, false, ret)) < 0)
+	    (r = reader_attach(ps, p, c, false, NULL, ret)) < 0)
 		cfs_vec_remove(&ps->ports, p);
 	pthread_mutex_unlock(&ps->lock);
 	if (r < 0)
@@ -500,6 +623,17 @@ static void note_position(struct cfs_reader *rd)
 		rd->port->position = c;
 }
 
+void cfs_reader_hold(struct cfs_reader *rd)
+{
+	rd->refs++;
+}
+
+void cfs_reader_drop(struct cfs_reader *rd)
+{
+	if (--rd->refs == 0 && rd->dead)
+		reader_free(rd);
+}
+
 void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 {
 	if (!rd)
@@ -516,14 +650,21 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	}
 	note_position(rd);
 	p->atime_ns = cfs_now_ns();
-	if (p->name && !p->closed)
+	bool save = p->name && !p->closed;
+	if (save)
 		save_port(ps, p); /* its position, for "continue" */
 	if ((!p->name || p->closed) && !p->readers.n) {
 		cfs_vec_remove(&ps->ports, p);
 		port_free(p);
 	}
+	rd->port = NULL;
+	rd->dead = true;
+	bool held = rd->refs > 0;
 	pthread_mutex_unlock(&ps->lock);
-	reader_free(rd);
+	if (!held)
+		reader_free(rd);
+	if (save)
+		flush_io(ps);
 }
 
 /* Records that after out[0..out.len) the first record not consumed is
@@ -552,19 +693,47 @@ static int push_mark(struct cfs_reader *rd, uint64_t seq, uint32_t lines)
 }
 
 /* Snapshot: one record per object, key and value the filter wants and
- * the reader may see. */
+ * the reader may see. They are collected (copied) under the model's read
+ * lock, which is all the committer waits for, and formatted after it, with
+ * no lock held: formatting is nearly all of the cost. */
+static void snapshot_free(struct snapshot *s)
+{
+	cfs_buf_free(&s->out);
+	*s = (struct snapshot){0};
+}
+
 struct snap {
 	const struct cfs_filter *f;
 	const struct cfs_cred *c;
-	struct cfs_buf *out;
-	long lines;
+	struct cfs_record *recs;
+	size_t n, cap;
+	int err;
 };
+
+static bool wanted(const struct cfs_filter *f, const struct cfs_record *r)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (cfs_reg_match(&f->regs[i], r))
+			return true;
+	return false;
+}
 
 static void snap_record(struct snap *s, const struct cfs_record *r)
 {
-	long n = format_matches(s->f, r, true, NULL, s->c, s->out);
-	if (n > 0)
-		s->lines += n;
+	if (s->err || !wanted(s->f, r))
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct cfs_record *v = realloc(s->recs, cap * sizeof(*v));
+		if (!v) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->recs = v;
+		s->cap = cap;
+	}
+	if ((s->err = cfs_record_copy(&s->recs[s->n], r)) == 0)
+		s->n++;
 }
 
 static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_buf *path)
@@ -588,19 +757,27 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 	}
 	for (size_t i = 0; readable && i < k->values.n; i++) {
 		const struct cfs_value *v = k->values.v[i];
+		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_VALUE_SET,
+				       .obj_id = "", .obj_name = path->data ? path->data : "",
+				       .parent_id = "", .prop = v->name, .new_value = ""};
+		if (!wanted(s->f, &r))
+			continue;
 		struct cfs_buf text = {0};
 		if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
-			for (size_t b = 0; b < v->len; b++)
-				cfs_buf_printf(&text, "%02x", v->data[b]);
+			static const char hex[] = "0123456789abcdef";
+			if (cfs_buf_reserve(&text, v->len * 2 + 1) == 0) {
+				for (size_t b = 0; b < v->len; b++) {
+					text.data[text.len++] = hex[v->data[b] >> 4];
+					text.data[text.len++] = hex[v->data[b] & 15];
+				}
+				text.data[text.len] = '\0';
+			}
 		} else {
 			cfs_value_format(v->type, v->data, v->len, &text);
 			if (text.len && text.data[text.len - 1] == '\n')
 				text.data[--text.len] = '\0';
 		}
-		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_VALUE_SET,
-				       .obj_id = "", .obj_name = path->data ? path->data : "",
-				       .parent_id = "", .prop = v->name,
-				       .new_value = text.data ? text.data : ""};
+		r.new_value = text.data ? text.data : "";
 		snap_record(s, &r);
 		cfs_buf_free(&text);
 	}
@@ -611,22 +788,25 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 		path->data[base] = '\0';
 }
 
-/* Fills rd->out with a snapshot and returns the seq it stands for. */
-static uint64_t snapshot(struct cfs_ports *ps, struct cfs_reader *rd)
+/* Makes a snapshot for a reader with filter f and credentials c. Takes
+ * the model's read lock itself; the ports lock may be held or not. */
+static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
+			 const struct cfs_cred *c, struct snapshot *ret)
 {
 	struct cfs_engine *e = ps->e;
-	struct snap s = {&rd->port->filter, &rd->cred, &rd->out, 0};
+	struct snap s = {.f = f, .c = c};
+	*ret = (struct snapshot){0};
 	cfs_engine_rdlock(e);
 	const struct cfs_model *m = &e->model;
-	uint64_t seq = e->applied_seq;
+	ret->seq = e->applied_seq;
 	struct cfs_record cr = {.kind = CFS_KIND_CLUSTER, .change = CFS_CH_ADDED,
 				.obj_id = (char *)cfs_key_get_sz(m->reg.root, CFS_P_CLUSTER_ID, NULL),
 				.obj_name = (char *)cfs_model_cluster_name(m), .parent_id = ""};
 	snap_record(&s, &cr);
 	for (int k = CFS_KIND_NODE; k <= CFS_KIND_NETINTERFACE; k++) {
-		struct cfs_key *c = m->coll[k];
-		for (size_t i = 0; i < c->subkeys.n; i++) {
-			struct cfs_object *o = ((struct cfs_key *)c->subkeys.v[i])->obj;
+		struct cfs_key *coll = m->coll[k];
+		for (size_t i = 0; i < coll->subkeys.n; i++) {
+			struct cfs_object *o = ((struct cfs_key *)coll->subkeys.v[i])->obj;
 			if (!o)
 				continue;
 			struct cfs_object *parent =
@@ -652,16 +832,31 @@ static uint64_t snapshot(struct cfs_ports *ps, struct cfs_reader *rd)
 	snap_registry(&s, m->reg.root, &path);
 	cfs_buf_free(&path);
 	cfs_engine_unlock(e);
-	cfs_buf_printf(&rd->out, "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
-		       (unsigned long long)seq, s.lines);
-	rd->port->delivered += (uint64_t)s.lines;
-	return seq;
+	int r = s.err;
+	for (size_t i = 0; i < s.n; i++) {
+		long n = r == 0 ? format_matches(f, &s.recs[i], true, NULL, c, &ret->out) : 0;
+		if (n < 0)
+			r = (int)n;
+		else
+			ret->lines += n;
+		cfs_record_clear(&s.recs[i]);
+	}
+	free(s.recs);
+	if (r == 0)
+		r = cfs_buf_printf(&ret->out,
+				   "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
+				   (unsigned long long)ret->seq, ret->lines);
+	if (r < 0)
+		snapshot_free(ret);
+	return r;
 }
 
-/* Places a reader where its port's start mode says. Lock held. 0, or
- * -EDQUOT when a snapshot puts its user over the pending bytes quota
- * (the reader is then empty), or -ENOMEM. */
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
+/* Places a reader where start mode st (and seq) says; a snapshot start
+ * takes snap when it is given (made without the ports lock), or makes
+ * one. Lock held. 0, or -EDQUOT when a snapshot puts its user over the
+ * pending bytes quota (the reader is then empty), or -ENOMEM. */
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
+		    uint64_t st_seq, struct snapshot *snap)
 {
 	struct cfs_port *p = rd->port;
 	uint64_t next = cfs_journal_next_seq(&ps->e->journal);
@@ -671,22 +866,31 @@ static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 	rd->nmarks = 0;
 	rd->overflowed = false;
 	int r = 0;
-	switch (p->start) {
+	switch (st) {
 	case CFS_START_SNAPSHOT: {
+		struct snapshot own;
+		if (!snap && (r = snapshot_make(ps, &p->filter, &rd->cred, &own)) == 0)
+			snap = &own;
+		if (r < 0)
+			break;
 		rd->seq0 = 0; /* nothing is consumed before its end */
-		long before = (long)p->delivered;
-		rd->cursor = snapshot(ps, rd);
-		r = push_mark(rd, rd->cursor, (uint32_t)((long)p->delivered - before));
+		cfs_buf_free(&rd->out);
+		rd->out = snap->out;
+		snap->out = (struct cfs_buf){0};
+		rd->cursor = snap->seq;
+		r = push_mark(rd, rd->cursor, (uint32_t)snap->lines);
 		if (r == 0 && (r = check_pending(ps, rd)) < 0) {
-			p->delivered = (uint64_t)before;
 			cfs_buf_free(&rd->out);
 			rd->out_off = rd->nmarks = 0;
+		} else if (r == 0) {
+			p->delivered += (uint64_t)snap->lines;
 		}
+		snapshot_free(snap);
 		break;
 	}
 	case CFS_START_SEQ:
 	case CFS_START_CONTINUE: {
-		uint64_t want = p->start == CFS_START_SEQ ? p->start_seq : p->position;
+		uint64_t want = st == CFS_START_SEQ ? st_seq : p->position;
 		if (want == 0)
 			want = next;
 		rd->seq0 = want;
@@ -867,10 +1071,36 @@ static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
 	return 0;
 }
 
-/* Applies text lines to a copy of p's filter (and start), then swaps.
- * max: the registrations the writer may leave (0: no quota). */
+/* What a writer may leave in a port: max lines (0: no quota), and, when
+ * it has k readers of the port, room lines for them all together. */
+struct line_quota {
+	uint32_t max;
+	size_t k;
+	uint64_t room;
+};
+
+static struct line_quota line_quota(struct cfs_ports *ps, const struct cfs_port *p,
+				    const struct cfs_cred *c)
+{
+	struct line_quota q = {0};
+	if (c->admin)
+		return q;
+	q.max = ps->lim.filter;
+	if (!ps->lim.watch)
+		return q;
+	for (size_t i = 0; i < p->readers.n; i++) {
+		const struct cfs_reader *rd = p->readers.v[i];
+		q.k += !rd->cred.admin && rd->cred.uid == c->uid;
+	}
+	uint64_t others = usage_of(ps, c->uid).watch - q.k * p->filter.n;
+	q.room = ps->lim.watch > others ? ps->lim.watch - others : 0;
+	return q;
+}
+
+/* Applies text lines to a copy of p's filter (and start), then swaps. */
 static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool allow_start,
-		       uint32_t max, bool *ret_restart, const char **why)
+		       struct line_quota q, bool *ret_restart, enum cfs_start *ret_st,
+		       uint64_t *ret_seq, const char **why)
 {
 	struct cfs_filter f;
 	int r = cfs_filter_copy(&f, &p->filter);
@@ -903,8 +1133,11 @@ static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool al
 		r = cfs_filter_apply_line(&f, line, why);
 	}
 	free(copy);
-	if (r == 0 && max && f.n > max && f.n > p->filter.n) {
+	if (r == 0 && q.max && f.n > q.max && f.n > p->filter.n) {
 		*why = "too many registrations in one port for this user (--limit-filter)";
+		r = -EDQUOT;
+	} else if (r == 0 && q.k && f.n * q.k > q.room && f.n > p->filter.n) {
+		*why = "too many registrations in this user's readers (--limit-watch)";
 		r = -EDQUOT;
 	}
 	if (r < 0) {
@@ -913,11 +1146,9 @@ static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool al
 	}
 	cfs_filter_free(&p->filter);
 	p->filter = f;
-	if (restart) {
-		p->start = st;
-		p->start_seq = seq;
-	}
 	*ret_restart = restart;
+	*ret_st = st;
+	*ret_seq = seq;
 	return 0;
 }
 
@@ -926,21 +1157,35 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = rd->port;
-	enum cfs_start old_start = p->start;
-	uint64_t old_seq = p->start_seq;
 	bool restart = false;
-	uint32_t max = rd->cred.admin ? 0 : ps->lim.filter;
-	int r = p->closed ? -EPIPE : apply_lines(p, text, len, true, max, &restart, why);
-	if (r == 0 && restart && (r = begin_at(ps, rd)) == -EDQUOT)
-		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
-	if (restart && p->name) {
-		/* A reader's own start does not change the port's. */
-		p->start = old_start;
-		p->start_seq = old_seq;
+	enum cfs_start st;
+	uint64_t seq;
+	/* A reader's own start does not change its port's. */
+	int r = p->closed ? -EPIPE
+			  : apply_lines(p, text, len, true, line_quota(ps, p, &rd->cred), &restart,
+					&st, &seq, why);
+	struct snapshot *snap = NULL, made;
+	if (r == 0 && restart && st == CFS_START_SNAPSHOT) {
+		/* Made without the ports lock; the kernel does not release
+		 * the file (and so the reader) while this write runs. */
+		struct cfs_filter f;
+		r = cfs_filter_copy(&f, &p->filter);
+		pthread_mutex_unlock(&ps->lock);
+		if (r == 0 && (r = snapshot_make(ps, &f, &rd->cred, &made)) == 0)
+			snap = &made;
+		cfs_filter_free(&f);
+		pthread_mutex_lock(&ps->lock);
 	}
-	if (r == 0 && p->name)
+	if (r == 0 && restart && (r = begin_at(ps, rd, st, seq, snap)) == -EDQUOT)
+		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
+	else if (snap && r < 0)
+		snapshot_free(snap);
+	bool save = r == 0 && p->name;
+	if (save)
 		save_port(ps, p);
 	pthread_mutex_unlock(&ps->lock);
+	if (save)
+		flush_io(ps);
 	return r;
 }
 
@@ -950,12 +1195,15 @@ int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const struct c
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
 	bool restart = false;
-	uint32_t max = c->admin ? 0 : ps->lim.filter;
-	int r = p ? apply_lines(p, text, len, false, max, &restart, why) : -ENOENT;
+	enum cfs_start st;
+	uint64_t seq;
+	int r = p ? apply_lines(p, text, len, false, line_quota(ps, p, c), &restart, &st, &seq,
+				why)
+		  : -ENOENT;
 	if (r == 0)
 		r = save_port(ps, p);
 	pthread_mutex_unlock(&ps->lock);
-	return r;
+	return r < 0 ? r : flush_io(ps);
 }
 
 int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len)
@@ -983,7 +1231,7 @@ int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *tex
 		r = save_port(ps, p);
 	}
 	pthread_mutex_unlock(&ps->lock);
-	return r;
+	return r < 0 ? r : flush_io(ps);
 }
 
 int cfs_port_render(struct cfs_ports *ps, uint64_t port_id, const char *file,

@@ -44,7 +44,8 @@
  * Limits (struct cfs_port_limits): root and the admin group are limited
  * only by the global count of named ports, of which a reserve is theirs
  * alone; every other user has its own quota of named ports, anonymous
- * ports, readers, registrations per port and formatted unread bytes, and
+ * ports, readers, registrations per port, registrations of all its
+ * readers (what one record can cost it) and formatted unread bytes, and
  * gets -EDQUOT past it. Named ports of other users that no reader has
  * opened for the expiry time are removed (cfs_ports_expire).
  *
@@ -73,13 +74,16 @@ struct cfs_port_limits {
 	uint32_t anon;	   /* anonymous ports (open ports/clone) */
 	uint32_t readers;  /* open events files of named ports */
 	uint32_t filter;   /* registration lines in one port, as this user writes them */
+	uint32_t watch;	   /* registration lines of all its readers together (a reader
+			    * counts its port's): the lines one record can make for it */
 	uint64_t pending;  /* bytes formatted for its readers and not yet read */
 	int64_t expiry_ns; /* a named port no reader has opened for this long goes */
 };
 
 #define CFS_PORT_LIMITS_DEFAULT                                                              \
 	((struct cfs_port_limits){.ports = 64, .anon = 256, .readers = 256, .filter = 256,   \
-				  .pending = 64u << 20, .expiry_ns = 7 * 86400 * 1000000000ll})
+				  .watch = 1024, .pending = 64u << 20,                      \
+				  .expiry_ns = 7 * 86400 * 1000000000ll})
 
 enum cfs_start { CFS_START_NOW, CFS_START_SNAPSHOT, CFS_START_SEQ, CFS_START_CONTINUE };
 
@@ -125,6 +129,11 @@ struct cfs_reader {
 	bool overflowed;    /* an overflow record is owed */
 	uint64_t lost_from, lost_to;
 	void *user;	    /* fs/: parked request and poll handle */
+	/* Holds (cfs_reader_hold) keep a closed reader's memory until the
+	 * last is dropped; a closed reader is dead: only refs and dead may
+	 * be looked at (its port may be gone). */
+	unsigned refs;
+	bool dead;
 };
 
 struct cfs_ports {
@@ -135,6 +144,10 @@ struct cfs_ports {
 	uint64_t next_id;      /* for named ports */
 	struct cfs_port_limits lim;
 	int64_t last_sweep;    /* of cfs_ports_expire */
+	/* Port files to write or remove, in order (port.c: "Port files");
+	 * io_lock is taken before lock, and is held while they are written. */
+	struct cfs_vec io_queue;
+	pthread_mutex_t io_lock;
 };
 
 /* Loads the named ports from STATE_DIR/ports. lim: NULL for the
@@ -162,11 +175,16 @@ int cfs_port_remove(struct cfs_ports *ps, const char *name);
 
 /* A reader with credentials c (copied) of a named port (by id), or of a
  * new anonymous port. -ENOENT, -EDQUOT (c's quota of readers, anonymous
- * ports or pending bytes: a snapshot start), -ENOMEM. */
+ * ports, registrations of its readers, or pending bytes: a snapshot
+ * start), -ENOMEM. */
 int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
 		    bool seekable, struct cfs_reader **ret);
 int cfs_reader_open_anon(struct cfs_ports *ps, const struct cfs_cred *c,
 			 struct cfs_reader **ret);
+/* Keeps rd's memory while the ports lock is released (lock held). */
+void cfs_reader_hold(struct cfs_reader *rd);
+/* Drops a hold (lock held); frees a dead reader with its last hold. */
+void cfs_reader_drop(struct cfs_reader *rd);
 /* Closes a reader (and its port if anonymous); saves a named port's
  * position (what the reader consumed). */
 void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd);

@@ -27,7 +27,8 @@ struct options {
 	char *backend;
 	char *admin_group;
 	char *timeout;
-	char *limit[6]; /* --limit-ports, -anon, -readers, -filter, -pending, --port-expiry */
+	char *limit[7]; /* --limit-ports, -anon, -readers, -filter, -watch, -pending,
+			 * --port-expiry */
 	int show_help;
 	int show_version;
 };
@@ -43,8 +44,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--limit-anon=%s", limit[1]),
 	OPT("--limit-readers=%s", limit[2]),
 	OPT("--limit-filter=%s", limit[3]),
-	OPT("--limit-pending=%s", limit[4]),
-	OPT("--port-expiry=%s", limit[5]),
+	OPT("--limit-watch=%s", limit[4]),
+	OPT("--limit-pending=%s", limit[5]),
+	OPT("--port-expiry=%s", limit[6]),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -59,7 +61,7 @@ static int join_long_options(int argc, char **argv, char ***ret)
 	static const char *const with_arg[] = {
 		"--state-dir",	   "--cluster-name",   "--backend",	  "--admin-group",
 		"--cache-timeout", "--limit-ports",    "--limit-anon",	  "--limit-readers",
-		"--limit-filter",  "--limit-pending",  "--port-expiry",
+		"--limit-filter",  "--limit-watch",    "--limit-pending",  "--port-expiry",
 	};
 	char **out = calloc((size_t)argc + 1, sizeof(*out));
 	if (!out)
@@ -107,6 +109,9 @@ static void usage(const char *prog)
 	       "    --limit-readers=N      open events files of named ports (default 256)\n"
 	       "    --limit-filter=N       registration lines it may leave in one port\n"
 	       "                           (default 256)\n"
+	       "    --limit-watch=N        registration lines of all its open readers together,\n"
+	       "                           each counting its port's: what one change can cost\n"
+	       "                           it (default 1024)\n"
 	       "    --limit-pending=BYTES  records formatted for its readers and not yet read,\n"
 	       "                           with K, M or G (default 64M)\n"
 	       "    --port-expiry=SECS     its named ports that no reader has opened for this\n"
@@ -139,25 +144,25 @@ static int parse_limit(const char *s, bool suffixes, uint64_t *ret)
 }
 
 /* Fills lim from the --limit-* and --port-expiry options. 0 or -1. */
-static int parse_limits(char *const opt[6], struct cfs_port_limits *lim)
+static int parse_limits(char *const opt[7], struct cfs_port_limits *lim)
 {
-	static const char *const names[6] = {"--limit-ports",  "--limit-anon",
-					     "--limit-readers", "--limit-filter",
-					     "--limit-pending", "--port-expiry"};
-	uint32_t *counts[4] = {&lim->ports, &lim->anon, &lim->readers, &lim->filter};
-	for (int i = 0; i < 6; i++) {
+	static const char *const names[7] = {"--limit-ports",  "--limit-anon",   "--limit-readers",
+					     "--limit-filter", "--limit-watch",  "--limit-pending",
+					     "--port-expiry"};
+	uint32_t *counts[5] = {&lim->ports, &lim->anon, &lim->readers, &lim->filter, &lim->watch};
+	for (int i = 0; i < 7; i++) {
 		uint64_t v;
 		if (!opt[i])
 			continue;
-		if (parse_limit(opt[i], i == 4, &v) < 0 || (i < 4 && v > UINT32_MAX) ||
-		    (i == 5 && v > INT64_MAX / 1000000000)) {
+		if (parse_limit(opt[i], i == 5, &v) < 0 || (i < 5 && v > UINT32_MAX) ||
+		    (i == 6 && v > INT64_MAX / 1000000000)) {
 			fprintf(stderr, "clusterfs: bad %s (a number%s)\n", names[i],
-				i == 4 ? ", with K, M or G" : "");
+				i == 5 ? ", with K, M or G" : "");
 			return -1;
 		}
-		if (i < 4)
+		if (i < 5)
 			*counts[i] = (uint32_t)v;
-		else if (i == 4)
+		else if (i == 5)
 			lim->pending = v;
 		else
 			lim->expiry_ns = (int64_t)v * 1000000000;

@@ -27,6 +27,13 @@ struct cfs_fsports {
 	pthread_t timer;
 	pthread_cond_t timer_cv; /* CLOCK_MONOTONIC; with ports.lock */
 	bool timer_started, timer_stop;
+	/* The waker answers waiting readers after commits, off the
+	 * committer thread, so that no reader's formatting delays a commit
+	 * (wake_all). */
+	pthread_t waker;
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake_cv; /* with wake_lock */
+	bool wake_pending, wake_stop, waker_started; /* guarded by wake_lock */
 };
 
 /* What fs/ keeps per reader (struct cfs_reader.user), guarded by the
@@ -209,20 +216,44 @@ static void wakes_send(struct wakes *w)
 	*w = (struct wakes){0};
 }
 
-static void wake_port(struct cfs_fsports *fp, struct cfs_port *p, struct wakes *w, bool eof)
-{
-	for (size_t i = 0; i < p->readers.n; i++)
-		wake_reader(fp, p->readers.v[i], w, eof);
-}
-
+/* Answers every reader with a parked read or a poll handle: those of
+ * root and the admin group first, then the others, each one under the
+ * ports lock on its own and its reply sent at once. So one user's many
+ * readers (each formatting what it gets) neither hold the lock for long
+ * nor come before an admin's reader. */
 static void wake_all(struct cfs_fsports *fp, bool eof)
 {
-	struct wakes w = {0};
+	struct cfs_vec list = {0};
+	struct wakes now = {0};
 	pthread_mutex_lock(&fp->ports.lock);
-	for (size_t i = 0; i < fp->ports.ports.n; i++)
-		wake_port(fp, fp->ports.ports.v[i], &w, eof);
+	for (int admin = 1; admin >= 0; admin--) {
+		for (size_t i = 0; i < fp->ports.ports.n; i++) {
+			struct cfs_port *p = fp->ports.ports.v[i];
+			for (size_t k = 0; k < p->readers.n; k++) {
+				struct cfs_reader *rd = p->readers.v[k];
+				struct park *pk = rd->user;
+				if (!pk || (!pk->req && !pk->ph) || rd->cred.admin != admin)
+					continue;
+				if (cfs_vec_push(&list, rd) == 0)
+					cfs_reader_hold(rd);
+				else
+					wake_reader(fp, rd, &now, eof); /* no memory: here */
+			}
+		}
+	}
 	pthread_mutex_unlock(&fp->ports.lock);
-	wakes_send(&w);
+	wakes_send(&now);
+	for (size_t i = 0; i < list.n; i++) {
+		struct cfs_reader *rd = list.v[i];
+		struct wakes w = {0};
+		pthread_mutex_lock(&fp->ports.lock);
+		if (!rd->dead)
+			wake_reader(fp, rd, &w, eof);
+		cfs_reader_drop(rd);
+		pthread_mutex_unlock(&fp->ports.lock);
+		wakes_send(&w);
+	}
+	cfs_vec_free(&list);
 }
 
 /* Idle named ports are swept after commits at most once a minute, when
@@ -232,13 +263,50 @@ static void wake_all(struct cfs_fsports *fp, bool eof)
 #define EXPIRY_SWEEP_NS (60 * 1000000000ll)
 #define EXPIRY_LOOKUP_NS (100 * 1000000ll)
 
-/* After each commit: the log first, then every waiting reader. */
+static void *waker_main(void *arg)
+{
+	struct cfs_fsports *fp = arg;
+	pthread_mutex_lock(&fp->wake_lock);
+	while (!fp->wake_stop) {
+		if (!fp->wake_pending) {
+			pthread_cond_wait(&fp->wake_cv, &fp->wake_lock);
+			continue;
+		}
+		fp->wake_pending = false;
+		pthread_mutex_unlock(&fp->wake_lock);
+		wake_all(fp, false);
+		cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_SWEEP_NS);
+		pthread_mutex_lock(&fp->wake_lock);
+	}
+	pthread_mutex_unlock(&fp->wake_lock);
+	return NULL;
+}
+
+/* After each commit (committer thread): the log grows at once (the
+ * notifier's IN_MODIFY follows); the waker answers the readers. */
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
 	struct cfs_fsports *fp = ud;
 	cfs_eventlog_append(&fp->log, recs, n);
-	wake_all(fp, false);
-	cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_SWEEP_NS);
+	pthread_mutex_lock(&fp->wake_lock);
+	bool waker = fp->waker_started;
+	fp->wake_pending = true;
+	pthread_cond_signal(&fp->wake_cv);
+	pthread_mutex_unlock(&fp->wake_lock);
+	if (!waker)
+		wake_all(fp, false);
+}
+
+static void stop_waker(struct cfs_fsports *fp)
+{
+	pthread_mutex_lock(&fp->wake_lock);
+	fp->wake_stop = true;
+	bool started = fp->waker_started;
+	fp->waker_started = false;
+	pthread_cond_signal(&fp->wake_cv);
+	pthread_mutex_unlock(&fp->wake_lock);
+	if (started)
+		pthread_join(fp->waker, NULL);
 }
 
 int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
@@ -253,14 +321,21 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&fp->timer_cv, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&fp->wake_lock, NULL);
+	pthread_cond_init(&fp->wake_cv, NULL);
 	int r = cfs_ports_open(&fp->ports, fs->e, state_dir, lim);
 	if (r == 0)
 		r = cfs_eventlog_init(&fp->log, &fs->e->journal);
+	if (r == 0 && (r = -pthread_create(&fp->waker, NULL, waker_main, fp)) == 0)
+		fp->waker_started = true;
 	if (r == 0)
 		r = cfs_engine_add_listener(fs->e, on_commit, fp);
 	if (r < 0) {
+		stop_waker(fp);
 		cfs_ports_close(&fp->ports);
 		pthread_cond_destroy(&fp->timer_cv);
+		pthread_cond_destroy(&fp->wake_cv);
+		pthread_mutex_destroy(&fp->wake_lock);
 		free(fp);
 		return r;
 	}
@@ -289,6 +364,7 @@ void cfs_fsports_shutdown(struct cfs_fs *fs)
 	fp->stopping = true;
 	pthread_mutex_unlock(&fp->ports.lock);
 	stop_timer(fp);
+	stop_waker(fp);
 	wake_all(fp, true);
 }
 
@@ -299,6 +375,7 @@ void cfs_fsports_free(struct cfs_fs *fs)
 		return;
 	cfs_engine_remove_listener(fs->e, fp);
 	stop_timer(fp);
+	stop_waker(fp);
 	/* Readers still open (their files were never released) go too. */
 	for (size_t i = 0; i < fp->ports.ports.n; i++) {
 		struct cfs_port *p = fp->ports.ports.v[i];
@@ -321,6 +398,8 @@ void cfs_fsports_free(struct cfs_fs *fs)
 	cfs_ports_close(&fp->ports);
 	cfs_eventlog_free(&fp->log);
 	pthread_cond_destroy(&fp->timer_cv);
+	pthread_cond_destroy(&fp->wake_cv);
+	pthread_mutex_destroy(&fp->wake_lock);
 	free(fp);
 	fs->ports = NULL;
 }
@@ -600,7 +679,7 @@ static int open_reader(fuse_req_t req, uint64_t ino, int acc, struct pfh *h)
 	if (r == -EDQUOT)
 		cfs_log(LOG_NOTICE, "open of %s refused: uid %u is over its quota (--limit-%s)",
 			ino == CFS_INO_CLONE ? "ports/clone" : "an events file", c.uid,
-			ino == CFS_INO_CLONE ? "anon" : "readers or --limit-pending");
+			ino == CFS_INO_CLONE ? "anon" : "readers, --limit-watch or --limit-pending");
 	cfs_cred_free(&c);
 	if (r == 0 && !(h->rd->user = calloc(1, sizeof(struct park)))) {
 		cfs_reader_close(&fp->ports, h->rd);

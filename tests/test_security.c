@@ -293,7 +293,7 @@ static void limits_setup(void)
 {
 	mnt_require_fuse();
 	mnt_start(&M, "--limit-ports=3 --limit-anon=2 --limit-readers=2 --limit-filter=3 "
-		      "--limit-pending=4K");
+		      "--limit-watch=5 --limit-pending=4K");
 }
 
 TestSuite(limits, .init = limits_setup, .fini = teardown, .timeout = 120);
@@ -359,6 +359,25 @@ Test(limits, registrations_per_port)
 	       "os.write(fd, b\"all key=1\\nall key=2\\nall key=3\\n\")\n"
 	       "os.write(fd, b\"reset\\nall key=5\\n\")\n"
 	       "print(\"clone: 3 then 1\")'\n");
+}
+
+/* Registrations of all a user's readers together (5 here): what one
+ * record can cost it. A reader counts its port's lines, at open and when
+ * lines are added. */
+Test(limits, registrations_of_all_readers)
+{
+	expect("second reader: Disk quota exceeded\n"
+	       "3 + 2\n"
+	       "third line: Disk quota exceeded\n"
+	       "root: 3 readers\n",
+	       "$U mkdir ports/w\n"
+	       "$U sh -c 'printf \"kind=group\\nkind=node\\nkind=resource\\n\" > ports/w/filter'\n"
+	       "{ $U bash -c 'exec 3<ports/w/events; exec 4<ports/w/events' 2>&1 || true; } | "
+	       "grep -o 'Disk quota exceeded' | sed 's/^/second reader: /'\n"
+	       "$U bash -c 'exec 3<ports/w/events 4<>ports/clone; echo kind=group >&4; "
+	       "echo kind=node >&4; echo 3 + 2; echo kind=network >&4 || true' 2>&1 | "
+	       "sed 's/.*Disk quota exceeded/third line: Disk quota exceeded/'\n"
+	       "bash -c 'exec 3<ports/w/events 4<ports/w/events 5<ports/w/events; echo root: 3 readers'\n");
 }
 
 /* Formatted unread bytes: a snapshot bigger than the user's quota is
