@@ -515,7 +515,8 @@ struct snapshot {
 static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
 		    uint64_t st_seq, struct snapshot *snap);
 static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
-			 const struct cfs_cred *c, struct snapshot *ret);
+			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret);
+static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c);
 static void snapshot_free(struct snapshot *s);
 
 static void reader_free(struct cfs_reader *rd)
@@ -565,9 +566,10 @@ int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cre
 	struct snapshot *snap = NULL, made;
 	if (r == 0 && p->start == CFS_START_SNAPSHOT) {
 		struct cfs_filter f;
+		uint64_t room = pending_room(ps, c);
 		r = cfs_filter_copy(&f, &p->filter);
 		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = snapshot_make(ps, &f, c, &made)) == 0)
+		if (r == 0 && (r = snapshot_make(ps, &f, c, room, &made)) == 0)
 			snap = &made;
 		cfs_filter_free(&f);
 		pthread_mutex_lock(&ps->lock);
@@ -702,10 +704,22 @@ static void snapshot_free(struct snapshot *s)
 	*s = (struct snapshot){0};
 }
 
+/* What a snapshot collects under the model's read lock: each record's
+ * strings are copied into one arena (items hold offsets), so that the lock
+ * is held for a walk and a few large copies, not for many allocations. */
+#define SNAP_NONE SIZE_MAX
+
+struct snap_item {
+	enum cfs_kind kind;
+	enum cfs_change change;
+	size_t id, name, parent, prop, value; /* offsets in the arena, or SNAP_NONE */
+};
+
 struct snap {
 	const struct cfs_filter *f;
 	const struct cfs_cred *c;
-	struct cfs_record *recs;
+	struct cfs_buf arena; /* NUL-terminated strings; "" at offset 0 */
+	struct snap_item *items;
 	size_t n, cap;
 	int err;
 };
@@ -718,22 +732,74 @@ static bool wanted(const struct cfs_filter *f, const struct cfs_record *r)
 	return false;
 }
 
-static void snap_record(struct snap *s, const struct cfs_record *r)
+static size_t arena_put(struct snap *s, const char *str)
 {
-	if (s->err || !wanted(s->f, r))
-		return;
+	if (!str)
+		return SNAP_NONE;
+	if (!*str)
+		return 0;
+	size_t off = s->arena.len;
+	if (s->err == 0 && (s->err = cfs_buf_append(&s->arena, str, strlen(str) + 1)) < 0)
+		return 0;
+	return off;
+}
+
+static struct snap_item *snap_item(struct snap *s)
+{
+	if (s->err)
+		return NULL;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct cfs_record *v = realloc(s->recs, cap * sizeof(*v));
+		struct snap_item *v = realloc(s->items, cap * sizeof(*v));
 		if (!v) {
 			s->err = -ENOMEM;
-			return;
+			return NULL;
 		}
-		s->recs = v;
+		s->items = v;
 		s->cap = cap;
 	}
-	if ((s->err = cfs_record_copy(&s->recs[s->n], r)) == 0)
-		s->n++;
+	return &s->items[s->n++];
+}
+
+static void snap_record(struct snap *s, const struct cfs_record *r)
+{
+	if (!wanted(s->f, r))
+		return;
+	struct snap_item *it = snap_item(s);
+	if (it)
+		*it = (struct snap_item){r->kind,
+					 r->change,
+					 arena_put(s, r->obj_id),
+					 arena_put(s, r->obj_name),
+					 arena_put(s, r->parent_id),
+					 arena_put(s, r->prop),
+					 arena_put(s, r->new_value)};
+}
+
+/* A value's text as records carry it, appended to the arena with its NUL. */
+static size_t arena_value(struct snap *s, const struct cfs_value *v)
+{
+	struct cfs_buf *a = &s->arena;
+	size_t off = a->len;
+	if (s->err)
+		return 0;
+	if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
+		static const char hex[] = "0123456789abcdef";
+		if ((s->err = cfs_buf_reserve(a, v->len * 2 + 1)) < 0)
+			return 0;
+		for (size_t b = 0; b < v->len; b++) {
+			a->data[a->len++] = hex[v->data[b] >> 4];
+			a->data[a->len++] = hex[v->data[b] & 15];
+		}
+	} else {
+		if ((s->err = cfs_value_format(v->type, v->data, v->len, a)) < 0)
+			return 0;
+		if (a->len > off && a->data[a->len - 1] == '\n')
+			a->len--;
+	}
+	if ((s->err = cfs_buf_append(a, "", 1)) < 0)
+		return 0;
+	return off;
 }
 
 static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_buf *path)
@@ -750,36 +816,30 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 		if (base)
 			cfs_buf_append(path, "\\", 1);
 		cfs_buf_puts(path, k->name);
-		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
-				       .obj_id = "", .obj_name = path->data, .parent_id = ""};
-		if (readable)
-			snap_record(s, &r);
 	}
+	const char *kpath = path->data ? path->data : "";
+	size_t kname = SNAP_NONE;
+	struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
+			       .obj_id = "", .obj_name = (char *)kpath, .parent_id = ""};
+	if (readable && k->parent && wanted(s->f, &r)) {
+		struct snap_item *it = snap_item(s);
+		kname = arena_put(s, kpath);
+		if (it)
+			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, SNAP_NONE, SNAP_NONE};
+	}
+	r.change = CFS_CH_VALUE_SET;
+	r.new_value = "";
 	for (size_t i = 0; readable && i < k->values.n; i++) {
 		const struct cfs_value *v = k->values.v[i];
-		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_VALUE_SET,
-				       .obj_id = "", .obj_name = path->data ? path->data : "",
-				       .parent_id = "", .prop = v->name, .new_value = ""};
+		r.prop = v->name;
 		if (!wanted(s->f, &r))
 			continue;
-		struct cfs_buf text = {0};
-		if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
-			static const char hex[] = "0123456789abcdef";
-			if (cfs_buf_reserve(&text, v->len * 2 + 1) == 0) {
-				for (size_t b = 0; b < v->len; b++) {
-					text.data[text.len++] = hex[v->data[b] >> 4];
-					text.data[text.len++] = hex[v->data[b] & 15];
-				}
-				text.data[text.len] = '\0';
-			}
-		} else {
-			cfs_value_format(v->type, v->data, v->len, &text);
-			if (text.len && text.data[text.len - 1] == '\n')
-				text.data[--text.len] = '\0';
-		}
-		r.new_value = text.data ? text.data : "";
-		snap_record(s, &r);
-		cfs_buf_free(&text);
+		if (kname == SNAP_NONE)
+			kname = arena_put(s, kpath);
+		size_t prop = arena_put(s, v->name), value = arena_value(s, v);
+		struct snap_item *it = snap_item(s);
+		if (it)
+			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, prop, value};
 	}
 	for (size_t i = 0; i < k->subkeys.n; i++)
 		snap_registry(s, k->subkeys.v[i], path);
@@ -788,14 +848,30 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 		path->data[base] = '\0';
 }
 
-/* Makes a snapshot for a reader with filter f and credentials c. Takes
- * the model's read lock itself; the ports lock may be held or not. */
+static char *arena_str(const struct snap *s, size_t off)
+{
+	return off == SNAP_NONE ? NULL : s->arena.data + off;
+}
+
+/* What c may still have formatted and unread (lock held). */
+static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
+{
+	if (c->admin || !ps->lim.pending)
+		return UINT64_MAX;
+	uint64_t used = usage_of(ps, c->uid).pending;
+	return used < ps->lim.pending ? ps->lim.pending - used : 0;
+}
+
+/* Makes a snapshot for a reader with filter f and credentials c; -EDQUOT
+ * as soon as it is larger than room bytes (so a refused one costs little).
+ * Takes the model's read lock itself; the ports lock may be held or not. */
 static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
-			 const struct cfs_cred *c, struct snapshot *ret)
+			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret)
 {
 	struct cfs_engine *e = ps->e;
 	struct snap s = {.f = f, .c = c};
 	*ret = (struct snapshot){0};
+	s.err = cfs_buf_append(&s.arena, "", 1);
 	cfs_engine_rdlock(e);
 	const struct cfs_model *m = &e->model;
 	ret->seq = e->applied_seq;
@@ -833,15 +909,25 @@ static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
 	cfs_buf_free(&path);
 	cfs_engine_unlock(e);
 	int r = s.err;
-	for (size_t i = 0; i < s.n; i++) {
-		long n = r == 0 ? format_matches(f, &s.recs[i], true, NULL, c, &ret->out) : 0;
+	for (size_t i = 0; r == 0 && i < s.n; i++) {
+		const struct snap_item *it = &s.items[i];
+		struct cfs_record rec = {.kind = it->kind,
+					 .change = it->change,
+					 .obj_id = arena_str(&s, it->id),
+					 .obj_name = arena_str(&s, it->name),
+					 .parent_id = arena_str(&s, it->parent),
+					 .prop = arena_str(&s, it->prop),
+					 .new_value = arena_str(&s, it->value)};
+		long n = format_matches(f, &rec, true, NULL, c, &ret->out);
 		if (n < 0)
 			r = (int)n;
+		else if (ret->out.len > room)
+			r = -EDQUOT;
 		else
 			ret->lines += n;
-		cfs_record_clear(&s.recs[i]);
 	}
-	free(s.recs);
+	free(s.items);
+	cfs_buf_free(&s.arena);
 	if (r == 0)
 		r = cfs_buf_printf(&ret->out,
 				   "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
@@ -869,7 +955,7 @@ static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start 
 	switch (st) {
 	case CFS_START_SNAPSHOT: {
 		struct snapshot own;
-		if (!snap && (r = snapshot_make(ps, &p->filter, &rd->cred, &own)) == 0)
+		if (!snap && (r = snapshot_make(ps, &p->filter, &rd->cred, UINT64_MAX, &own)) == 0)
 			snap = &own;
 		if (r < 0)
 			break;
@@ -1169,10 +1255,15 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 		/* Made without the ports lock; the kernel does not release
 		 * the file (and so the reader) while this write runs. */
 		struct cfs_filter f;
+		uint64_t room = pending_room(ps, &rd->cred);
+		if (room != UINT64_MAX)
+			room += reader_pending(rd); /* the snapshot replaces it */
 		r = cfs_filter_copy(&f, &p->filter);
 		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = snapshot_make(ps, &f, &rd->cred, &made)) == 0)
+		if (r == 0 && (r = snapshot_make(ps, &f, &rd->cred, room, &made)) == 0)
 			snap = &made;
+		if (r == -EDQUOT)
+			*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
 		cfs_filter_free(&f);
 		pthread_mutex_lock(&ps->lock);
 	}

@@ -4,7 +4,7 @@
 #
 #   scripts/bench-flood.sh [--binary PATH]
 #
-# One run (about 2-4 minutes): runs a copy of build/daemon/clusterfs
+# One run (about 5 minutes): runs a copy of build/daemon/clusterfs
 # (built if needed; --binary takes another, e.g. an older build, to
 # compare) on a fresh state directory and mount point under a mktemp -d,
 # with default quotas, and a registry of BENCH_VALUES values (so that a
@@ -14,7 +14,9 @@
 # reads them from an anonymous port with a blocking read()
 # (scripts/bench/portlat.c). It reports, in microseconds:
 #   write   the write() itself: the change committed and acknowledged
-#   record  from before the write() to the admin's reader having the record
+#   rec     from before the write() to the admin's reader having the record
+# BENCH_ROUNDS rounds of (no flood, each flood) in turn, as the machine's
+# load changes; the summary gives each figure's median over the rounds.
 # Floods (nobody, at its default quotas):
 #   readers    64 named ports and 256 anonymous ones, 256 registrations
 #              "all" each, 256 readers of the named ports: every record is
@@ -23,7 +25,7 @@
 #              a loop.
 #   snapshots  a snapshot reader of everything opened and closed in a loop.
 # Needs root (it runs the flood as nobody). Knobs (environment):
-#   BENCH_N=300  BENCH_GAP_US=2000  BENCH_VALUES=20000  BENCH_TMP=DIR
+#   BENCH_N=300  BENCH_GAP_US=2000  BENCH_VALUES=20000  BENCH_ROUNDS=3  BENCH_TMP=DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,6 +39,7 @@ esac
 N=${BENCH_N:-300}
 GAP_US=${BENCH_GAP_US:-2000}
 VALUES=${BENCH_VALUES:-20000}
+ROUNDS=${BENCH_ROUNDS:-3}
 [ "$(id -u)" -eq 0 ] || { echo "bench-flood: needs root" >&2; exit 1; }
 
 if [ "$BIN_SRC" = "$ROOT/build/daemon/clusterfs" ] &&
@@ -77,14 +80,19 @@ os.close(fd)
 PY
 
 U="setpriv --reuid=65534 --regid=65534 --clear-groups"
-printf '\n%-10s %-36s %9s %9s %9s %9s %9s %9s\n' flood "the flooding user" write_p50 write_p90 write_p99 \
-	rec_p50 rec_p90 rec_p99
+COLS="write_p50 write_p90 write_p99 before_p50 before_p90 before_p99"
+header() {
+	printf '%-10s %-36s %9s %9s %9s %9s %9s %9s\n' "$1" "$2" write_p50 write_p90 write_p99 \
+		rec_p50 rec_p90 rec_p99
+}
 measure() {
-	local name=$1 what=$2 r
+	local name=$1 what=$2 r c
 	r=$("$TMP/portlat" read "$MNT/ports/clone" "$MNT/control" "$N" "$GAP_US" kind=registry Bench v)
 	g() { tr ' ' '\n' <<<"$r" | sed -n "s/^$1=//p"; }
-	printf '%-10s %-36s %9s %9s %9s %9s %9s %9s\n' "$name" "$what" "$(g write_p50)" \
-		"$(g write_p90)" "$(g write_p99)" "$(g before_p50)" "$(g before_p90)" "$(g before_p99)"
+	printf '%-10s %-36s' "$name" "$what"
+	for c in $COLS; do printf ' %9s' "$(g "$c")"; done
+	echo
+	echo "$name $(for c in $COLS; do printf '%s ' "$(g "$c")"; done)" >>"$TMP/rows"
 	[ "$(g lost)" = 0 ] || echo "           (records lost: $(g lost), errors: $(g errors))"
 }
 flood() {
@@ -94,21 +102,34 @@ flood() {
 	FPID=$!
 	for _ in $(seq 600); do grep -q READY "$TMP/flood.out" && break; sleep 0.1; done
 	sleep 1
-	local before after what
+	local before after
 	before=$(tail -n 1 "$TMP/flood.out")
 	measure "$name" "$(grep READY "$TMP/flood.out" | cut -d' ' -f2-)"
 	after=$(tail -n 1 "$TMP/flood.out")
 	kill "$FPID"; wait "$FPID" 2>/dev/null || true
 	FPID=""
-	what="then: $before -> $after"
-	echo "           $what"
+	[ "$before" = "$after" ] || echo "           meanwhile: $before -> $after"
 	for d in "$MNT"/ports/*/; do rmdir "$d" 2>/dev/null || true; done
 }
-measure none "-"
-flood readers readers "$MNT" 64 256 256 256
-flood churn churn "$MNT"
-flood snapshots snapshots "$MNT"
-measure none "-"
+for round in $(seq "$ROUNDS"); do
+	echo
+	header "round $round" "the flooding user"
+	measure none "-"
+	flood readers readers "$MNT" 64 256 256 256
+	flood churn churn "$MNT"
+	flood snapshots snapshots "$MNT"
+done
 echo
+header "median of $ROUNDS" ""
+for name in none readers churn snapshots; do
+	printf '%-10s %-36s' "$name" ""
+	for i in 2 3 4 5 6 7; do
+		printf ' %9s' "$(awk -v n="$name" -v i="$i" '$1 == n { print $i }' "$TMP/rows" | sort -g |
+			awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+	done
+	echo
+done
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "daemon log (notices):"
 grep -v ': info: ' "$TMP/daemon.log" | sort | uniq -c | sort -rn | head -n 8 || true
