@@ -391,9 +391,19 @@ void cfs_fsports_free(struct cfs_fs *fs)
 			free(pk);
 			rd->user = NULL;
 		}
-		/* Closed like any reader: the position each one reached. */
-		while (p->readers.n)
-			cfs_reader_close(&fp->ports, p->readers.v[p->readers.n - 1]);
+	}
+	/* Closed like any reader (the position each one reached); closing
+	 * an anonymous port's reader frees the port, so look again each time. */
+	for (;;) {
+		struct cfs_reader *rd = NULL;
+		for (size_t i = 0; !rd && i < fp->ports.ports.n; i++) {
+			struct cfs_port *p = fp->ports.ports.v[i];
+			if (p->readers.n)
+				rd = p->readers.v[p->readers.n - 1];
+		}
+		if (!rd)
+			break;
+		cfs_reader_close(&fp->ports, rd);
 	}
 	cfs_ports_close(&fp->ports);
 	cfs_eventlog_free(&fp->log);
