@@ -51,10 +51,6 @@ TMP=$(mktemp -d "${BENCH_TMP:-/tmp}/cfs-flood.XXXXXX")
 chmod 755 "$TMP"
 MNT=$TMP/mnt
 mkdir "$MNT"
-cp "$BIN_SRC" "$TMP/clusterfs"
-for p in portlat flood; do
-	cc -O2 -Wall -pthread -o "$TMP/$p" "$ROOT/scripts/bench/$p.c"
-done
 DPID="" FPID=""
 cleanup() {
 	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null
@@ -63,6 +59,10 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+cp "$BIN_SRC" "$TMP/clusterfs"
+for p in portlat flood; do
+	cc -O2 -Wall -pthread -o "$TMP/$p" "$ROOT/scripts/bench/$p.c"
+done
 
 "$TMP/clusterfs" -f --state-dir "$TMP/state" "$MNT" 2>"$TMP/daemon.log" &
 DPID=$!
