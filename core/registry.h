@@ -26,6 +26,11 @@
 
 struct cfs_object;
 
+/* A key's security: its mode (permission bits only), owner and group. */
+struct cfs_sec {
+	uint32_t mode, uid, gid;
+};
+
 struct cfs_value {
 	uint64_t id;
 	struct cfs_key *key;
