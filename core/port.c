@@ -1195,10 +1195,11 @@ static struct line_quota line_quota(struct cfs_ports *ps, const struct cfs_port 
 	return q;
 }
 
-/* Applies text lines to a copy of p's filter (and start), then swaps. */
+/* Applies text lines to a copy of p's filter (and start), then swaps;
+ * the filter it replaced goes to *ret_old (NULL: freed). */
 static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool allow_start,
 		       struct line_quota q, bool *ret_restart, enum cfs_start *ret_st,
-		       uint64_t *ret_seq, const char **why)
+		       uint64_t *ret_seq, struct cfs_filter *ret_old, const char **why)
 {
 	struct cfs_filter f;
 	int r = cfs_filter_copy(&f, &p->filter);
@@ -1242,8 +1243,12 @@ static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool al
 		cfs_filter_free(&f);
 		return r;
 	}
-	cfs_filter_free(&p->filter);
+	if (ret_old)
+		*ret_old = p->filter;
+	else
+		cfs_filter_free(&p->filter);
 	p->filter = f;
+	p->filter_gen++;
 	*ret_restart = restart;
 	*ret_st = st;
 	*ret_seq = seq;
@@ -1258,10 +1263,13 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 	bool restart = false;
 	enum cfs_start st;
 	uint64_t seq;
+	struct cfs_filter old = {0};
 	/* A reader's own start does not change its port's. */
 	int r = p->closed ? -EPIPE
 			  : apply_lines(p, text, len, true, line_quota(ps, p, &rd->cred), &restart,
-					&st, &seq, why);
+					&st, &seq, &old, why);
+	bool applied = r == 0;
+	uint64_t gen = p->filter_gen;
 	struct snapshot *snap = NULL, made;
 	if (r == 0 && restart && st == CFS_START_SNAPSHOT) {
 		/* Made without the ports lock; the kernel does not release
@@ -1283,6 +1291,16 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
 	else if (snap && r < 0)
 		snapshot_free(snap);
+	if (applied && r < 0 && p->filter_gen == gen) {
+		/* All lines or none: a write refused after its lines were
+		 * applied (its snapshot: over the quota, or no memory) takes
+		 * them back, unless another write changed the filter while the
+		 * snapshot was made without the lock (then they stay). */
+		cfs_filter_free(&p->filter);
+		p->filter = old;
+		old = (struct cfs_filter){0};
+	}
+	cfs_filter_free(&old);
 	bool save = r == 0 && p->name;
 	if (save)
 		save_port(ps, p);
@@ -1301,7 +1319,7 @@ int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const struct c
 	enum cfs_start st;
 	uint64_t seq;
 	int r = p ? apply_lines(p, text, len, false, line_quota(ps, p, c), &restart, &st, &seq,
-				why)
+				NULL, why)
 		  : -ENOENT;
 	if (r == 0)
 		r = save_port(ps, p);

@@ -95,6 +95,7 @@ struct cfs_port {
 	uint32_t uid;  /* owner (the creator) */
 	bool admin;    /* the creator was root or in the admin group: no quota, no expiry */
 	struct cfs_filter filter;
+	uint64_t filter_gen; /* counts changes of filter (a refused write's undo) */
 	enum cfs_start start;
 	uint64_t start_seq;
 	uint64_t position; /* lowest seq no reader has been given yet */

@@ -1671,15 +1671,20 @@ Test(port, quota_pending_bytes)
 	cr_assert_eq(rd_write(b, "start snapshot", &why), 0);
 	struct cfs_reader *c = NULL;
 	cr_assert_eq(anon_as(&usr, &c), 0);
-	rd_write_ok(c, "registry=Big");
-	cr_assert_eq(rd_write(c, "start snapshot", &why), -EDQUOT);
+	cr_assert_eq(rd_write(c, "registry=Big\nstart snapshot", &why), -EDQUOT);
 	cr_assert_not_null(why);
+	pthread_mutex_lock(&ps.lock);
+	size_t nregs = c->port->filter.n;
+	pthread_mutex_unlock(&ps.lock);
+	cr_assert_eq(nregs, 0, "a refused write applies none of its lines");
 	/* once a has read its snapshot, there is room */
 	char *s = drain(a);
 	cr_assert_eq(strlen(s), size);
-	rd_write_ok(c, "start snapshot");
-	/* and now none for a's */
-	cr_assert_eq(rd_write(a, "start snapshot", &why), -EDQUOT);
+	rd_write_ok(c, "registry=Big\nstart snapshot");
+	/* and now none for a's: its port's filter stays as it was */
+	char *before = render(id, "filter");
+	cr_assert_eq(rd_write(a, "kind=node\nstart snapshot", &why), -EDQUOT);
+	cr_assert_str_eq(render(id, "filter"), before);
 	/* live records are formatted whatever their size */
 	for (int i = 0; i < 8; i++) {
 		char cmd[300];
