@@ -52,6 +52,7 @@ void cfs_record_clear(struct cfs_record *r)
 	free(r->old_value);
 	free(r->new_value);
 	free(r->json);
+	free(r->sec);
 	*r = (struct cfs_record){0};
 }
 
@@ -71,6 +72,13 @@ int cfs_record_copy(struct cfs_record *dst, const struct cfs_record *src)
 	dst->json_len = 0;
 	dst->obj_id = dst->obj_name = dst->parent_id = dst->prop = NULL;
 	dst->old_value = dst->new_value = NULL;
+	dst->sec = NULL;
+	if (src->nsec && !(dst->sec = malloc(src->nsec * sizeof(*src->sec)))) {
+		cfs_record_clear(dst);
+		return -ENOMEM;
+	}
+	if (src->nsec)
+		memcpy(dst->sec, src->sec, src->nsec * sizeof(*src->sec));
 	if (dup_opt(&dst->obj_id, src->obj_id) < 0 || dup_opt(&dst->obj_name, src->obj_name) < 0 ||
 	    dup_opt(&dst->parent_id, src->parent_id) < 0 || dup_opt(&dst->prop, src->prop) < 0 ||
 	    dup_opt(&dst->old_value, src->old_value) < 0 ||

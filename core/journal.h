@@ -67,6 +67,11 @@ struct cfs_record {
 	 * call, NULL in the journal. */
 	const void *origin;
 	unsigned flags; /* CFS_REC_*; in memory only */
+	/* The security of the key at key_id and of its ancestors, root
+	 * first, when the record was made (access.h: used once the key is
+	 * gone). In memory only: NULL in records reloaded from the store. */
+	struct cfs_sec *sec;
+	uint32_t nsec;
 	/* Port readers' cache of this record's JSON up to its "key" value
 	 * (port.c), filled under the journal lock; never copied. */
 	char *json;

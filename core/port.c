@@ -63,16 +63,19 @@ static int append_key_line(struct cfs_buf *out, const struct cfs_record *r, uint
 	return 0;
 }
 
-/* Appends one line per registration of f that wants r. Returns the
- * number of lines. A journal record (cache allowed) is formatted once
- * for all readers. */
+/* Appends one line per registration of f that wants r, when c may see r
+ * (m NULL: the caller checked). Returns the number of lines. A journal
+ * record (cache allowed) is formatted once for all readers. */
 static long format_matches(const struct cfs_filter *f, const struct cfs_record *r, bool snapshot,
+			   const struct cfs_model *m, const struct cfs_cred *c,
 			   struct cfs_buf *out)
 {
 	long n = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		if (!cfs_reg_match(&f->regs[i], r))
 			continue;
+		if (n == 0 && m && !cfs_record_visible(m, r, c))
+			return 0;
 		int e;
 		if (!snapshot && (e = cached_prefix((struct cfs_record *)r)) == 0)
 			e = append_key_line(out, r, f->regs[i].key);
@@ -101,12 +104,50 @@ static const char *start_word(enum cfs_start s)
 	}
 }
 
+/* Port files are written in the order their changes were made, never
+ * under the ports lock: a change queues the file's new text (or its
+ * removal) under the ports lock, and whoever flushes next (io_lock,
+ * taken before the ports lock) writes the queue in order. So a user who
+ * makes and removes ports in a loop does not hold every reader up for its
+ * fsyncs. */
+struct port_io {
+	uint64_t id; /* names the temporary file: any port name fits, and a
+		      * dot file is never a port (see cfs_port_create) */
+	char *name;
+	struct cfs_buf text; /* the new file; none: remove it */
+	bool remove;
+};
+
+static int queue_io(struct cfs_ports *ps, const struct cfs_port *p, struct cfs_buf *text)
+{
+	struct port_io *io = calloc(1, sizeof(*io));
+	if (io)
+		io->id = p->id;
+	if (!io || !(io->name = strdup(p->name)) || cfs_vec_push(&ps->io_queue, io) < 0) {
+		if (io)
+			free(io->name);
+		free(io);
+		cfs_buf_free(text);
+		return -ENOMEM;
+	}
+	if (text) {
+		io->text = *text;
+		*text = (struct cfs_buf){0};
+	} else {
+		io->remove = true;
+	}
+	return 0;
+}
+
+/* Queues p's file (lock held). */
 static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 {
 	struct cfs_buf b = {0};
-	int r = cfs_buf_printf(&b, "id %llu\nuid %u\nstart %s %llu\nposition %llu\n",
-			       (unsigned long long)p->id, p->uid, start_word(p->start),
-			       (unsigned long long)p->start_seq, (unsigned long long)p->position);
+	int r = cfs_buf_printf(&b, "id %llu\nuid %u\nadmin %d\natime %lld\nstart %s %llu\n"
+			       "position %llu\n",
+			       (unsigned long long)p->id, p->uid, p->admin, (long long)p->atime_ns,
+			       start_word(p->start), (unsigned long long)p->start_seq,
+			       (unsigned long long)p->position);
 	for (size_t i = 0; r == 0 && i < p->filter.n; i++) {
 		struct cfs_buf line = {0};
 		r = cfs_reg_format(&p->filter.regs[i], &line);
@@ -114,16 +155,29 @@ static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 			r = cfs_buf_printf(&b, "filter %s\n", line.data);
 		cfs_buf_free(&line);
 	}
-	/* The temporary file is named by the id: any port name fits in a
-	 * file name, and a dot file is never a port (see cfs_port_create). */
+	if (r < 0) {
+		cfs_buf_free(&b);
+		return r;
+	}
+	return queue_io(ps, p, &b);
+}
+
+static int write_port_file(struct cfs_ports *ps, const struct port_io *io)
+{
 	char *tmp = NULL, *path = NULL;
-	if (r == 0 && (asprintf(&tmp, "%s/.%llu.tmp", ps->dir, (unsigned long long)p->id) < 0 ||
-		       asprintf(&path, "%s/%s", ps->dir, p->name) < 0))
+	int r = 0;
+	if (asprintf(&tmp, "%s/.%llu.tmp", ps->dir, (unsigned long long)io->id) < 0 ||
+	    asprintf(&path, "%s/%s", ps->dir, io->name) < 0)
 		r = -ENOMEM;
+	if (r == 0 && io->remove) {
+		r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+		goto out;
+	}
 	int fd = r == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
 	if (r == 0 && fd < 0)
 		r = -errno;
-	if (r == 0 && (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) < 0))
+	if (r == 0 && (write(fd, io->text.data, io->text.len) != (ssize_t)io->text.len ||
+		       fsync(fd) < 0))
 		r = -EIO;
 	if (fd >= 0)
 		close(fd);
@@ -138,9 +192,34 @@ static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
 	} else if (tmp) {
 		unlink(tmp);
 	}
+out:
 	free(tmp);
 	free(path);
-	cfs_buf_free(&b);
+	return r;
+}
+
+/* Writes what is queued, in order (lock NOT held). Once it returns, every
+ * change queued before the call is on disk. Returns the first failure of
+ * the writes it made. */
+static int flush_io(struct cfs_ports *ps)
+{
+	pthread_mutex_lock(&ps->io_lock);
+	pthread_mutex_lock(&ps->lock);
+	struct cfs_vec q = ps->io_queue;
+	ps->io_queue = (struct cfs_vec){0};
+	pthread_mutex_unlock(&ps->lock);
+	int r = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		struct port_io *io = q.v[i];
+		int e = write_port_file(ps, io);
+		if (e < 0 && r == 0)
+			r = e;
+		free(io->name);
+		cfs_buf_free(&io->text);
+		free(io);
+	}
+	cfs_vec_free(&q);
+	pthread_mutex_unlock(&ps->io_lock);
 	return r;
 }
 
@@ -148,7 +227,7 @@ static struct cfs_port *port_new(void)
 {
 	struct cfs_port *p = calloc(1, sizeof(*p));
 	if (p)
-		p->ctime_ns = cfs_now_ns();
+		p->ctime_ns = p->atime_ns = cfs_now_ns();
 	return p;
 }
 
@@ -176,16 +255,22 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	int admin = -1; /* files from before quotas: root's ports are the admins' */
 	while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		unsigned long long a = 0;
+		long long t = 0;
 		char word[16];
 		const char *why;
 		if (sscanf(line, "id %llu", &a) == 1)
 			p->id = a;
 		else if (sscanf(line, "uid %llu", &a) == 1)
 			p->uid = (uint32_t)a;
+		else if (sscanf(line, "admin %llu", &a) == 1)
+			admin = a != 0;
+		else if (sscanf(line, "atime %lld", &t) == 1 && t > 0)
+			p->atime_ns = t;
 		else if (sscanf(line, "position %llu", &a) == 1)
 			p->position = a;
 		else if (sscanf(line, "start %15s %llu", word, &a) == 2) {
@@ -199,6 +284,8 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	}
 	free(line);
 	fclose(f);
+	if (p)
+		p->admin = admin < 0 ? p->uid == 0 : admin;
 	if (r == 0 && !p->id)
 		r = -EUCLEAN;
 	if (r == 0)
@@ -212,10 +299,13 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	return 0;
 }
 
-int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state_dir)
+int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state_dir,
+		   const struct cfs_port_limits *lim)
 {
-	*ps = (struct cfs_ports){.e = e, .next_id = 1};
+	*ps = (struct cfs_ports){.e = e, .next_id = 1,
+				 .lim = lim ? *lim : CFS_PORT_LIMITS_DEFAULT};
 	pthread_mutex_init(&ps->lock, NULL);
+	pthread_mutex_init(&ps->io_lock, NULL);
 	if (asprintf(&ps->dir, "%s/ports", state_dir) < 0)
 		return -ENOMEM;
 	if (mkdir(ps->dir, 0700) < 0 && errno != EEXIST)
@@ -236,14 +326,21 @@ int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state
 
 void cfs_ports_close(struct cfs_ports *ps)
 {
+	pthread_mutex_lock(&ps->lock);
 	for (size_t i = 0; i < ps->ports.n; i++) {
 		struct cfs_port *p = ps->ports.v[i];
 		if (p->name && !p->closed)
 			save_port(ps, p);
-		port_free(p);
 	}
+	pthread_mutex_unlock(&ps->lock);
+	if (ps->dir)
+		flush_io(ps);
+	for (size_t i = 0; i < ps->ports.n; i++)
+		port_free(ps->ports.v[i]);
 	cfs_vec_free(&ps->ports);
+	cfs_vec_free(&ps->io_queue);
 	free(ps->dir);
+	pthread_mutex_destroy(&ps->io_lock);
 	pthread_mutex_destroy(&ps->lock);
 }
 
@@ -267,7 +364,57 @@ struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id)
 	return NULL;
 }
 
-int cfs_port_create(struct cfs_ports *ps, const char *name, uint32_t uid, uint64_t *ret_id)
+/* --- quotas --- */
+
+/* What one user other than root and the admin group holds (lock held). */
+struct usage {
+	size_t named, anon, readers;
+	uint64_t pending, watch;
+	size_t named_all, named_users; /* every named port; those of such users */
+};
+
+static uint64_t reader_pending(const struct cfs_reader *rd)
+{
+	return rd->out.len;
+}
+
+static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
+{
+	struct usage u = {0};
+	for (size_t i = 0; i < ps->ports.n; i++) {
+		struct cfs_port *p = ps->ports.v[i];
+		if (p->name && !p->closed) {
+			u.named_all++;
+			u.named_users += !p->admin;
+			u.named += !p->admin && p->uid == uid;
+		} else if (!p->name) {
+			u.anon += !p->admin && p->uid == uid;
+		}
+		for (size_t k = 0; k < p->readers.n; k++) {
+			const struct cfs_reader *rd = p->readers.v[k];
+			if (rd->cred.admin || rd->cred.uid != uid)
+				continue;
+			u.readers += p->name != NULL;
+			u.pending += reader_pending(rd);
+			u.watch += p->filter.n;
+		}
+	}
+	return u;
+}
+
+/* -EDQUOT when rd's user holds more formatted unread bytes than allowed
+ * (checked after a snapshot, the one thing that formats much at once). */
+static int check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
+{
+	if (rd->cred.admin || !ps->lim.pending)
+		return 0;
+	return usage_of(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
+}
+
+static int port_remove(struct cfs_ports *ps, struct cfs_port *p);
+
+int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cred *c,
+		    uint64_t *ret_id)
 {
 	int r = cfs_reg_check_name(name, true);
 	if (r < 0)
@@ -278,106 +425,223 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, uint32_t uid, uint64
 		return -EINVAL;
 	if (strcmp(name, "clone") == 0)
 		return -EEXIST;
+	cfs_ports_expire(ps, cfs_now_ns(), 0);
 	pthread_mutex_lock(&ps->lock);
-	size_t named = 0;
-	for (size_t i = 0; i < ps->ports.n; i++)
-		named += ((struct cfs_port *)ps->ports.v[i])->name != NULL;
+	struct usage u = usage_of(ps, c->uid);
 	struct cfs_port *p = NULL;
 	if (cfs_port_find(ps, name))
 		r = -EEXIST;
-	else if (named >= CFS_PORTS_MAX)
+	else if (u.named_all >= CFS_PORTS_MAX)
+		r = -ENOSPC;
+	else if (!c->admin && ps->lim.ports && u.named >= ps->lim.ports)
+		r = -EDQUOT;
+	else if (!c->admin && u.named_users >= CFS_PORTS_MAX - CFS_PORTS_ADMIN_RESERVE)
 		r = -ENOSPC;
 	else if (!(p = port_new()) || !(p->name = strdup(name)))
 		r = -ENOMEM;
 	if (r == 0) {
 		p->id = ps->next_id++;
-		p->uid = uid;
-		r = save_port(ps, p);
+		p->uid = c->uid;
+		p->admin = c->admin;
+		r = cfs_vec_push(&ps->ports, p);
 	}
-	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) < 0) {
-		char *path;
-		if (asprintf(&path, "%s/%s", ps->dir, name) >= 0) {
-			unlink(path);
-			free(path);
-		}
-	}
-	if (r == 0 && ret_id)
-		*ret_id = p->id;
+	if (r == 0 && (r = save_port(ps, p)) < 0)
+		cfs_vec_remove(&ps->ports, p);
+	uint64_t id = r == 0 ? p->id : 0;
 	pthread_mutex_unlock(&ps->lock);
-	if (r < 0)
+	if (r < 0) {
 		port_free(p);
-	return r;
+		return r;
+	}
+	/* Durable before the mkdir is answered. */
+	if ((r = flush_io(ps)) < 0) {
+		pthread_mutex_lock(&ps->lock);
+		struct cfs_port *q = cfs_port_by_id(ps, id);
+		if (q)
+			port_remove(ps, q);
+		pthread_mutex_unlock(&ps->lock);
+		flush_io(ps);
+		return r;
+	}
+	if (ret_id)
+		*ret_id = id;
+	return 0;
+}
+
+/* Removes p (a named port, lock held): its file goes; its readers get a
+ * closing record, and it is freed with the last of them. */
+static int port_remove(struct cfs_ports *ps, struct cfs_port *p)
+{
+	int r = queue_io(ps, p, NULL);
+	if (r < 0)
+		return r;
+	p->closed = true;
+	if (!p->readers.n) {
+		cfs_vec_remove(&ps->ports, p);
+		port_free(p);
+	}
+	return 0;
 }
 
 int cfs_port_remove(struct cfs_ports *ps, const char *name)
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_find(ps, name);
-	int r = p ? 0 : -ENOENT;
-	if (p) {
-		char *path;
-		if (asprintf(&path, "%s/%s", ps->dir, name) < 0) {
-			r = -ENOMEM;
-		} else {
-			if (unlink(path) < 0 && errno != ENOENT)
-				r = -errno;
-			free(path);
-		}
-	}
-	if (r == 0) {
-		p->closed = true;
-		/* Freed with its last reader; now only its readers know it. */
-		if (!p->readers.n) {
-			cfs_vec_remove(&ps->ports, p);
-			port_free(p);
+	int r = p ? port_remove(ps, p) : -ENOENT;
+	pthread_mutex_unlock(&ps->lock);
+	return r < 0 ? r : flush_io(ps);
+}
+
+int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
+{
+	int n = 0;
+	pthread_mutex_lock(&ps->lock);
+	if (ps->lim.expiry_ns > 0 && now_ns - ps->last_sweep >= every_ns) {
+		ps->last_sweep = now_ns;
+		for (size_t i = ps->ports.n; i-- > 0;) {
+			struct cfs_port *p = ps->ports.v[i];
+			if (p->name && !p->closed && !p->admin && !p->readers.n &&
+			    now_ns - p->atime_ns > ps->lim.expiry_ns && port_remove(ps, p) == 0)
+				n++;
 		}
 	}
 	pthread_mutex_unlock(&ps->lock);
-	return r;
+	if (n)
+		flush_io(ps);
+	return n;
 }
 
 /* --- readers --- */
 
-static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd);
+/* A snapshot made for a reader (below). */
+struct snapshot {
+	struct cfs_buf out; /* the lines and the closing snapshot_end */
+	uint64_t seq;	    /* the seq it stands for */
+	long lines;	    /* record lines */
+};
 
-static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, struct cfs_reader **ret)
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
+		    uint64_t st_seq, struct snapshot *snap);
+static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
+			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret);
+static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c);
+static void snapshot_free(struct snapshot *s);
+
+static void reader_free(struct cfs_reader *rd)
+{
+	if (!rd)
+		return;
+	cfs_cred_free(&rd->cred);
+	cfs_buf_free(&rd->out);
+	free(rd->marks);
+	free(rd);
+}
+
+static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct cfs_cred *c,
+			 bool seekable, struct snapshot *snap, struct cfs_reader **ret)
 {
 	struct cfs_reader *rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
 	rd->port = p;
-	if (cfs_vec_push(&p->readers, rd) < 0) {
-		free(rd);
-		return -ENOMEM;
+	rd->seekable = seekable;
+	int r = cfs_cred_copy(&rd->cred, c);
+	if (r == 0 && (r = cfs_vec_push(&p->readers, rd)) == 0 &&
+	    (r = begin_at(ps, rd, p->start, p->start_seq, snap)) < 0)
+		cfs_vec_remove(&p->readers, rd);
+	if (r < 0) {
+		reader_free(rd);
+		return r;
 	}
-	begin_at(ps, rd);
+	p->atime_ns = cfs_now_ns();
 	*ret = rd;
 	return 0;
 }
 
-int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, struct cfs_reader **ret)
+int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
+		    bool seekable, struct cfs_reader **ret)
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? reader_attach(ps, p, ret) : -ENOENT;
+	int r = p ? 0 : -ENOENT;
+	struct usage u = p && !c->admin ? usage_of(ps, c->uid) : (struct usage){0};
+	if (r == 0 && !c->admin && ps->lim.readers && u.readers >= ps->lim.readers)
+		r = -EDQUOT;
+	if (r == 0 && !c->admin && ps->lim.watch && u.watch + p->filter.n > ps->lim.watch)
+		r = -EDQUOT;
+	/* A snapshot is made without the ports lock (it may take long) and
+	 * handed to the reader once the port is looked up again. */
+	struct snapshot *snap = NULL, made;
+	if (r == 0 && p->start == CFS_START_SNAPSHOT) {
+		struct cfs_filter f;
+		uint64_t room = pending_room(ps, c);
+		r = cfs_filter_copy(&f, &p->filter);
+		pthread_mutex_unlock(&ps->lock);
+		if (r == 0 && (r = snapshot_make(ps, &f, c, room, &made)) == 0)
+			snap = &made;
+		cfs_filter_free(&f);
+		pthread_mutex_lock(&ps->lock);
+		if (r == 0 && !(p = cfs_port_by_id(ps, port_id)))
+			r = -ENOENT;
+		if (r == 0 && p->start != CFS_START_SNAPSHOT) {
+			snapshot_free(snap);
+			snap = NULL;
+		}
+	}
+	if (r == 0)
+		r = reader_attach(ps, p, c, seekable, snap, ret);
+	else if (snap)
+		snapshot_free(snap);
 	pthread_mutex_unlock(&ps->lock);
 	return r;
 }
 
-int cfs_reader_open_anon(struct cfs_ports *ps, uint32_t uid, struct cfs_reader **ret)
+int cfs_reader_open_anon(struct cfs_ports *ps, const struct cfs_cred *c, struct cfs_reader **ret)
 {
 	struct cfs_port *p = port_new();
 	if (!p)
 		return -ENOMEM;
-	p->uid = uid;
+	p->uid = c->uid;
+	p->admin = c->admin;
 	pthread_mutex_lock(&ps->lock);
-	int r = cfs_vec_push(&ps->ports, p);
-	if (r == 0 && (r = reader_attach(ps, p, ret)) < 0)
+	int r = 0;
+	if (!c->admin && ps->lim.anon && usage_of(ps, c->uid).anon >= ps->lim.anon)
+		r = -EDQUOT;
+	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) == 0 &&
+	    (r = reader_attach(ps, p, c, false, NULL, ret)) < 0)
 		cfs_vec_remove(&ps->ports, p);
 	pthread_mutex_unlock(&ps->lock);
 	if (r < 0)
 		port_free(p);
 	return r;
+}
+
+/* The first record rd has not consumed: what the last mark it was given
+ * whole says (0: unknown, in a snapshot). */
+static uint64_t consumed(const struct cfs_reader *rd)
+{
+	uint64_t seq = rd->seq0;
+	for (size_t i = 0; i < rd->nmarks && rd->marks[i].end <= rd->out_off; i++)
+		seq = rd->marks[i].seq;
+	return seq;
+}
+
+static void note_position(struct cfs_reader *rd)
+{
+	uint64_t c = consumed(rd);
+	if (rd->port->name && c > rd->port->position)
+		rd->port->position = c;
+}
+
+void cfs_reader_hold(struct cfs_reader *rd)
+{
+	rd->refs++;
+}
+
+void cfs_reader_drop(struct cfs_reader *rd)
+{
+	if (--rd->refs == 0 && rd->dead)
+		reader_free(rd);
 }
 
 void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
@@ -387,60 +651,203 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = rd->port;
 	cfs_vec_remove(&p->readers, rd);
-	if (p->name && !p->closed)
+	/* Lines formatted for it that it was not given whole come again
+	 * (from the position) and count when they do. */
+	for (size_t i = 0; i < rd->nmarks; i++) {
+		if (rd->marks[i].end > rd->out_off)
+			p->delivered -= p->delivered < rd->marks[i].lines ? p->delivered
+									  : rd->marks[i].lines;
+	}
+	note_position(rd);
+	p->atime_ns = cfs_now_ns();
+	bool save = p->name && !p->closed;
+	if (save)
 		save_port(ps, p); /* its position, for "continue" */
 	if ((!p->name || p->closed) && !p->readers.n) {
 		cfs_vec_remove(&ps->ports, p);
 		port_free(p);
 	}
+	rd->port = NULL;
+	rd->dead = true;
+	bool held = rd->refs > 0;
 	pthread_mutex_unlock(&ps->lock);
-	cfs_buf_free(&rd->out);
-	free(rd->marks);
-	free(rd);
+	if (!held)
+		reader_free(rd);
+	if (save)
+		flush_io(ps);
 }
 
-/* Snapshot: one record per object, key and value the filter wants. */
+/* Records that after out[0..out.len) the first record not consumed is
+ * seq, with lines record lines in it since the previous mark. */
+static int push_mark(struct cfs_reader *rd, uint64_t seq, uint32_t lines)
+{
+	if (rd->nmarks && rd->marks[rd->nmarks - 1].end == rd->out.len) {
+		rd->marks[rd->nmarks - 1].seq = seq;
+		rd->marks[rd->nmarks - 1].lines += lines;
+		return 0;
+	}
+	if (!rd->out.len && !rd->nmarks) {
+		rd->seq0 = seq;
+		return 0;
+	}
+	if (rd->nmarks == rd->capmarks) {
+		size_t cap = rd->capmarks ? rd->capmarks * 2 : 8;
+		struct cfs_mark *v = realloc(rd->marks, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		rd->marks = v;
+		rd->capmarks = cap;
+	}
+	rd->marks[rd->nmarks++] = (struct cfs_mark){rd->out.len, seq, lines};
+	return 0;
+}
+
+/* Snapshot: one record per object, key and value the filter wants and
+ * the reader may see. They are collected (copied) under the model's read
+ * lock, which is all the committer waits for, and formatted after it, with
+ * no lock held: formatting is nearly all of the cost. */
+static void snapshot_free(struct snapshot *s)
+{
+	cfs_buf_free(&s->out);
+	*s = (struct snapshot){0};
+}
+
+/* What a snapshot collects under the model's read lock: each record's
+ * strings are copied into one arena (items hold offsets), so that the lock
+ * is held for a walk and a few large copies, not for many allocations. */
+#define SNAP_NONE SIZE_MAX
+
+struct snap_item {
+	enum cfs_kind kind;
+	enum cfs_change change;
+	size_t id, name, parent, prop, value; /* offsets in the arena, or SNAP_NONE */
+};
+
 struct snap {
 	const struct cfs_filter *f;
-	struct cfs_buf *out;
-	long lines;
+	const struct cfs_cred *c;
+	struct cfs_buf arena; /* NUL-terminated strings; "" at offset 0 */
+	struct snap_item *items;
+	size_t n, cap;
+	int err;
 };
+
+static bool wanted(const struct cfs_filter *f, const struct cfs_record *r)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (cfs_reg_match(&f->regs[i], r))
+			return true;
+	return false;
+}
+
+static size_t arena_put(struct snap *s, const char *str)
+{
+	if (!str)
+		return SNAP_NONE;
+	if (!*str)
+		return 0;
+	size_t off = s->arena.len;
+	if (s->err == 0 && (s->err = cfs_buf_append(&s->arena, str, strlen(str) + 1)) < 0)
+		return 0;
+	return off;
+}
+
+static struct snap_item *snap_item(struct snap *s)
+{
+	if (s->err)
+		return NULL;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct snap_item *v = realloc(s->items, cap * sizeof(*v));
+		if (!v) {
+			s->err = -ENOMEM;
+			return NULL;
+		}
+		s->items = v;
+		s->cap = cap;
+	}
+	return &s->items[s->n++];
+}
 
 static void snap_record(struct snap *s, const struct cfs_record *r)
 {
-	long n = format_matches(s->f, r, true, s->out);
-	if (n > 0)
-		s->lines += n;
+	if (!wanted(s->f, r))
+		return;
+	struct snap_item *it = snap_item(s);
+	if (it)
+		*it = (struct snap_item){r->kind,
+					 r->change,
+					 arena_put(s, r->obj_id),
+					 arena_put(s, r->obj_name),
+					 arena_put(s, r->parent_id),
+					 arena_put(s, r->prop),
+					 arena_put(s, r->new_value)};
+}
+
+/* A value's text as records carry it, appended to the arena with its NUL. */
+static size_t arena_value(struct snap *s, const struct cfs_value *v)
+{
+	struct cfs_buf *a = &s->arena;
+	size_t off = a->len;
+	if (s->err)
+		return 0;
+	if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
+		static const char hex[] = "0123456789abcdef";
+		if ((s->err = cfs_buf_reserve(a, v->len * 2 + 1)) < 0)
+			return 0;
+		for (size_t b = 0; b < v->len; b++) {
+			a->data[a->len++] = hex[v->data[b] >> 4];
+			a->data[a->len++] = hex[v->data[b] & 15];
+		}
+	} else {
+		if ((s->err = cfs_value_format(v->type, v->data, v->len, a)) < 0)
+			return 0;
+		if (a->len > off && a->data[a->len - 1] == '\n')
+			a->len--;
+	}
+	if ((s->err = cfs_buf_append(a, "", 1)) < 0)
+		return 0;
+	return off;
 }
 
 static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_buf *path)
 {
+	/* What the reader could not reach by path it does not get: nothing
+	 * below a key it may not search, and no key or values it may not
+	 * read (access.h). */
+	struct cfs_sec sec = {k->mode, k->uid, k->gid};
+	if (!s->c->admin && !(cfs_sec_bits(&sec, s->c) & 1))
+		return;
+	bool readable = cfs_key_readable(k, s->c);
 	size_t base = path->len;
 	if (k->parent) {
 		if (base)
 			cfs_buf_append(path, "\\", 1);
 		cfs_buf_puts(path, k->name);
-		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
-				       .obj_id = "", .obj_name = path->data, .parent_id = ""};
-		snap_record(s, &r);
 	}
-	for (size_t i = 0; i < k->values.n; i++) {
+	const char *kpath = path->data ? path->data : "";
+	size_t kname = SNAP_NONE;
+	struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
+			       .obj_id = "", .obj_name = (char *)kpath, .parent_id = ""};
+	if (readable && k->parent && wanted(s->f, &r)) {
+		struct snap_item *it = snap_item(s);
+		kname = arena_put(s, kpath);
+		if (it)
+			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, SNAP_NONE, SNAP_NONE};
+	}
+	r.change = CFS_CH_VALUE_SET;
+	r.new_value = "";
+	for (size_t i = 0; readable && i < k->values.n; i++) {
 		const struct cfs_value *v = k->values.v[i];
-		struct cfs_buf text = {0};
-		if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
-			for (size_t b = 0; b < v->len; b++)
-				cfs_buf_printf(&text, "%02x", v->data[b]);
-		} else {
-			cfs_value_format(v->type, v->data, v->len, &text);
-			if (text.len && text.data[text.len - 1] == '\n')
-				text.data[--text.len] = '\0';
-		}
-		struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_VALUE_SET,
-				       .obj_id = "", .obj_name = path->data ? path->data : "",
-				       .parent_id = "", .prop = v->name,
-				       .new_value = text.data ? text.data : ""};
-		snap_record(s, &r);
-		cfs_buf_free(&text);
+		r.prop = v->name;
+		if (!wanted(s->f, &r))
+			continue;
+		if (kname == SNAP_NONE)
+			kname = arena_put(s, kpath);
+		size_t prop = arena_put(s, v->name), value = arena_value(s, v);
+		struct snap_item *it = snap_item(s);
+		if (it)
+			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, prop, value};
 	}
 	for (size_t i = 0; i < k->subkeys.n; i++)
 		snap_registry(s, k->subkeys.v[i], path);
@@ -449,22 +856,41 @@ static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_bu
 		path->data[base] = '\0';
 }
 
-/* Fills rd->out with a snapshot and returns the seq it stands for. */
-static uint64_t snapshot(struct cfs_ports *ps, struct cfs_reader *rd)
+static char *arena_str(const struct snap *s, size_t off)
+{
+	return off == SNAP_NONE ? NULL : s->arena.data + off;
+}
+
+/* What c may still have formatted and unread (lock held). */
+static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
+{
+	if (c->admin || !ps->lim.pending)
+		return UINT64_MAX;
+	uint64_t used = usage_of(ps, c->uid).pending;
+	return used < ps->lim.pending ? ps->lim.pending - used : 0;
+}
+
+/* Makes a snapshot for a reader with filter f and credentials c; -EDQUOT
+ * as soon as it is larger than room bytes (so a refused one costs little).
+ * Takes the model's read lock itself; the ports lock may be held or not. */
+static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
+			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret)
 {
 	struct cfs_engine *e = ps->e;
-	struct snap s = {&rd->port->filter, &rd->out, 0};
+	struct snap s = {.f = f, .c = c};
+	*ret = (struct snapshot){0};
+	s.err = cfs_buf_append(&s.arena, "", 1);
 	cfs_engine_rdlock(e);
 	const struct cfs_model *m = &e->model;
-	uint64_t seq = e->applied_seq;
+	ret->seq = e->applied_seq;
 	struct cfs_record cr = {.kind = CFS_KIND_CLUSTER, .change = CFS_CH_ADDED,
 				.obj_id = (char *)cfs_key_get_sz(m->reg.root, CFS_P_CLUSTER_ID, NULL),
 				.obj_name = (char *)cfs_model_cluster_name(m), .parent_id = ""};
 	snap_record(&s, &cr);
 	for (int k = CFS_KIND_NODE; k <= CFS_KIND_NETINTERFACE; k++) {
-		struct cfs_key *c = m->coll[k];
-		for (size_t i = 0; i < c->subkeys.n; i++) {
-			struct cfs_object *o = ((struct cfs_key *)c->subkeys.v[i])->obj;
+		struct cfs_key *coll = m->coll[k];
+		for (size_t i = 0; i < coll->subkeys.n; i++) {
+			struct cfs_object *o = ((struct cfs_key *)coll->subkeys.v[i])->obj;
 			if (!o)
 				continue;
 			struct cfs_object *parent =
@@ -490,31 +916,78 @@ static uint64_t snapshot(struct cfs_ports *ps, struct cfs_reader *rd)
 	snap_registry(&s, m->reg.root, &path);
 	cfs_buf_free(&path);
 	cfs_engine_unlock(e);
-	cfs_buf_printf(&rd->out, "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
-		       (unsigned long long)seq, s.lines);
-	rd->port->delivered += (uint64_t)s.lines;
-	return seq;
+	int r = s.err;
+	for (size_t i = 0; r == 0 && i < s.n; i++) {
+		const struct snap_item *it = &s.items[i];
+		struct cfs_record rec = {.kind = it->kind,
+					 .change = it->change,
+					 .obj_id = arena_str(&s, it->id),
+					 .obj_name = arena_str(&s, it->name),
+					 .parent_id = arena_str(&s, it->parent),
+					 .prop = arena_str(&s, it->prop),
+					 .new_value = arena_str(&s, it->value)};
+		long n = format_matches(f, &rec, true, NULL, c, &ret->out);
+		if (n < 0)
+			r = (int)n;
+		else if (ret->out.len > room)
+			r = -EDQUOT;
+		else
+			ret->lines += n;
+	}
+	free(s.items);
+	cfs_buf_free(&s.arena);
+	if (r == 0)
+		r = cfs_buf_printf(&ret->out,
+				   "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
+				   (unsigned long long)ret->seq, ret->lines);
+	if (r < 0)
+		snapshot_free(ret);
+	return r;
 }
 
-/* Places a reader where its port's start mode says. Lock held. */
-static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
+/* Places a reader where start mode st (and seq) says; a snapshot start
+ * takes snap when it is given (made without the ports lock), or makes
+ * one. Lock held. 0, or -EDQUOT when a snapshot puts its user over the
+ * pending bytes quota (the reader is then empty), or -ENOMEM. */
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
+		    uint64_t st_seq, struct snapshot *snap)
 {
 	struct cfs_port *p = rd->port;
 	uint64_t next = cfs_journal_next_seq(&ps->e->journal);
 	uint64_t first = cfs_journal_first_seq(&ps->e->journal);
 	cfs_buf_reset(&rd->out);
 	rd->out_off = 0;
-	rd->mark_head = rd->nmarks = 0;
+	rd->nmarks = 0;
 	rd->overflowed = false;
-	switch (p->start) {
-	case CFS_START_SNAPSHOT:
-		rd->cursor = snapshot(ps, rd);
+	int r = 0;
+	switch (st) {
+	case CFS_START_SNAPSHOT: {
+		struct snapshot own;
+		if (!snap && (r = snapshot_make(ps, &p->filter, &rd->cred, UINT64_MAX, &own)) == 0)
+			snap = &own;
+		if (r < 0)
+			break;
+		rd->seq0 = 0; /* nothing is consumed before its end */
+		cfs_buf_free(&rd->out);
+		rd->out = snap->out;
+		snap->out = (struct cfs_buf){0};
+		rd->cursor = snap->seq;
+		r = push_mark(rd, rd->cursor, (uint32_t)snap->lines);
+		if (r == 0 && (r = check_pending(ps, rd)) < 0) {
+			cfs_buf_free(&rd->out);
+			rd->out_off = rd->nmarks = 0;
+		} else if (r == 0) {
+			p->delivered += (uint64_t)snap->lines;
+		}
+		snapshot_free(snap);
 		break;
+	}
 	case CFS_START_SEQ:
 	case CFS_START_CONTINUE: {
-		uint64_t want = p->start == CFS_START_SEQ ? p->start_seq : p->position;
+		uint64_t want = st == CFS_START_SEQ ? st_seq : p->position;
 		if (want == 0)
 			want = next;
+		rd->seq0 = want;
 		if (want < first) {
 			cfs_buf_printf(&rd->out,
 				       "{\"seq\":%llu,\"change\":\"error\",\"error\":\"not_retained\","
@@ -522,43 +995,25 @@ static void begin_at(struct cfs_ports *ps, struct cfs_reader *rd)
 				       (unsigned long long)first, (unsigned long long)want,
 				       (unsigned long long)first);
 			want = first;
+			r = push_mark(rd, want, 0);
 		}
 		rd->cursor = want;
 		break;
 	}
 	default:
-		rd->cursor = next;
+		rd->cursor = rd->seq0 = next;
 	}
-	rd->given = rd->cursor;
 	rd->started = true;
+	return r;
 }
 
 struct fill {
 	struct cfs_reader *rd;
+	const struct cfs_model *m; /* NULL: the reader sees everything */
 	size_t want;
 	long lines;
 	int err;
 };
-
-/* Room for one more mark, made before a record is formatted. */
-static int mark_reserve(struct cfs_reader *rd)
-{
-	if (rd->nmarks < rd->mark_cap)
-		return 0;
-	if (rd->mark_head) {
-		rd->nmarks -= rd->mark_head;
-		memmove(rd->marks, rd->marks + rd->mark_head, rd->nmarks * sizeof(*rd->marks));
-		rd->mark_head = 0;
-		return 0;
-	}
-	size_t cap = rd->mark_cap ? rd->mark_cap * 2 : 64;
-	struct cfs_out_mark *m = realloc(rd->marks, cap * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	rd->marks = m;
-	rd->mark_cap = cap;
-	return 0;
-}
 
 static int fill_one(const struct cfs_record *r, void *ud)
 {
@@ -566,36 +1021,15 @@ static int fill_one(const struct cfs_record *r, void *ud)
 	struct cfs_reader *rd = f->rd;
 	if (rd->out.len - rd->out_off >= f->want)
 		return 1;
-	size_t len = rd->out.len;
-	long n = mark_reserve(rd) < 0 ? -ENOMEM
-				       : format_matches(&rd->port->filter, r, false, &rd->out);
+	long n = format_matches(&rd->port->filter, r, false, f->m, &rd->cred, &rd->out);
+	if (n > 0 && push_mark(rd, r->seq + 1, (uint32_t)n) < 0)
+		n = -ENOMEM;
 	if (n < 0) {
-		/* Stop before this record, with none of its lines. */
-		rd->out.len = len;
-		if (rd->out.data)
-			rd->out.data[len] = '\0';
 		f->err = (int)n;
 		return 1;
 	}
-	if (n > 0)
-		rd->marks[rd->nmarks++] = (struct cfs_out_mark){rd->out.len, r->seq + 1};
 	f->lines += n;
 	return 0;
-}
-
-/* Moves the reader's given seq over what it has taken, and the port's
- * position with it. Lock held. */
-static void note_given(struct cfs_reader *rd)
-{
-	while (rd->mark_head < rd->nmarks && rd->marks[rd->mark_head].end <= rd->out_off)
-		rd->given = rd->marks[rd->mark_head++].next;
-	if (rd->out_off == rd->out.len) {
-		/* Everything formatted was taken: what was looked at is given. */
-		rd->given = rd->cursor;
-		rd->mark_head = rd->nmarks = 0;
-	}
-	if (rd->given > rd->port->position)
-		rd->port->position = rd->given;
 }
 
 /* Formats what the reader may have next, up to about want bytes. */
@@ -617,43 +1051,68 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 			       CFS_V2_CLUSTER_LOST_NOTIFICATIONS);
 		p->dropped += lost;
 		rd->cursor = first;
+		push_mark(rd, first, 0);
 	}
-	struct fill f = {rd, want, 0, 0};
+	/* Whether a record may go to this reader depends on the model now:
+	 * the read lock is taken before the journal's (port.h). */
+	struct fill f = {rd, rd->cred.admin ? NULL : &ps->e->model, want, 0, 0};
 	uint64_t next;
+	if (f.m)
+		cfs_engine_rdlock(ps->e);
 	cfs_journal_scan(j, rd->cursor, UINT64_MAX, fill_one, &f, &next);
+	if (f.m)
+		cfs_engine_unlock(ps->e);
 	rd->cursor = next;
+	/* Records it looked at and did not want are consumed with the rest. */
+	push_mark(rd, next, 0);
 	if (f.lines > 0)
 		p->delivered += (uint64_t)f.lines;
-	note_given(rd);
 }
 
+/* Drops what was all given (a seekable reader can no longer read it
+ * again once it asked for what follows). */
 static void compact(struct cfs_reader *rd)
 {
 	if (rd->out_off && rd->out_off == rd->out.len) {
+		rd->seq0 = consumed(rd);
 		cfs_buf_reset(&rd->out);
 		rd->out_off = 0;
+		rd->nmarks = 0;
 	}
 }
 
 bool cfs_reader_ready(struct cfs_ports *ps, struct cfs_reader *rd)
 {
-	compact(rd);
 	if (rd->out.len > rd->out_off)
 		return true;
 	if (rd->port->closed)
 		return true;
+	compact(rd);
 	refill(ps, rd, 1);
 	return rd->out.len > rd->out_off;
 }
 
-ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, char *buf, size_t size)
+ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off, char *buf,
+			size_t size)
 {
-	if (size < 2)
+	if (size < 1)
 		return -EINVAL;
-	compact(rd);
-	size_t limit = size - 1; /* never fill a request exactly (fuse-notify.md §3) */
-	if (rd->out.len - rd->out_off < limit && !rd->port->closed)
-		refill(ps, rd, limit);
+	if (rd->seekable && off != rd->off) {
+		/* A tool that read ahead seeks back to the end of what it
+		 * used: it gets those bytes again. */
+		if (off > rd->off || rd->off - off > rd->out_off)
+			return -EINVAL;
+		rd->out_off -= (size_t)(rd->off - off);
+		rd->off = off;
+	}
+	/* Never fill a request exactly (fuse-notify.md §3), except a
+	 * one-byte one, which cannot have a next part. */
+	size_t limit = size > 1 ? size - 1 : 1;
+	if (rd->out.len == rd->out_off)
+		compact(rd);
+	if (rd->out.len - rd->out_off < limit && !rd->port->closed &&
+	    !(rd->seekable && rd->out.len > rd->out_off))
+		refill(ps, rd, rd->seekable ? 1 : limit);
 	if (rd->out.len == rd->out_off && rd->port->closed) {
 		if (rd->closed_sent)
 			return 0;
@@ -665,17 +1124,22 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, char *buf, 
 	if (!avail)
 		return -EAGAIN;
 	size_t n = avail < limit ? avail : limit;
-	if (n < avail) {
+	const char *s = rd->out.data + rd->out_off;
+	if (rd->seekable) {
+		/* One line at most: a tool never reads ahead of what it uses. */
+		const char *nl = memchr(s, '\n', n);
+		if (nl)
+			n = (size_t)(nl - s) + 1;
+	} else if (n < avail) {
 		/* Whole lines when at least one fits. */
-		const char *s = rd->out.data + rd->out_off;
 		const char *nl = memrchr(s, '\n', n);
 		if (nl)
 			n = (size_t)(nl - s) + 1;
 	}
-	memcpy(buf, rd->out.data + rd->out_off, n);
+	memcpy(buf, s, n);
 	rd->out_off += n;
-	note_given(rd);
-	compact(rd);
+	rd->off += n;
+	note_position(rd);
 	return (ssize_t)n;
 }
 
@@ -705,9 +1169,37 @@ static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
 	return 0;
 }
 
-/* Applies text lines to a copy of p's filter (and start), then swaps. */
+/* What a writer may leave in a port: max lines (0: no quota), and, when
+ * it has k readers of the port, room lines for them all together. */
+struct line_quota {
+	uint32_t max;
+	size_t k;
+	uint64_t room;
+};
+
+static struct line_quota line_quota(struct cfs_ports *ps, const struct cfs_port *p,
+				    const struct cfs_cred *c)
+{
+	struct line_quota q = {0};
+	if (c->admin)
+		return q;
+	q.max = ps->lim.filter;
+	if (!ps->lim.watch)
+		return q;
+	for (size_t i = 0; i < p->readers.n; i++) {
+		const struct cfs_reader *rd = p->readers.v[i];
+		q.k += !rd->cred.admin && rd->cred.uid == c->uid;
+	}
+	uint64_t others = usage_of(ps, c->uid).watch - q.k * p->filter.n;
+	q.room = ps->lim.watch > others ? ps->lim.watch - others : 0;
+	return q;
+}
+
+/* Applies text lines to a copy of p's filter (and start), then swaps;
+ * the filter it replaced goes to *ret_old (NULL: freed). */
 static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool allow_start,
-		       bool *ret_restart, const char **why)
+		       struct line_quota q, bool *ret_restart, enum cfs_start *ret_st,
+		       uint64_t *ret_seq, struct cfs_filter *ret_old, const char **why)
 {
 	struct cfs_filter f;
 	int r = cfs_filter_copy(&f, &p->filter);
@@ -740,17 +1232,26 @@ static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool al
 		r = cfs_filter_apply_line(&f, line, why);
 	}
 	free(copy);
+	if (r == 0 && q.max && f.n > q.max && f.n > p->filter.n) {
+		*why = "too many registrations in one port for this user (--limit-filter)";
+		r = -EDQUOT;
+	} else if (r == 0 && q.k && f.n * q.k > q.room && f.n > p->filter.n) {
+		*why = "too many registrations in this user's readers (--limit-watch)";
+		r = -EDQUOT;
+	}
 	if (r < 0) {
 		cfs_filter_free(&f);
 		return r;
 	}
-	cfs_filter_free(&p->filter);
+	if (ret_old)
+		*ret_old = p->filter;
+	else
+		cfs_filter_free(&p->filter);
 	p->filter = f;
-	if (restart) {
-		p->start = st;
-		p->start_seq = seq;
-	}
+	p->filter_gen++;
 	*ret_restart = restart;
+	*ret_st = st;
+	*ret_seq = seq;
 	return 0;
 }
 
@@ -759,35 +1260,71 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = rd->port;
-	enum cfs_start old_start = p->start;
-	uint64_t old_seq = p->start_seq;
 	bool restart = false;
-	int r = p->closed ? -EPIPE : apply_lines(p, text, len, true, &restart, why);
-	if (r == 0 && restart) {
-		begin_at(ps, rd);
-		if (p->name) {
-			/* A reader's own start does not change the port's. */
-			p->start = old_start;
-			p->start_seq = old_seq;
-		}
+	enum cfs_start st;
+	uint64_t seq;
+	struct cfs_filter old = {0};
+	/* A reader's own start does not change its port's. */
+	int r = p->closed ? -EPIPE
+			  : apply_lines(p, text, len, true, line_quota(ps, p, &rd->cred), &restart,
+					&st, &seq, &old, why);
+	bool applied = r == 0;
+	uint64_t gen = p->filter_gen;
+	struct snapshot *snap = NULL, made;
+	if (r == 0 && restart && st == CFS_START_SNAPSHOT) {
+		/* Made without the ports lock; the kernel does not release
+		 * the file (and so the reader) while this write runs. */
+		struct cfs_filter f;
+		uint64_t room = pending_room(ps, &rd->cred);
+		if (room != UINT64_MAX)
+			room += reader_pending(rd); /* the snapshot replaces it */
+		r = cfs_filter_copy(&f, &p->filter);
+		pthread_mutex_unlock(&ps->lock);
+		if (r == 0 && (r = snapshot_make(ps, &f, &rd->cred, room, &made)) == 0)
+			snap = &made;
+		if (r == -EDQUOT)
+			*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
+		cfs_filter_free(&f);
+		pthread_mutex_lock(&ps->lock);
 	}
-	if (r == 0 && p->name)
+	if (r == 0 && restart && (r = begin_at(ps, rd, st, seq, snap)) == -EDQUOT)
+		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
+	else if (snap && r < 0)
+		snapshot_free(snap);
+	if (applied && r < 0 && p->filter_gen == gen) {
+		/* All lines or none: a write refused after its lines were
+		 * applied (its snapshot: over the quota, or no memory) takes
+		 * them back, unless another write changed the filter while the
+		 * snapshot was made without the lock (then they stay). */
+		cfs_filter_free(&p->filter);
+		p->filter = old;
+		old = (struct cfs_filter){0};
+	}
+	cfs_filter_free(&old);
+	bool save = r == 0 && p->name;
+	if (save)
 		save_port(ps, p);
 	pthread_mutex_unlock(&ps->lock);
+	if (save)
+		flush_io(ps);
 	return r;
 }
 
-int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len,
-			  const char **why)
+int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
+			  const char *text, size_t len, const char **why)
 {
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
 	bool restart = false;
-	int r = p ? apply_lines(p, text, len, false, &restart, why) : -ENOENT;
+	enum cfs_start st;
+	uint64_t seq;
+	int r = p ? apply_lines(p, text, len, false, line_quota(ps, p, c), &restart, &st, &seq,
+				NULL, why)
+		  : -ENOENT;
 	if (r == 0)
 		r = save_port(ps, p);
 	pthread_mutex_unlock(&ps->lock);
-	return r;
+	return r < 0 ? r : flush_io(ps);
 }
 
 int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len)
@@ -814,7 +1351,7 @@ int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *tex
 		r = save_port(ps, p);
 	}
 	pthread_mutex_unlock(&ps->lock);
-	return r;
+	return r < 0 ? r : flush_io(ps);
 }
 
 int cfs_port_render(struct cfs_ports *ps, uint64_t port_id, const char *file,

@@ -39,6 +39,11 @@ struct cfs_object;
 #define CFS_VAL_OWN_SECURITY 0x4u
 #define CFS_VAL_FLAGS_ALL 0x7u
 
+/* A key's security: its mode (permission bits only), owner and group. */
+struct cfs_sec {
+	uint32_t mode, uid, gid;
+};
+
 struct cfs_value {
 	uint64_t id;
 	struct cfs_key *key;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "value.h"
 
 enum undo_type {
@@ -283,6 +284,13 @@ int cfs_txn_record_raw(struct cfs_txn *t, const struct cfs_record *rec)
 	int r = cfs_record_copy(dst, rec);
 	if (r < 0)
 		return r;
+	/* The key's security as it is now, for readers that get the record
+	 * after the key is gone (access.h). */
+	struct cfs_key *k = rec->key_id ? cfs_reg_key(&t->m->reg, rec->key_id) : NULL;
+	if (k && !dst->sec && (r = cfs_key_sec_chain(k, &dst->sec, &dst->nsec)) < 0) {
+		cfs_record_clear(dst);
+		return r;
+	}
 	dst->seq = t->next_seq++;
 	dst->time_ns = t->now_ns;
 	dst->origin = t->origin;

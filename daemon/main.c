@@ -29,6 +29,8 @@ struct options {
 	char *admin_group;
 	char *timeout;
 	char *ocf_root;
+	char *limit[7]; /* --limit-ports, -anon, -readers, -filter, -watch, -pending,
+			 * --port-expiry */
 	int show_help;
 	int show_version;
 };
@@ -41,6 +43,13 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--admin-group=%s", admin_group),
 	OPT("--cache-timeout=%s", timeout),
 	OPT("--ocf-root=%s", ocf_root),
+	OPT("--limit-ports=%s", limit[0]),
+	OPT("--limit-anon=%s", limit[1]),
+	OPT("--limit-readers=%s", limit[2]),
+	OPT("--limit-filter=%s", limit[3]),
+	OPT("--limit-watch=%s", limit[4]),
+	OPT("--limit-pending=%s", limit[5]),
+	OPT("--port-expiry=%s", limit[6]),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -52,8 +61,12 @@ static const struct fuse_opt option_spec[] = {
  * "=" form that fuse_opt understands. */
 static int join_long_options(int argc, char **argv, char ***ret)
 {
-	static const char *const with_arg[] = {"--state-dir", "--cluster-name", "--backend",
-					       "--admin-group", "--cache-timeout", "--ocf-root"};
+	static const char *const with_arg[] = {
+		"--state-dir",	   "--cluster-name",   "--backend",	  "--admin-group",
+		"--cache-timeout", "--ocf-root",       "--limit-ports",	  "--limit-anon",
+		"--limit-readers", "--limit-filter",   "--limit-watch",	  "--limit-pending",
+		"--port-expiry",
+	};
 	char **out = calloc((size_t)argc + 1, sizeof(*out));
 	if (!out)
 		return -1;
@@ -94,6 +107,21 @@ static void usage(const char *prog)
 	       "                           invalidated explicitly)\n"
 	       "    --ocf-root=DIR         OCF resource agents under DIR/resource.d (default:\n"
 	       "                           $OCF_ROOT, else /usr/lib/ocf)\n"
+	       "  Quotas of each user other than root and the admin group (0: none; over\n"
+	       "  one: EDQUOT). Root and the admin group have 256 of the 4096 named ports\n"
+	       "  to themselves.\n"
+	       "    --limit-ports=N        named ports it owns (default 64)\n"
+	       "    --limit-anon=N         anonymous ports: open ports/clone (default 256)\n"
+	       "    --limit-readers=N      open events files of named ports (default 256)\n"
+	       "    --limit-filter=N       registration lines it may leave in one port\n"
+	       "                           (default 256)\n"
+	       "    --limit-watch=N        registration lines of all its open readers together,\n"
+	       "                           each counting its port's: what one change can make\n"
+	       "                           the daemon do for it (default 1024)\n"
+	       "    --limit-pending=BYTES  records formatted for its readers and not yet read,\n"
+	       "                           with K, M or G (default 64M)\n"
+	       "    --port-expiry=SECS     its named ports that no reader has opened for this\n"
+	       "                           long are removed (default 604800, a week; 0 never)\n"
 	       "    -h, --help             this help\n"
 	       "    -V, --version          version\n\n",
 	       prog, backends.data ? backends.data : "");
@@ -101,6 +129,51 @@ static void usage(const char *prog)
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
+}
+
+/* A number for a limit option: decimal, with K, M or G when suffixes is
+ * set. 0 or -1. */
+static int parse_limit(const char *s, bool suffixes, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *s == '-' || errno)
+		return -1;
+	unsigned shift = 0;
+	if (suffixes && *end && !end[1])
+		shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 64;
+	if (shift == 64 || (*end && !shift) || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*ret = v << shift;
+	return 0;
+}
+
+/* Fills lim from the --limit-* and --port-expiry options. 0 or -1. */
+static int parse_limits(char *const opt[7], struct cfs_port_limits *lim)
+{
+	static const char *const names[7] = {"--limit-ports",  "--limit-anon",   "--limit-readers",
+					     "--limit-filter", "--limit-watch",  "--limit-pending",
+					     "--port-expiry"};
+	uint32_t *counts[5] = {&lim->ports, &lim->anon, &lim->readers, &lim->filter, &lim->watch};
+	for (int i = 0; i < 7; i++) {
+		uint64_t v;
+		if (!opt[i])
+			continue;
+		if (parse_limit(opt[i], i == 5, &v) < 0 || (i < 5 && v > UINT32_MAX) ||
+		    (i == 6 && v > INT64_MAX / 1000000000)) {
+			fprintf(stderr, "clusterfs: bad %s (a number%s)\n", names[i],
+				i == 5 ? ", with K, M or G" : "");
+			return -1;
+		}
+		if (i < 5)
+			*counts[i] = (uint32_t)v;
+		else if (i == 5)
+			lim->pending = v;
+		else
+			lim->expiry_ns = (int64_t)v * 1000000000;
+	}
+	return 0;
 }
 
 /* Finds a clusterfs mount on mnt in /proc/self/mountinfo; fills its
@@ -290,6 +363,7 @@ int main(int argc, char **argv)
 	struct cfs_engine *engine = NULL;
 	struct fuse_session *se = NULL;
 	struct cfs_fs fs = {.timeout = 3600.0};
+	struct cfs_port_limits limits = CFS_PORT_LIMITS_DEFAULT;
 	int ready_fd = -1, ret = 1;
 	char *state_dir = NULL;
 	struct cfs_replayer replayer = {0};
@@ -338,6 +412,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (parse_limits(opts.limit, &limits) < 0)
+		goto out;
 	const char *backend = opts.backend ? opts.backend : "local";
 	const struct cfs_backend_ops *backend_ops = cfs_backend_find(backend);
 	if (!backend_ops) {
@@ -415,7 +491,7 @@ int main(int argc, char **argv)
 		cfs_log(LOG_ERR, "cannot mount on %s", cl.mountpoint);
 		goto out_signals;
 	}
-	if ((r = cfs_fsports_start(&fs, state_dir)) < 0) {
+	if ((r = cfs_fsports_start(&fs, state_dir, &limits)) < 0) {
 		cfs_log(LOG_ERR, "ports: %s", strerror(-r));
 		goto out_unmount;
 	}
@@ -471,6 +547,8 @@ out:
 	free(opts.admin_group);
 	free(opts.timeout);
 	free(opts.ocf_root);
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(opts.limit); i++)
+		free(opts.limit[i]);
 	for (int i = 0; i < jargc; i++)
 		free(jargv[i]);
 	free(jargv);

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "access.h"
 #include "eventlog.h"
 #include "fs_inode.h"
 #include "log.h"
@@ -26,6 +27,13 @@ struct cfs_fsports {
 	pthread_t timer;
 	pthread_cond_t timer_cv; /* CLOCK_MONOTONIC; with ports.lock */
 	bool timer_started, timer_stop;
+	/* The waker answers waiting readers after commits, off the
+	 * committer thread, so that no reader's formatting delays a commit
+	 * (wake_all). */
+	pthread_t waker;
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake_cv; /* with wake_lock */
+	bool wake_pending, wake_stop, waker_started; /* guarded by wake_lock */
 };
 
 /* What fs/ keeps per reader (struct cfs_reader.user), guarded by the
@@ -33,6 +41,7 @@ struct cfs_fsports {
 struct park {
 	fuse_req_t req; /* a parked read, or NULL */
 	size_t size;
+	off_t off;
 	struct fuse_pollhandle *ph;
 	/* "wait MS" (0: forever): a parked read ends with EAGAIN at
 	 * deadline (monotonic ms; 0: none). "wake" ends the parked read
@@ -70,6 +79,34 @@ struct pfh {
 static struct cfs_fsports *P(fuse_req_t req)
 {
 	return ((struct cfs_fs *)fuse_req_userdata(req))->ports;
+}
+
+/* The credentials of a request's caller: its uid, gid and supplementary
+ * groups (from /proc; none when they cannot be read, which can only make
+ * it see less), and whether it is root or in the admin group. */
+static int req_cred(fuse_req_t req, struct cfs_cred *ret)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	uint32_t admin_gid = ((struct cfs_fs *)fuse_req_userdata(req))->admin_gid;
+	gid_t small[64], *groups = small;
+	int n = fuse_req_getgroups(req, (int)CFS_ARRAY_SIZE(small), small);
+	if (n > (int)CFS_ARRAY_SIZE(small)) {
+		groups = malloc((size_t)n * sizeof(*groups));
+		int k = groups ? fuse_req_getgroups(req, n, groups) : -ENOMEM;
+		n = k > n ? n : k;
+	}
+	if (n < 0)
+		n = 0;
+	uint32_t *g = malloc(((size_t)n + 1) * sizeof(*g));
+	int r = g ? 0 : -ENOMEM;
+	for (int i = 0; r == 0 && i < n; i++)
+		g[i] = groups[i];
+	if (r == 0)
+		r = cfs_cred_init(ret, ctx->uid, ctx->gid, g, (size_t)n, admin_gid);
+	free(g);
+	if (groups != small)
+		free(groups);
+	return r;
 }
 
 static const char *const port_files[] = {"filter", "events", "start", "stats"};
@@ -142,7 +179,8 @@ static void wake_reader(struct cfs_fsports *fp, struct cfs_reader *rd, struct wa
 		return;
 	if (pk->req) {
 		char *buf = malloc(pk->size);
-		ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, pk->size) : -ENOMEM;
+		ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, (uint64_t)pk->off, buf, pk->size)
+				: -ENOMEM;
 		if (n == -EAGAIN && eof)
 			n = 0;
 		if (n != -EAGAIN) {
@@ -178,31 +216,101 @@ static void wakes_send(struct wakes *w)
 	*w = (struct wakes){0};
 }
 
-static void wake_port(struct cfs_fsports *fp, struct cfs_port *p, struct wakes *w, bool eof)
-{
-	for (size_t i = 0; i < p->readers.n; i++)
-		wake_reader(fp, p->readers.v[i], w, eof);
-}
-
+/* Answers every reader with a parked read or a poll handle: those of
+ * root and the admin group first, then the others, each one under the
+ * ports lock on its own and its reply sent at once. So one user's many
+ * readers (each formatting what it gets) neither hold the lock for long
+ * nor come before an admin's reader. */
 static void wake_all(struct cfs_fsports *fp, bool eof)
 {
-	struct wakes w = {0};
+	struct cfs_vec list = {0};
+	struct wakes now = {0};
 	pthread_mutex_lock(&fp->ports.lock);
-	for (size_t i = 0; i < fp->ports.ports.n; i++)
-		wake_port(fp, fp->ports.ports.v[i], &w, eof);
+	for (int admin = 1; admin >= 0; admin--) {
+		for (size_t i = 0; i < fp->ports.ports.n; i++) {
+			struct cfs_port *p = fp->ports.ports.v[i];
+			for (size_t k = 0; k < p->readers.n; k++) {
+				struct cfs_reader *rd = p->readers.v[k];
+				struct park *pk = rd->user;
+				if (!pk || (!pk->req && !pk->ph) || rd->cred.admin != admin)
+					continue;
+				if (cfs_vec_push(&list, rd) == 0)
+					cfs_reader_hold(rd);
+				else
+					wake_reader(fp, rd, &now, eof); /* no memory: here */
+			}
+		}
+	}
 	pthread_mutex_unlock(&fp->ports.lock);
-	wakes_send(&w);
+	wakes_send(&now);
+	for (size_t i = 0; i < list.n; i++) {
+		struct cfs_reader *rd = list.v[i];
+		struct wakes w = {0};
+		pthread_mutex_lock(&fp->ports.lock);
+		if (!rd->dead)
+			wake_reader(fp, rd, &w, eof);
+		cfs_reader_drop(rd);
+		pthread_mutex_unlock(&fp->ports.lock);
+		wakes_send(&w);
+	}
+	cfs_vec_free(&list);
 }
 
-/* After each commit: the log first, then every waiting reader. */
+/* Idle named ports are swept after commits at most once a minute, when
+ * a port is made (cfs_port_create), and when ports/ is listed or a name
+ * in it is looked up (at most every 100 ms): a port past its time is
+ * never seen. */
+#define EXPIRY_SWEEP_NS (60 * 1000000000ll)
+#define EXPIRY_LOOKUP_NS (100 * 1000000ll)
+
+static void *waker_main(void *arg)
+{
+	struct cfs_fsports *fp = arg;
+	pthread_mutex_lock(&fp->wake_lock);
+	while (!fp->wake_stop) {
+		if (!fp->wake_pending) {
+			pthread_cond_wait(&fp->wake_cv, &fp->wake_lock);
+			continue;
+		}
+		fp->wake_pending = false;
+		pthread_mutex_unlock(&fp->wake_lock);
+		wake_all(fp, false);
+		cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_SWEEP_NS);
+		pthread_mutex_lock(&fp->wake_lock);
+	}
+	pthread_mutex_unlock(&fp->wake_lock);
+	return NULL;
+}
+
+/* After each commit (committer thread): the log grows at once (the
+ * notifier's IN_MODIFY follows); the waker answers the readers. */
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 {
 	struct cfs_fsports *fp = ud;
 	cfs_eventlog_append(&fp->log, recs, n);
-	wake_all(fp, false);
+	pthread_mutex_lock(&fp->wake_lock);
+	bool waker = fp->waker_started;
+	fp->wake_pending = true;
+	pthread_cond_signal(&fp->wake_cv);
+	pthread_mutex_unlock(&fp->wake_lock);
+	if (!waker)
+		wake_all(fp, false);
 }
 
-int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
+static void stop_waker(struct cfs_fsports *fp)
+{
+	pthread_mutex_lock(&fp->wake_lock);
+	fp->wake_stop = true;
+	bool started = fp->waker_started;
+	fp->waker_started = false;
+	pthread_cond_signal(&fp->wake_cv);
+	pthread_mutex_unlock(&fp->wake_lock);
+	if (started)
+		pthread_join(fp->waker, NULL);
+}
+
+int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
+		      const struct cfs_port_limits *lim)
 {
 	struct cfs_fsports *fp = calloc(1, sizeof(*fp));
 	if (!fp)
@@ -213,14 +321,21 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&fp->timer_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	int r = cfs_ports_open(&fp->ports, fs->e, state_dir);
+	pthread_mutex_init(&fp->wake_lock, NULL);
+	pthread_cond_init(&fp->wake_cv, NULL);
+	int r = cfs_ports_open(&fp->ports, fs->e, state_dir, lim);
 	if (r == 0)
 		r = cfs_eventlog_init(&fp->log, &fs->e->journal);
+	if (r == 0 && (r = -pthread_create(&fp->waker, NULL, waker_main, fp)) == 0)
+		fp->waker_started = true;
 	if (r == 0)
 		r = cfs_engine_add_listener(fs->e, on_commit, fp);
 	if (r < 0) {
+		stop_waker(fp);
 		cfs_ports_close(&fp->ports);
 		pthread_cond_destroy(&fp->timer_cv);
+		pthread_cond_destroy(&fp->wake_cv);
+		pthread_mutex_destroy(&fp->wake_lock);
 		free(fp);
 		return r;
 	}
@@ -249,6 +364,7 @@ void cfs_fsports_shutdown(struct cfs_fs *fs)
 	fp->stopping = true;
 	pthread_mutex_unlock(&fp->ports.lock);
 	stop_timer(fp);
+	stop_waker(fp);
 	wake_all(fp, true);
 }
 
@@ -259,6 +375,7 @@ void cfs_fsports_free(struct cfs_fs *fs)
 		return;
 	cfs_engine_remove_listener(fs->e, fp);
 	stop_timer(fp);
+	stop_waker(fp);
 	/* Readers still open (their files were never released) go too. */
 	for (size_t i = 0; i < fp->ports.ports.n; i++) {
 		struct cfs_port *p = fp->ports.ports.v[i];
@@ -272,14 +389,27 @@ void cfs_fsports_free(struct cfs_fs *fs)
 				free(pk->h);
 			}
 			free(pk);
-			cfs_buf_free(&rd->out);
-			free(rd);
+			rd->user = NULL;
 		}
-		p->readers.n = 0;
+	}
+	/* Closed like any reader (the position each one reached); closing
+	 * an anonymous port's reader frees the port, so look again each time. */
+	for (;;) {
+		struct cfs_reader *rd = NULL;
+		for (size_t i = 0; !rd && i < fp->ports.ports.n; i++) {
+			struct cfs_port *p = fp->ports.ports.v[i];
+			if (p->readers.n)
+				rd = p->readers.v[p->readers.n - 1];
+		}
+		if (!rd)
+			break;
+		cfs_reader_close(&fp->ports, rd);
 	}
 	cfs_ports_close(&fp->ports);
 	cfs_eventlog_free(&fp->log);
 	pthread_cond_destroy(&fp->timer_cv);
+	pthread_cond_destroy(&fp->wake_cv);
+	pthread_mutex_destroy(&fp->wake_lock);
 	free(fp);
 	fs->ports = NULL;
 }
@@ -316,7 +446,10 @@ static int fill(struct cfs_fsports *fp, uint64_t ino, struct stat *st)
 		uint64_t size;
 		int64_t mtime;
 		cfs_eventlog_stat(&fp->log, ino == CFS_INO_LOG1, &size, &mtime);
-		st->st_mode = S_IFREG | 0444;
+		/* The log shows every change whatever its key's security: only
+		 * root and the admin group may read it (others use a port,
+		 * which follows the rule of access.h). */
+		st->st_mode = S_IFREG | 0440;
 		st->st_size = (off_t)size;
 		st->st_blocks = (st->st_size + 511) / 512;
 		set_times(st, mtime);
@@ -378,6 +511,7 @@ void cfs_fsports_lookup(fuse_req_t req, uint64_t parent, const char *name)
 		      : strcmp(name, "log") == 0 ? CFS_INO_LOG
 						 : CFS_INO_LOG1;
 	} else if (parent == CFS_INO_PORTS) {
+		cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_LOOKUP_NS);
 		if (strcmp(name, "clone") == 0) {
 			ino = CFS_INO_CLONE;
 		} else {
@@ -441,6 +575,8 @@ void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
 	if (ok && off < 2)
 		ok = add_dirent(req, buf, size, &len, "..",
 				ino == CFS_INO_PORTS ? CFS_INO_ROOT : CFS_INO_PORTS, S_IFDIR, 2);
+	if (ino == CFS_INO_PORTS && off == 0)
+		cfs_ports_expire(&fp->ports, cfs_now_ns(), EXPIRY_LOOKUP_NS);
 	pthread_mutex_lock(&fp->ports.lock);
 	if (ino == CFS_INO_PORTS) {
 		if (ok && off < 3)
@@ -479,7 +615,15 @@ void cfs_fsports_mkdir(fuse_req_t req, uint64_t parent, const char *name)
 		return;
 	}
 	uint64_t id;
-	int r = cfs_port_create(&fp->ports, name, fuse_req_ctx(req)->uid, &id);
+	struct cfs_cred c;
+	int r = req_cred(req, &c);
+	if (r == 0) {
+		r = cfs_port_create(&fp->ports, name, &c, &id);
+		if (r == -EDQUOT)
+			cfs_log(LOG_NOTICE, "mkdir ports/%s refused: uid %u has its quota of named "
+				"ports (--limit-ports)", name, c.uid);
+		cfs_cred_free(&c);
+	}
 	struct fuse_entry_param e;
 	if (r == 0)
 		r = make_entry(fp, port_ino(id, TAG_PORTDIR), &e);
@@ -496,11 +640,17 @@ void cfs_fsports_rmdir(fuse_req_t req, uint64_t parent, const char *name)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	struct cfs_cred c;
+	int r = req_cred(req, &c);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 	pthread_mutex_lock(&fp->ports.lock);
 	struct cfs_port *p = cfs_port_find(&fp->ports, name);
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	int r = !p ? -ENOENT : (ctx->uid != 0 && ctx->uid != p->uid) ? -EPERM : 0;
+	r = !p ? -ENOENT : (!c.admin && c.uid != p->uid) ? -EPERM : 0;
 	pthread_mutex_unlock(&fp->ports.lock);
+	cfs_cred_free(&c);
 	if (r == 0)
 		r = cfs_port_remove(&fp->ports, name);
 	if (r < 0) {
@@ -519,6 +669,37 @@ bool cfs_fsports_is_fh(uint64_t fh)
 	return fh && ((struct pfh *)(uintptr_t)fh)->magic == PFH_MAGIC;
 }
 
+/* Opens a reader of ports/clone or of an events file for h (the
+ * caller's credentials decide what it sees and count for its quotas). */
+static int open_reader(fuse_req_t req, uint64_t ino, int acc, struct pfh *h)
+{
+	struct cfs_fsports *fp = P(req);
+	/* An anonymous port is configured and read through its one
+	 * descriptor: any other open could never get a record. */
+	if (ino == CFS_INO_CLONE && acc != O_RDWR)
+		return -EINVAL;
+	struct cfs_cred c;
+	int r = req_cred(req, &c);
+	if (r < 0)
+		return r;
+	h->kind = PFH_READER;
+	r = ino == CFS_INO_CLONE
+		    ? cfs_reader_open_anon(&fp->ports, &c, &h->rd)
+		    : cfs_reader_open(&fp->ports, cfs_ino_id(ino), &c, acc == O_RDONLY, &h->rd);
+	if (r == -EDQUOT)
+		cfs_log(LOG_NOTICE, "open of %s refused: uid %u is over its quota (--limit-%s)",
+			ino == CFS_INO_CLONE ? "ports/clone" : "an events file", c.uid,
+			ino == CFS_INO_CLONE ? "anon" : "readers, --limit-watch or --limit-pending");
+	cfs_cred_free(&c);
+	if (r == 0 && !(h->rd->user = calloc(1, sizeof(struct park)))) {
+		cfs_reader_close(&fp->ports, h->rd);
+		r = -ENOMEM;
+	}
+	if (r == 0)
+		((struct park *)h->rd->user)->h = h;
+	return r;
+}
+
 void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 {
 	struct cfs_fsports *fp = P(req);
@@ -534,17 +715,15 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 			h->kind = PFH_LOG;
 			h->which = ino == CFS_INO_LOG1;
 			r = acc == O_RDONLY ? 0 : -EACCES;
-		} else if (ino == CFS_INO_CLONE || tag == TAG_PORT_EVENTS) {
-			h->kind = PFH_READER;
-			r = ino == CFS_INO_CLONE
-				    ? cfs_reader_open_anon(&fp->ports, fuse_req_ctx(req)->uid, &h->rd)
-				    : cfs_reader_open(&fp->ports, cfs_ino_id(ino), &h->rd);
-			if (r == 0 && !(h->rd->user = calloc(1, sizeof(struct park)))) {
-				cfs_reader_close(&fp->ports, h->rd);
-				r = -ENOMEM;
+			/* The kernel checks the mode (0440 root:ADMIN) first;
+			 * this holds without default_permissions too. */
+			struct cfs_cred c;
+			if (r == 0 && (r = req_cred(req, &c)) == 0) {
+				r = c.admin ? 0 : -EACCES;
+				cfs_cred_free(&c);
 			}
-			if (r == 0)
-				((struct park *)h->rd->user)->h = h;
+		} else if (ino == CFS_INO_CLONE || tag == TAG_PORT_EVENTS) {
+			r = open_reader(req, ino, acc, h);
 		} else {
 			h->kind = PFH_FILE;
 			h->port_id = cfs_ino_id(ino);
@@ -565,13 +744,16 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 		fuse_reply_open(req, fi);
 		return;
 	}
-	/* A reader is a stream (FOPEN_STREAM, which libfuse 3.14 cannot
-	 * set, hence the raw reply): no file position, so the kernel does
-	 * not serialize read() and write() on one descriptor, and a thread
-	 * can write filter, "wait" or "wake" lines while another is blocked
-	 * in read(). */
-	struct fuse_open_out arg = {.fh = fi->fh,
-				    .open_flags = FOPEN_DIRECT_IO | FOPEN_STREAM | FOPEN_NOFLUSH};
+	/* A reader opened for writing is a stream (FOPEN_STREAM, which
+	 * libfuse 3.14 cannot set, hence the raw reply): no file position,
+	 * so the kernel does not serialize read() and write() on one
+	 * descriptor, and a thread can write filter, "wait" or "wake" lines
+	 * while another is blocked in read(). One opened read-only (tools:
+	 * head, grep, awk, sed) is a seekable regular file: coreutils' head
+	 * seeks back after reading ahead, and gets what it sought back over
+	 * again at its next read (port.h: "A reader's position"). */
+	uint32_t flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH | (h->rd->seekable ? 0 : FOPEN_STREAM);
+	struct fuse_open_out arg = {.fh = fi->fh, .open_flags = flags};
 	struct iovec iov = {&arg, sizeof(arg)};
 	if (fuse_reply_iov(req, &iov, 1) == -ENOENT) {
 		/* The open was interrupted: nobody will release it. */
@@ -599,7 +781,8 @@ static void interrupted(fuse_req_t req, void *data)
 		fuse_reply_err(req, EINTR);
 }
 
-static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_file_info *fi)
+static void read_events(fuse_req_t req, struct pfh *h, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	struct cfs_fsports *fp = P(req);
 	struct cfs_reader *rd = h->rd;
@@ -613,7 +796,7 @@ static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_
 		return;
 	}
 	char *buf = malloc(size ? size : 1);
-	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, buf, size) : -ENOMEM;
+	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, (uint64_t)off, buf, size) : -ENOMEM;
 	if (n == -EAGAIN && fp->stopping)
 		n = 0;
 	bool woken = pk->woken;
@@ -621,6 +804,7 @@ static void read_events(fuse_req_t req, struct pfh *h, size_t size, struct fuse_
 	if (n == -EAGAIN && !woken && !(fi->flags & O_NONBLOCK) && !fuse_req_interrupted(req)) {
 		pk->req = req;
 		pk->size = size;
+		pk->off = off;
 		pk->deadline = pk->wait_ms ? mono_ms() + pk->wait_ms : 0;
 		if (pk->deadline)
 			pthread_cond_signal(&fp->timer_cv);
@@ -645,7 +829,7 @@ void cfs_fsports_read(fuse_req_t req, uint64_t ino, size_t size, off_t off,
 	struct cfs_fsports *fp = P(req);
 	struct pfh *h = (struct pfh *)(uintptr_t)fi->fh;
 	if (h->kind == PFH_READER) {
-		read_events(req, h, size, fi);
+		read_events(req, h, size, off, fi);
 		return;
 	}
 	if (h->kind == PFH_LOG) {
@@ -788,7 +972,11 @@ void cfs_fsports_write(fuse_req_t req, uint64_t ino, const char *buf, size_t siz
 	} else if (h->kind == PFH_READER) {
 		r = cfs_reader_write(&fp->ports, h->rd, buf, size, &why);
 	} else if (h->kind == PFH_FILE && strcmp(h->file, "filter") == 0) {
-		r = cfs_port_write_filter(&fp->ports, h->port_id, buf, size, &why);
+		struct cfs_cred c;
+		if ((r = req_cred(req, &c)) == 0) {
+			r = cfs_port_write_filter(&fp->ports, h->port_id, &c, buf, size, &why);
+			cfs_cred_free(&c);
+		}
 	} else if (h->kind == PFH_FILE && strcmp(h->file, "start") == 0) {
 		r = cfs_port_write_start(&fp->ports, h->port_id, buf, size);
 		why = "start takes now, snapshot, continue or a sequence number";

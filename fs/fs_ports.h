@@ -6,18 +6,25 @@
  * thread waits) and answered from the engine's committer thread when a
  * commit brings it something, or with EINTR when the kernel interrupts it
  * (Ctrl-C), or with EOF at shutdown. O_NONBLOCK gives EAGAIN; poll keeps
- * the poll handle and notifies it. Event files are direct_io and
- * nonseekable, so nothing is cached and every reader has its own stream. */
+ * the poll handle and notifies it. Event files are direct_io, so nothing
+ * is cached and every reader has its own stream; opened for writing they
+ * are nonseekable streams, opened read-only seekable files that give one
+ * line per read (core/port.h). Every reader and every port made carries
+ * its opener's credentials (uid, gid, supplementary groups): they decide
+ * what it sees (core/access.h) and count for that user's quotas. */
 #ifndef CFS_FS_PORTS_H
 #define CFS_FS_PORTS_H
 
 #include <stdbool.h>
 
 #include "fs.h"
+#include "port.h"
 
 /* Loads the named ports and builds the log; hooks to the engine's
- * commits (before the notifier, so readers are woken first). */
-int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir);
+ * commits (before the notifier, so readers are woken first). lim: the
+ * users' quotas (NULL: the defaults). */
+int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
+		      const struct cfs_port_limits *lim);
 /* Answers every parked read with EOF (before unmounting). */
 void cfs_fsports_shutdown(struct cfs_fs *fs);
 void cfs_fsports_free(struct cfs_fs *fs);

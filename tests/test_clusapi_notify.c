@@ -4,8 +4,10 @@
  * registry registrations, timeouts, ERROR_MORE_DATA, HANDLE_CLOSE and the
  * documented port patterns, overflow (RECONNECT), the event handle, and a
  * daemon that goes away. */
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "clusapi_util.h"
@@ -672,6 +674,70 @@ Test(clusnotify, registry_watches_root_subtree_and_keys)
 	CloseClusterNotifyPort(all);
 	CloseClusterNotifyPort(key);
 	CloseCluster(c);
+}
+
+/* A legacy client that is not root (run as nobody) gets no notification
+ * for a key it cannot read: it inherits the rule of the mount (README:
+ * "Security"). Root's port gets both. */
+Test(clusnotify, registry_notifications_follow_key_permissions)
+{
+	shx("chmod 755 \"$D\"");
+	CTL("'reg-create-key Vault' 'reg-security Vault 0700 0 0' 'reg-create-key Open'");
+	int ready[2], go[2], res[2];
+	cr_assert(pipe(ready) == 0 && pipe(go) == 0 && pipe(res) == 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		HCLUSTER h = OpenCluster(NULL);
+		HCHANGE p = h ? CreateClusterNotifyPort(INVALID_HANDLE_VALUE, h,
+							CLUSTER_CHANGE_REGISTRY_VALUE |
+								CLUSTER_CHANGE_REGISTRY_SUBTREE,
+							7)
+			      : NULL;
+		if (!p)
+			_exit(11);
+		char ch = 0;
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &ch, 1) != 1)
+			_exit(12);
+		char out[1024] = "";
+		for (DWORD wait = 2000;; wait = 300) {
+			WCHAR name[256];
+			DWORD type = 0, cch = 256;
+			DWORD_PTR key = 0;
+			if (GetClusterNotify(p, &key, &type, name, &cch, wait) != ERROR_SUCCESS)
+				break;
+			char *u = ClusapiWideToUtf8(name);
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lu:%s",
+				 *out ? "|" : "", (unsigned long)key, u ? u : "?");
+			ClusapiFree(u);
+		}
+		size_t n = strlen(out);
+		_exit(write(res[1], out, n) == (ssize_t)n ? 0 : 13);
+	}
+	close(ready[1]);
+	close(go[0]);
+	close(res[1]);
+	char ch = 0;
+	cr_assert_eq(read(ready[0], &ch, 1), 1, "the client as nobody could not make its port");
+	open_cluster();
+	HCHANGE mine = port(CLUSTER_CHANGE_REGISTRY_VALUE | CLUSTER_CHANGE_REGISTRY_SUBTREE, 1);
+	CTL("'reg-set Vault password REG_SZ s3cret'", "'reg-set Open v REG_SZ hello'");
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	char got[1024] = "";
+	ssize_t n = read(res[0], got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = '\0';
+	int st = 0;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client as nobody: status %d", st);
+	cr_assert_str_eq(got, "7:Open", "nobody's notifications");
+	cr_assert_str_eq(drain(mine, true), "1:REGISTRY_VALUE Vault|1:REGISTRY_VALUE Open");
+	CloseClusterNotifyPort(mine);
+	CloseCluster(c);
+	close(ready[0]);
+	close(go[1]);
+	close(res[0]);
 }
 
 /* ---- timeouts, MORE_DATA ------------------------------------------- */

@@ -2,19 +2,25 @@
 /* Tests of port.h: notification ports without FUSE (README "Ports").
  *
  * port.c reads three things of the engine: its journal (the records), its
- * model under the read lock (snapshots) and applied_seq (where a snapshot
- * ends). The fixture gives it a stand-in engine with exactly those, fed by
- * a small committer of its own: commands applied through a transaction,
- * their records published, applied_seq moved; or records published
- * directly, when a test needs many of them (overflow). The store and the
- * committer thread are not involved.
+ * model under the read lock (snapshots, and what a reader that is not an
+ * admin may see: access.h) and applied_seq (where a snapshot ends). The
+ * fixture gives it a stand-in engine with exactly those, fed by a small
+ * committer of its own: commands applied through a transaction, their
+ * records published, applied_seq moved; or records published directly,
+ * when a test needs many of them (overflow). The store and the committer
+ * thread are not involved.
+ *
+ * Readers and ports carry credentials: most cases use an admin's, which
+ * sees everything and has no quota; the cases at the end use users' (what
+ * they see, their quotas, the expiry of their ports).
  *
  * What fs/ does on top (blocking reads, poll, wait/wake) is covered by
  * test_notify_ports.c on a mount; here: named ports and their files,
  * durability across close and open, readers in order, filters as a port
  * uses them, cfs_reader_take's -EAGAIN, whole lines and buffer sizes,
- * start modes and their parsing, overflow, snapshots, stats and limits.
- * The ports directory's writes and syncs are failed with fault_inject.c. */
+ * seekable readers, start modes and their parsing, positions, overflow,
+ * snapshots, stats and limits. The ports directory's writes and syncs
+ * are failed with fault_inject.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -43,6 +49,15 @@ static struct cfs_ports ps;
 static bool ps_open;
 static struct cfs_vec readers; /* open readers, closed by the fixture */
 static struct cfs_vec garbage;
+/* The limits the ports are opened with (a test may change them and open
+ * the ports again). */
+static struct cfs_port_limits lim;
+/* adm: an admin by its supplementary group (not root: uid 1000), whose
+ * ports and readers no quota limits and which sees every record; most
+ * cases use it. usr and other: users with quotas, who see what the
+ * registry's security lets them read (access.h). */
+#define ADMIN_GID 4242
+static struct cfs_cred adm, usr, other;
 
 static char *gc(char *p)
 {
@@ -83,7 +98,7 @@ static void engine_free(void)
 
 static void open_ports(void)
 {
-	int r = cfs_ports_open(&ps, eng, dir);
+	int r = cfs_ports_open(&ps, eng, dir, &lim);
 	ps_open = true;
 	cr_assert_eq(r, 0, "cfs_ports_open: %d", r);
 }
@@ -102,6 +117,12 @@ static void setup_in(const char *base)
 {
 	snprintf(dir, sizeof(dir), "%s/cfs-port-test-XXXXXX", base);
 	cr_assert_not_null(mkdtemp(dir));
+	uint32_t g = ADMIN_GID;
+	cr_assert_eq(cfs_cred_init(&adm, 1000, 1000, &g, 1, ADMIN_GID), 0);
+	cr_assert_eq(cfs_cred_init(&usr, 65534, 65534, NULL, 0, ADMIN_GID), 0);
+	cr_assert_eq(cfs_cred_init(&other, 65533, 65533, NULL, 0, ADMIN_GID), 0);
+	cr_assert(adm.admin && !usr.admin && !other.admin);
+	lim = CFS_PORT_LIMITS_DEFAULT;
 	engine_new();
 	open_ports();
 }
@@ -117,6 +138,9 @@ static void teardown(void)
 	close_ports();
 	cfs_vec_free(&readers);
 	engine_free();
+	cfs_cred_free(&adm);
+	cfs_cred_free(&usr);
+	cfs_cred_free(&other);
 	for (size_t i = 0; i < garbage.n; i++)
 		free(garbage.v[i]);
 	cfs_vec_free(&garbage);
@@ -222,7 +246,7 @@ static uint64_t next_seq(void)
 static uint64_t create(const char *name)
 {
 	uint64_t id = 0;
-	int r = cfs_port_create(&ps, name, 1000, &id);
+	int r = cfs_port_create(&ps, name, &adm, &id);
 	cr_assert_eq(r, 0, "create %s: %d", name, r);
 	cr_assert_gt(id, 0);
 	return id;
@@ -238,7 +262,7 @@ static struct cfs_reader *track(struct cfs_reader *rd)
 static struct cfs_reader *reader(uint64_t port_id)
 {
 	struct cfs_reader *rd = NULL;
-	int r = cfs_reader_open(&ps, port_id, &rd);
+	int r = cfs_reader_open(&ps, port_id, &adm, false, &rd);
 	cr_assert_eq(r, 0, "open reader of port %llu: %d", (unsigned long long)port_id, r);
 	return track(rd);
 }
@@ -246,7 +270,7 @@ static struct cfs_reader *reader(uint64_t port_id)
 static struct cfs_reader *anon(void)
 {
 	struct cfs_reader *rd = NULL;
-	cr_assert_eq(cfs_reader_open_anon(&ps, 1000, &rd), 0);
+	cr_assert_eq(cfs_reader_open_anon(&ps, &adm, &rd), 0);
 	return track(rd);
 }
 
@@ -275,14 +299,53 @@ static void rd_write_ok(struct cfs_reader *rd, const char *text)
 static void filter_ok(uint64_t id, const char *text)
 {
 	const char *why = NULL;
-	int r = cfs_port_write_filter(&ps, id, text, strlen(text), &why);
+	int r = cfs_port_write_filter(&ps, id, &adm, text, strlen(text), &why);
 	cr_assert_eq(r, 0, "filter [%s]: %d (%s)", text, r, why ? why : "-");
+}
+
+/* The same with credentials c: the result, and a tracked reader. */
+static int reader_as(uint64_t port_id, const struct cfs_cred *c, bool seekable,
+		     struct cfs_reader **ret)
+{
+	struct cfs_reader *rd = NULL;
+	int r = cfs_reader_open(&ps, port_id, c, seekable, &rd);
+	if (r == 0)
+		*ret = track(rd);
+	return r;
+}
+
+static int anon_as(const struct cfs_cred *c, struct cfs_reader **ret)
+{
+	struct cfs_reader *rd = NULL;
+	int r = cfs_reader_open_anon(&ps, c, &rd);
+	if (r == 0)
+		*ret = track(rd);
+	return r;
+}
+
+static int filter_as(uint64_t id, const struct cfs_cred *c, const char *text, const char **why)
+{
+	const char *w = NULL;
+	int r = cfs_port_write_filter(&ps, id, c, text, strlen(text), &w);
+	if (why)
+		*why = w;
+	return r;
+}
+
+/* A take at file offset off (a seekable reader's read after a seek). */
+static ssize_t take_at(struct cfs_reader *rd, uint64_t off, char *buf, size_t size)
+{
+	pthread_mutex_lock(&ps.lock);
+	ssize_t n = cfs_reader_take(&ps, rd, off, buf, size);
+	pthread_mutex_unlock(&ps.lock);
+	return n;
 }
 
 static ssize_t take(struct cfs_reader *rd, char *buf, size_t size)
 {
 	pthread_mutex_lock(&ps.lock);
-	ssize_t n = cfs_reader_take(&ps, rd, buf, size);
+	/* at the reader's own offset, as the kernel reads a stream */
+	ssize_t n = cfs_reader_take(&ps, rd, rd->off, buf, size);
 	pthread_mutex_unlock(&ps.lock);
 	return n;
 }
@@ -460,9 +523,9 @@ Test(port, create_and_find)
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0700);
 
-	cr_assert_eq(cfs_port_create(&ps, "watch", 0, NULL), -EEXIST);
-	cr_assert_eq(cfs_port_create(&ps, "clone", 0, NULL), -EEXIST, "clone is taken");
-	cr_assert_eq(cfs_port_create(&ps, "other", 0, NULL), 0, "the id is optional");
+	cr_assert_eq(cfs_port_create(&ps, "watch", &adm, NULL), -EEXIST);
+	cr_assert_eq(cfs_port_create(&ps, "clone", &adm, NULL), -EEXIST, "clone is taken");
+	cr_assert_eq(cfs_port_create(&ps, "other", &adm, NULL), 0, "the id is optional");
 	cr_assert_eq(create("third"), 3, "ids count up");
 }
 
@@ -493,7 +556,7 @@ ParameterizedTestParameters(port, names)
 ParameterizedTest(struct name_case *nc, port, names)
 {
 	uint64_t id = 0;
-	int r = cfs_port_create(&ps, nc->name, 0, &id);
+	int r = cfs_port_create(&ps, nc->name, &adm, &id);
 	cr_assert_eq(r, nc->err, "[%.20s...]: %d, want %d", nc->name, r, nc->err);
 	char path[80];
 	snprintf(path, sizeof(path), "%s/ports", dir);
@@ -552,7 +615,7 @@ Test(port, remove)
 	cr_assert_str_eq(line(all_b, nlines(all_b) - 1), "{\"change\":\"closed\",\"port\":\"p\"}");
 	cr_assert_eq(rd_write(b, "all", NULL), -EPIPE, "a closed port takes no lines");
 	struct cfs_reader *c = NULL;
-	cr_assert_eq(cfs_reader_open(&ps, id, &c), -ENOENT);
+	cr_assert_eq(cfs_reader_open(&ps, id, &adm, false, &c), -ENOENT);
 	cr_assert_eq(cfs_port_remove(&ps, "p"), -ENOENT);
 	cr_assert_eq(cfs_port_remove(&ps, "nosuch"), -ENOENT);
 
@@ -590,8 +653,9 @@ Test(port, durable)
 	cr_assert_eq(nlines(drain(rd)), 5);
 	rd_close(rd);
 	char *stats = render(id, "stats");
+	/* a save's temporary file is named after the port's id */
 	char leftover[80];
-	snprintf(leftover, sizeof(leftover), "%s/ports/.keep.tmp", dir);
+	snprintf(leftover, sizeof(leftover), "%s/ports/.%llu.tmp", dir, (unsigned long long)id);
 	int fd = open(leftover, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, "id 99\n", 6), 6);
@@ -603,11 +667,13 @@ Test(port, durable)
 	struct cfs_port *p = cfs_port_find(&ps, "keep");
 	uint64_t got = p ? p->id : 0;
 	uint32_t uid = p ? p->uid : 0;
-	bool others = cfs_port_find(&ps, "gone") || cfs_port_find(&ps, ".keep.tmp") ||
-		      cfs_port_by_id(&ps, 99);
+	bool admin = p && p->admin;
+	bool others = cfs_port_find(&ps, "gone") ||
+		      cfs_port_find(&ps, strrchr(leftover, '/') + 1) || cfs_port_by_id(&ps, 99);
 	pthread_mutex_unlock(&ps.lock);
 	cr_assert_eq(got, id);
 	cr_assert_eq(uid, 1000);
+	cr_assert(admin, "an admin's port stays an admin's (no quota, no expiry)");
 	cr_assert_not(others, "a removed port or a leftover came back");
 	cr_assert_str_eq(render(id, "filter"), filter);
 	cr_assert_str_eq(render(id, "start"), "42\n");
@@ -624,7 +690,7 @@ Test(port, load_refuses_a_file_without_id)
 	cr_assert_eq(write(fd, "uid 1\nstart now 0\n", 18), 18);
 	close(fd);
 	close_ports();
-	cr_assert_eq(cfs_ports_open(&ps, eng, dir), -EUCLEAN);
+	cr_assert_eq(cfs_ports_open(&ps, eng, dir, &lim), -EUCLEAN);
 	ps_open = true;
 }
 
@@ -638,7 +704,7 @@ Test(port, create_fails_with_the_disk)
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(calls); i++) {
 		fi_arm(&(struct fi_plan){.calls = calls[i], .path_prefix = prefix, .times = 1});
 		uint64_t id = 0;
-		int r = cfs_port_create(&ps, "p", 0, &id);
+		int r = cfs_port_create(&ps, "p", &adm, &id);
 		unsigned injected = fi_injected();
 		fi_disarm();
 		cr_assert_eq(injected, 1, "case %zu: the fault was not hit", i);
@@ -669,14 +735,14 @@ Test(port, limit_named_ports)
 	for (int i = 0; i < CFS_PORTS_MAX; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "p%d", i);
-		int r = cfs_port_create(&ps, name, 0, NULL);
+		int r = cfs_port_create(&ps, name, &adm, NULL);
 		cr_assert_eq(r, 0, "%s: %d", name, r);
 	}
-	cr_assert_eq(cfs_port_create(&ps, "onemore", 0, NULL), -ENOSPC);
+	cr_assert_eq(cfs_port_create(&ps, "onemore", &adm, NULL), -ENOSPC);
 	/* anonymous ports do not count */
 	anon();
 	cr_assert_eq(cfs_port_remove(&ps, "p0"), 0);
-	cr_assert_eq(cfs_port_create(&ps, "onemore", 0, NULL), 0);
+	cr_assert_eq(cfs_port_create(&ps, "onemore", &adm, NULL), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -745,7 +811,7 @@ Test(port, format)
 
 /* Non-blocking semantics: -EAGAIN and not ready with nothing there (also
  * when records came that the filter does not want), ready once a line is
- * there; a take needs room for a line and its terminator. */
+ * there; a take of nothing is refused, one of a byte gets that byte. */
 Test(port, eagain_and_ready)
 {
 	commit("node-add n1 1 10.0.0.1");
@@ -761,10 +827,13 @@ Test(port, eagain_and_ready)
 	cr_assert(ready(rd));
 	cr_assert(ready(rd), "ready does not consume");
 	cr_assert_eq(take(rd, buf, 0), -EINVAL);
-	cr_assert_eq(take(rd, buf, 1), -EINVAL);
+	/* a one-byte read cannot have a next part: it gets its byte */
+	cr_assert_eq(take(rd, buf, 1), 1);
+	cr_assert_eq(buf[0], '{');
 	ssize_t n = take(rd, buf, sizeof(buf));
 	cr_assert_gt(n, 0);
 	cr_assert_eq(buf[n - 1], '\n');
+	cr_assert_eq(strncmp(buf, "\"seq\":", 6), 0, "the rest of the line");
 	cr_assert_not(ready(rd));
 	cr_assert_eq(take(rd, buf, sizeof(buf)), -EAGAIN);
 }
@@ -826,6 +895,63 @@ Test(port, readers_are_independent)
 	cfs_buf_puts(&both, sa2);
 	char *all = gc(cfs_buf_steal(&both));
 	cr_assert_str_eq(sb, all);
+}
+
+/* A seekable reader (an events file opened read-only: tools): one line
+ * per read, whatever the size; a read at the end of what it used gives
+ * that line again; an offset before what it was last given or past what
+ * it was given is refused. Its position counts what it was given: a
+ * record whose lines it was not all given comes again, whole, to the
+ * next reader, and is delivered once. */
+Test(port, seekable_reader)
+{
+	uint64_t id = create("p");
+	filter_ok(id, "all key=1\nall key=2"); /* two lines per record */
+	cr_assert_eq(cfs_port_write_start(&ps, id, "continue", 8), 0);
+	struct cfs_reader *rd = NULL;
+	cr_assert_eq(reader_as(id, &adm, true, &rd), 0);
+	publish(2);
+	char l[4][512];
+	ssize_t n[4];
+	uint64_t off = 0;
+	for (int i = 0; i < 2; i++) {
+		n[i] = take_at(rd, off, l[i], sizeof(l[i]) - 1);
+		cr_assert_gt(n[i], 0);
+		l[i][n[i]] = '\0';
+		cr_assert_eq(nlines(l[i]), 1, "one line per read: %s", l[i]);
+		off += (uint64_t)n[i];
+	}
+	cr_assert_eq(num(l[0], "seq"), 1);
+	cr_assert_eq(num(l[0], "key"), 1);
+	cr_assert_eq(num(l[1], "key"), 2);
+	cr_assert_str_eq(strstr(render(id, "stats"), "position"), "position 2\n",
+			 "record 1 is consumed once both its lines are given");
+	/* a tool that read ahead seeks back to the end of what it used */
+	n[2] = take_at(rd, (uint64_t)n[0], l[2], sizeof(l[2]) - 1);
+	cr_assert_eq(n[2], n[1]);
+	l[2][n[2]] = '\0';
+	cr_assert_str_eq(l[2], l[1], "the line again");
+	cr_assert_eq(take_at(rd, off + 1, l[3], sizeof(l[3])), -EINVAL, "past what it was given");
+	/* reading on drops what was read before */
+	n[3] = take_at(rd, off, l[3], sizeof(l[3]) - 1);
+	cr_assert_gt(n[3], 0);
+	l[3][n[3]] = '\0';
+	cr_assert_eq(num(l[3], "seq"), 2);
+	cr_assert_eq(num(l[3], "key"), 1);
+	cr_assert_eq(take_at(rd, 0, l[0], sizeof(l[0])), -EINVAL, "before what it was last given");
+	/* it stops with one of record 2's two lines: record 2 is not
+	 * consumed, and its line given counts as delivered when it comes
+	 * again */
+	rd_close(rd);
+	char *stats = render(id, "stats");
+	cr_assert(strstr(stats, "delivered 2\n") && strstr(stats, "position 2\n"), "%s", stats);
+	struct cfs_reader *next = reader(id);
+	char *s = drain(next);
+	cr_assert_eq(nlines(s), 2, "record 2 again, whole: %s", s);
+	cr_assert(num(line(s, 0), "seq") == 2 && num(line(s, 0), "key") == 1);
+	cr_assert(num(line(s, 1), "seq") == 2 && num(line(s, 1), "key") == 2);
+	stats = render(id, "stats");
+	cr_assert(strstr(stats, "delivered 4\n") && strstr(stats, "position 3\n"), "%s", stats);
 }
 
 /* ------------------------------------------------------------------ */
@@ -932,7 +1058,7 @@ Test(port, filter_write_is_atomic)
 	};
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(bad); i++) {
 		const char *why = NULL;
-		int r = cfs_port_write_filter(&ps, id, bad[i], strlen(bad[i]), &why);
+		int r = cfs_port_write_filter(&ps, id, &adm, bad[i], strlen(bad[i]), &why);
 		cr_assert_eq(r, -EINVAL, "[%s]: %d", bad[i], r);
 		cr_assert_not_null(why, "[%s] gave no reason", bad[i]);
 		cr_assert_str_eq(render(id, "filter"), before, "[%s] changed the filter", bad[i]);
@@ -944,7 +1070,7 @@ Test(port, filter_write_is_atomic)
 	cr_assert_not_null(why);
 	cr_assert_str_eq(render(id, "filter"), before);
 	cr_assert_str_eq(render(id, "start"), "now\n");
-	cr_assert_eq(cfs_port_write_filter(&ps, 99, "all", 3, &why), -ENOENT);
+	cr_assert_eq(cfs_port_write_filter(&ps, 99, &adm, "all", 3, &why), -ENOENT);
 }
 
 Test(port, filter_limit)
@@ -955,11 +1081,11 @@ Test(port, filter_limit)
 		cfs_buf_printf(&b, "kind=group key=%d\n", i);
 	char *text = gc(cfs_buf_steal(&b));
 	const char *why = NULL;
-	cr_assert_eq(cfs_port_write_filter(&ps, id, text, strlen(text), &why), 0);
+	cr_assert_eq(cfs_port_write_filter(&ps, id, &adm, text, strlen(text), &why), 0);
 	cr_assert_eq(nlines(render(id, "filter")), CFS_FILTER_MAX);
-	cr_assert_eq(cfs_port_write_filter(&ps, id, "all", 3, &why), -E2BIG);
+	cr_assert_eq(cfs_port_write_filter(&ps, id, &adm, "all", 3, &why), -E2BIG);
 	cr_assert_not_null(why);
-	cr_assert_eq(cfs_port_write_filter(&ps, id, "reset\nall", 9, &why), 0,
+	cr_assert_eq(cfs_port_write_filter(&ps, id, &adm, "reset\nall", 9, &why), 0,
 		     "a reset in the same write makes room");
 	cr_assert_str_eq(render(id, "filter"), "all key=0\n");
 	/* one write of more than the limit: none of it */
@@ -967,7 +1093,7 @@ Test(port, filter_limit)
 	for (int i = 0; i <= CFS_FILTER_MAX; i++)
 		cfs_buf_printf(&b, "kind=node key=%d\n", i);
 	text = gc(cfs_buf_steal(&b));
-	cr_assert_eq(cfs_port_write_filter(&ps, id, text, strlen(text), &why), -E2BIG);
+	cr_assert_eq(cfs_port_write_filter(&ps, id, &adm, text, strlen(text), &why), -E2BIG);
 	cr_assert_str_eq(render(id, "filter"), "all key=0\n");
 }
 
@@ -998,7 +1124,7 @@ Test(port, filter_object)
 struct start_case {
 	char text[48];
 	int err;
-	enum cfs_start start; /* of an anonymous port, after the write */
+	enum cfs_start start; /* where the reader starts after the write */
 	uint64_t seq;
 };
 
@@ -1029,27 +1155,46 @@ ParameterizedTestParameters(port, start_lines)
 }
 
 /* "start ..." lines written to a reader: the words and numbers taken and
- * refused (an anonymous port's start is its reader's). */
+ * refused, seen where the reader starts again. A reader's start is its
+ * own (port.h), also the one reader's of an anonymous port: the port's
+ * start does not change, so the reader's stream is what tells. */
 ParameterizedTest(struct start_case *sc, port, start_lines)
 {
+	publish(10); /* seqs 1 to 10 */
 	struct cfs_reader *rd = anon();
-	rd_write_ok(rd, "start 3");
+	rd_write_ok(rd, "all\nstart 3");
 	const char *why = NULL;
 	int r = rd_write(rd, sc->text, &why);
 	cr_assert_eq(r, sc->err, "[%s]: %d, want %d", sc->text, r, sc->err);
-	pthread_mutex_lock(&ps.lock);
-	enum cfs_start st = rd->port->start;
-	uint64_t seq = rd->port->start_seq;
-	pthread_mutex_unlock(&ps.lock);
+	char *s = drain(rd);
 	if (r < 0) {
 		cr_assert_not_null(why);
-		cr_assert_eq(st, CFS_START_SEQ, "[%s] changed the start", sc->text);
-		cr_assert_eq(seq, 3);
+		cr_assert_eq(nlines(s), 8, "[%s] moved the reader", sc->text);
+		assert_seq_run(s, 3, sc->text);
 		return;
 	}
-	cr_assert_eq(st, sc->start, "[%s]", sc->text);
-	if (st == CFS_START_SEQ)
-		cr_assert_eq(seq, sc->seq, "[%s]: %llu", sc->text, (unsigned long long)seq);
+	if (sc->start == CFS_START_SNAPSHOT) {
+		char *end = line(s, nlines(s) - 1);
+		cr_assert_str_eq(str(end, "change"), "snapshot_end", "[%s]: %s", sc->text, s);
+		cr_assert_eq(num(end, "seq"), 11);
+		return;
+	}
+	if (sc->start == CFS_START_SEQ && sc->seq <= 10) {
+		cr_assert_eq((uint64_t)nlines(s), 11 - sc->seq, "[%s]: %s", sc->text, s);
+		assert_seq_run(s, sc->seq, sc->text);
+		return;
+	}
+	/* now, continue (an anonymous port has no position: it is now), or a
+	 * seq still to come: nothing before it */
+	cr_assert_str_eq(s, "", "[%s]", sc->text);
+	publish(1);
+	s = drain(rd);
+	if (sc->start == CFS_START_SEQ) {
+		cr_assert_str_eq(s, "", "[%s]", sc->text);
+	} else {
+		cr_assert_eq(nlines(s), 1, "[%s]: %s", sc->text, s);
+		assert_seq_run(s, 11, sc->text);
+	}
 }
 
 struct start_file_case {
@@ -1363,4 +1508,226 @@ Test(port, stats)
 	cr_assert_eq(cfs_port_render(&ps, id, "events", &b), -ENOENT);
 	cr_assert_eq(cfs_port_render(&ps, 99, "stats", &b), -ENOENT);
 	cfs_buf_free(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Users other than root and the admin group: what they see, quotas,   */
+/* expiry (the mount's side of these: test_security.c).                */
+
+/* A user's reader gets only the records it may read (access.h), checked
+ * against the model as they are formatted for it; the ones it may not
+ * read still count as consumed (they do not come again, nor hold the
+ * position back) but not as delivered. A snapshot leaves out what it may
+ * not read, in its count too. */
+Test(port, user_sees_what_it_may_read)
+{
+	uint64_t id = 0;
+	cr_assert_eq(cfs_port_create(&ps, "spy", &usr, &id), 0);
+	cr_assert_eq(filter_as(id, &usr, "all", NULL), 0);
+	cr_assert_eq(cfs_port_write_start(&ps, id, "continue", 8), 0);
+	struct cfs_reader *u = NULL;
+	cr_assert_eq(reader_as(id, &usr, false, &u), 0);
+	uint64_t first = next_seq();
+	commit("reg-create-key Open\nreg-create-key Vault 0700\nreg-set Vault pw sz s3cret\n"
+	       "reg-set Open v sz hello");
+	publish(5); /* about a key that does not exist: for admins only */
+	cr_assert_str_eq(brief(drain(u)), "registry key_added Open key=0\n"
+					  "registry value_set Open key=0\n");
+	char want[80];
+	snprintf(want, sizeof(want), "delivered 2\ndropped 0\nposition %llu\n",
+		 (unsigned long long)next_seq());
+	cr_assert_str_eq(strstr(render(id, "stats"), "delivered"), want);
+	rd_close(u);
+	cr_assert_eq(reader_as(id, &usr, false, &u), 0);
+	cr_assert_str_eq(drain(u), "", "continue gave records again");
+	/* an admin's reader of the user's port gets them all */
+	struct cfs_reader *a = reader(id);
+	char text[32];
+	snprintf(text, sizeof(text), "start %llu", (unsigned long long)first);
+	rd_write_ok(a, text);
+	cr_assert_str_eq(brief(drain(a)), "registry key_added Open key=0\n"
+					  "registry key_added Vault key=0\n"
+					  "registry value_set Vault key=0\n"
+					  "registry value_set Open key=0\n"
+					  "registry value_set Load key=0\n"
+					  "registry value_set Load key=0\n"
+					  "registry value_set Load key=0\n"
+					  "registry value_set Load key=0\n"
+					  "registry value_set Load key=0\n");
+	struct cfs_reader *snap = NULL;
+	cr_assert_eq(anon_as(&usr, &snap), 0);
+	rd_write_ok(snap, "registry=Open\nregistry=Vault\nstart snapshot");
+	char *s = drain(snap);
+	cr_assert_str_eq(brief(s), "registry key_added Open key=0\n"
+				   "registry value_set Open key=0\n"
+				   "- snapshot_end - key=-\n");
+	cr_assert_eq(num(line(s, 2), "records"), 2);
+}
+
+/* Registration lines as a user writes them (--limit-filter): no more than
+ * its quota in one port, through the filter file or a reader, all lines
+ * or none; an admin may add more, also to the user's port, and the user
+ * may still take lines away. */
+Test(port, quota_filter_lines)
+{
+	close_ports();
+	lim.filter = 2;
+	open_ports();
+	uint64_t id = 0;
+	cr_assert_eq(cfs_port_create(&ps, "f", &usr, &id), 0);
+	const char *why = NULL;
+	cr_assert_eq(filter_as(id, &usr, "kind=node\nkind=group", &why), 0);
+	cr_assert_eq(filter_as(id, &usr, "kind=resource", &why), -EDQUOT);
+	cr_assert_not_null(why);
+	cr_assert_str_eq(render(id, "filter"), "kind=node key=0\nkind=group key=0\n");
+	cr_assert_eq(filter_as(id, &usr, "reset\nkind=resource\nkind=node", &why), 0,
+		     "a reset in the same write makes room");
+	filter_ok(id, "kind=group key=1\nkind=network key=2");
+	cr_assert_eq(nlines(render(id, "filter")), 4);
+	cr_assert_eq(filter_as(id, &usr, "remove key=1", &why), 0,
+		     "fewer lines than before: allowed over the quota");
+	cr_assert_eq(filter_as(id, &usr, "kind=cluster", &why), -EDQUOT);
+	/* through a reader, where start lines come too */
+	struct cfs_reader *rd = NULL;
+	cr_assert_eq(anon_as(&usr, &rd), 0);
+	cr_assert_eq(rd_write(rd, "all key=1\nall key=2\nall key=3\nstart 1", &why), -EDQUOT);
+	cr_assert_not_null(why);
+	rd_write_ok(rd, "all key=1\nall key=2");
+	/* another user has its own quota, admins none */
+	cr_assert_eq(anon_as(&other, &rd), 0);
+	rd_write_ok(rd, "all key=1\nall key=2");
+	rd_write_ok(anon(), "all key=1\nall key=2\nall key=3");
+}
+
+/* Readers of named ports, anonymous ports, and registrations of all a
+ * user's readers together (--limit-readers, --limit-anon, --limit-watch):
+ * counted while they are open, per user, never for admins. A filter
+ * write counts once for each of the writer's readers of the port. */
+Test(port, quota_readers_and_watch)
+{
+	close_ports();
+	lim.filter = 0;
+	lim.readers = 2;
+	lim.anon = 1;
+	lim.watch = 3;
+	open_ports();
+	uint64_t id = 0;
+	cr_assert_eq(cfs_port_create(&ps, "w", &usr, &id), 0);
+	cr_assert_eq(filter_as(id, &usr, "kind=node", NULL), 0);
+	struct cfs_reader *r1 = NULL, *r2 = NULL, *r3 = NULL, *x = NULL;
+	cr_assert_eq(reader_as(id, &usr, false, &r1), 0);
+	cr_assert_eq(reader_as(id, &usr, true, &r2), 0);
+	cr_assert_eq(reader_as(id, &usr, false, &r3), -EDQUOT, "a third reader");
+	cr_assert_eq(reader_as(id, &other, false, &x), 0, "another user's count");
+	reader(id);
+	reader(id);
+	const char *why = NULL;
+	cr_assert_eq(filter_as(id, &usr, "kind=group", &why), -EDQUOT, "2 lines, 2 readers");
+	cr_assert_not_null(why);
+	cr_assert_eq(nlines(render(id, "filter")), 1);
+	rd_close(r2);
+	cr_assert_eq(filter_as(id, &usr, "kind=group", &why), 0, "2 lines, 1 reader");
+	cr_assert_eq(reader_as(id, &usr, false, &r2), -EDQUOT, "2 + 2 registrations");
+	/* an anonymous port counts its lines too, once they are written */
+	cr_assert_eq(anon_as(&usr, &x), 0);
+	cr_assert_eq(anon_as(&usr, &r3), -EDQUOT, "one anonymous port");
+	cr_assert_eq(rd_write(x, "all\nall key=1", &why), -EDQUOT, "2 + 2 registrations");
+	rd_write_ok(x, "all");
+	rd_close(x);
+	cr_assert_eq(anon_as(&usr, &x), 0, "closing gives the anonymous port back");
+	rd_close(r1);
+	cr_assert_eq(reader_as(id, &usr, false, &r1), 0, "closing gives the reader back");
+}
+
+/* Formatted unread bytes (--limit-pending): a snapshot that would put the
+ * user over it is refused, at open and by a start line, counting what its
+ * other readers have not read yet; a "start snapshot" line replaces what
+ * the reader itself has not read. Live records are not refused. */
+Test(port, quota_pending_bytes)
+{
+	commit("reg-create-key Big");
+	for (int i = 0; i < 8; i++) {
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "reg-set Big v%d sz %0200d", i, i);
+		commit(cmd);
+	}
+	/* the size of that snapshot, as an admin gets it */
+	struct cfs_reader *ref = anon();
+	rd_write_ok(ref, "registry=Big\nstart snapshot");
+	size_t size = strlen(drain(ref));
+	close_ports();
+	lim.pending = size + size / 2;
+	open_ports();
+	uint64_t id = 0;
+	cr_assert_eq(cfs_port_create(&ps, "big", &usr, &id), 0);
+	cr_assert_eq(filter_as(id, &usr, "registry=Big", NULL), 0);
+	cr_assert_eq(cfs_port_write_start(&ps, id, "snapshot", 8), 0);
+	struct cfs_reader *a = NULL, *b = NULL;
+	cr_assert_eq(reader_as(id, &usr, false, &a), 0, "one snapshot fits");
+	cr_assert_eq(reader_as(id, &usr, false, &b), -EDQUOT, "not two");
+	cr_assert_eq(reader_as(id, &other, false, &b), 0, "another user's count");
+	const char *why = NULL;
+	cr_assert_eq(rd_write(a, "start snapshot", &why), 0, "it replaces a's own unread bytes");
+	cr_assert_eq(rd_write(b, "start snapshot", &why), 0);
+	struct cfs_reader *c = NULL;
+	cr_assert_eq(anon_as(&usr, &c), 0);
+	cr_assert_eq(rd_write(c, "registry=Big\nstart snapshot", &why), -EDQUOT);
+	cr_assert_not_null(why);
+	pthread_mutex_lock(&ps.lock);
+	size_t nregs = c->port->filter.n;
+	pthread_mutex_unlock(&ps.lock);
+	cr_assert_eq(nregs, 0, "a refused write applies none of its lines");
+	/* once a has read its snapshot, there is room */
+	char *s = drain(a);
+	cr_assert_eq(strlen(s), size);
+	rd_write_ok(c, "registry=Big\nstart snapshot");
+	/* and now none for a's: its port's filter stays as it was */
+	char *before = render(id, "filter");
+	cr_assert_eq(rd_write(a, "kind=node\nstart snapshot", &why), -EDQUOT);
+	cr_assert_str_eq(render(id, "filter"), before);
+	/* live records are formatted whatever their size */
+	for (int i = 0; i < 8; i++) {
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "reg-set Big v%d sz %0200d", i, i + 1);
+		commit(cmd);
+	}
+	cr_assert_eq(nlines(drain(a)), 8);
+}
+
+/* Named ports of users that no reader has opened for the expiry time go
+ * (their files too); admins' ports and ports with a reader stay, and the
+ * idle time counts from the last reader's close, kept across a restart.
+ * Sweeps are at most one per every_ns. */
+Test(port, expiry_of_idle_user_ports)
+{
+	const int64_t s = 1000000000;
+	close_ports();
+	lim.expiry_ns = 10 * s;
+	open_ports();
+	uint64_t idle = 0, busy = 0, mine = 0;
+	cr_assert_eq(cfs_port_create(&ps, "idle", &usr, &idle), 0);
+	cr_assert_eq(cfs_port_create(&ps, "busy", &usr, &busy), 0);
+	cr_assert_eq(cfs_port_create(&ps, "mine", &adm, &mine), 0);
+	struct cfs_reader *rd = NULL;
+	cr_assert_eq(reader_as(busy, &usr, false, &rd), 0);
+	int64_t t0 = cfs_now_ns();
+	cr_assert_eq(cfs_ports_expire(&ps, t0 + 5 * s, 0), 0, "not idle long enough");
+	cr_assert_eq(cfs_ports_expire(&ps, t0 + 11 * s, 0), 1);
+	pthread_mutex_lock(&ps.lock);
+	bool gone = !cfs_port_by_id(&ps, idle);
+	bool kept = cfs_port_by_id(&ps, busy) && cfs_port_by_id(&ps, mine);
+	pthread_mutex_unlock(&ps.lock);
+	cr_assert(gone && kept);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/ports/idle", dir);
+	cr_assert_eq(access(path, F_OK), -1, "the file is gone");
+	rd_close(rd);
+	int64_t t1 = cfs_now_ns();
+	close_ports();
+	open_ports();
+	cr_assert_eq(cfs_ports_expire(&ps, t1 + 5 * s, 0), 0, "idle since its reader closed");
+	cr_assert_eq(cfs_ports_expire(&ps, t1 + 20 * s, 60 * s), 0, "a sweep 15 s ago");
+	cr_assert_eq(cfs_ports_expire(&ps, t1 + 66 * s, 60 * s), 1);
+	cr_assert_eq(cfs_ports_expire(&ps, t1 + 1000 * s, 0), 0, "an admin's port stays");
+	cr_assert_str_eq(render(mine, "start"), "now\n");
 }

@@ -66,11 +66,13 @@ static inline void print_pcts(const char *key, int64_t *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_i64);
 	if (!n) {
-		printf(" %s_p50=nan %s_p99=nan %s_max=nan %s_min=nan", key, key, key, key);
+		printf(" %s_p50=nan %s_p90=nan %s_p99=nan %s_max=nan %s_min=nan", key, key, key, key,
+		       key);
 		return;
 	}
-	printf(" %s_p50=%.1f %s_p99=%.1f %s_max=%.1f %s_min=%.1f", key, pct(v, n, 50) / 1e3, key,
-	       pct(v, n, 99) / 1e3, key, v[n - 1] / 1e3, key, v[0] / 1e3);
+	printf(" %s_p50=%.1f %s_p90=%.1f %s_p99=%.1f %s_max=%.1f %s_min=%.1f", key,
+	       pct(v, n, 50) / 1e3, key, pct(v, n, 90) / 1e3, key, pct(v, n, 99) / 1e3, key,
+	       v[n - 1] / 1e3, key, v[0] / 1e3);
 }
 
 /* write(2) of all of buf in ONE call (a control transaction); dies on a

@@ -11,7 +11,8 @@
  * thread makes N changes through CONTROL, one write(2) each:
  * "reg-set KEY VALUE sz <i>", ~GAP_US apart (after the previous record
  * arrived). t0 = just before write(), t1 = when write() returned.
- * Prints: RESULT key=value ... (latencies in microseconds). */
+ * Prints: RESULT key=value ... (latencies in microseconds: "before" and
+ * "after" to the record, "write" the write() itself, i.e. the commit). */
 #include "common.h"
 
 #include <pthread.h>
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
 	arrived = calloc((size_t)nchanges, sizeof(*arrived));
 	int64_t *before = calloc((size_t)nchanges, sizeof(int64_t));
 	int64_t *after = calloc((size_t)nchanges, sizeof(int64_t));
+	int64_t *wlat = calloc((size_t)nchanges, sizeof(int64_t));
+	size_t nw = 0;
 	pthread_t th;
 	pthread_create(&th, NULL, reader, NULL);
 	sleep_ns(50000000); /* let the reader block */
@@ -122,6 +125,8 @@ int main(int argc, char **argv)
 		int64_t t0 = now_ns();
 		int r = write_once(cfd, cmd, (size_t)len);
 		int64_t t1 = now_ns();
+		if (r == 0)
+			wlat[nw++] = t1 - t0;
 		if (r < 0) {
 			errs++;
 			if (!first_err)
@@ -154,6 +159,7 @@ int main(int argc, char **argv)
 	       atomic_load(&bad_lines), atomic_load(&partial), atomic_load(&rerr));
 	print_pcts("before", before, got);
 	print_pcts("after", after, got);
+	print_pcts("write", wlat, nw);
 	size_t neg = 0;
 	for (size_t k = 0; k < got; k++)
 		neg += after[k] < 0;
