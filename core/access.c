@@ -142,6 +142,12 @@ bool cfs_record_visible(const struct cfs_model *m, const struct cfs_record *r,
 	if (r->kind != CFS_KIND_REGISTRY && r->change != CFS_CH_PROPERTY)
 		return true;
 	const struct cfs_key *k = record_key(m, r);
+	/* A record about a value that has a security of its own (chmod on
+	 * its file) follows the value's: what its file would let c read. */
+	const struct cfs_value *v =
+		k && r->kind == CFS_KIND_REGISTRY && r->prop ? cfs_key_value(k, r->prop) : NULL;
+	if (v && (v->flags & CFS_VAL_OWN_SECURITY))
+		return cfs_value_may_read(v, c->uid, c->gid, c->groups, c->ngroups);
 	if (k)
 		return cfs_key_readable(k, c);
 	return cfs_sec_chain_readable(r->sec, r->nsec, c);

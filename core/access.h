@@ -14,6 +14,11 @@
  * supplementary groups is the key's; the others' otherwise). Root and the
  * admin group see everything.
  *
+ * A value with a security of its own (chmod or chown of its file) is the
+ * exception: a record about it follows the value's security (search on
+ * every key down to its key, read on the value), as long as the value
+ * exists.
+ *
  * Records about objects (nodes, groups, ...) are visible to everyone:
  * objects have no security of their own and their directories are world
  * readable. The exception is a `property` record, which carries the text

@@ -116,8 +116,10 @@ Test(security, live_records_follow_key_permissions)
 	       "echo hello > registry/Open/v\n"
 	       "touch \"$D/u/go\"; wait $a $b\n"
 	       "sed 's/^/nobody: /' \"$D/nobody.out\"; sed 's/^/root: /' \"$D/root.out\"\n");
-	/* And through an anonymous port, and a filter naming the key. */
-	expect("value_set Open v again\n",
+	/* And through an anonymous port, and a filter naming the key. The
+	 * shell's O_TRUNC empties the value at open, as on a local file
+	 * system, then the write sets it: two changes. */
+	expect("value_set Open v \nvalue_set Open v again\n",
 	       "$U $PY -c '\n"
 	       "import os, subprocess, sys, time\n"
 	       "fd = os.open(\"ports/clone\", os.O_RDWR)\n"
@@ -136,6 +138,26 @@ Test(security, live_records_follow_key_permissions)
 	       "$PY -c 'import json, sys\n"
 	       "for l in open(sys.argv[1]): r = json.loads(l); print(r[\"change\"], r[\"name\"], "
 	       "r[\"prop\"], r[\"new\"])' \"$D/anon.out\"\n");
+}
+
+/* A value made unreadable by a chmod of its own file (not of its key):
+ * records about it follow the value's security, its neighbours' the key's. */
+Test(security, a_value_of_its_own_security_hides_its_records)
+{
+	expect("Permission denied\n"
+	       "nobody: value_set Open v visible\n"
+	       "root: value_set Open secret s3cret\n"
+	       "root: value_set Open v visible\n",
+	       KEYS "echo x > registry/Open/secret; chmod 600 registry/Open/secret\n"
+	       "! $U cat registry/Open/secret 2> /dev/null\n"
+	       "$U mkdir ports/spy; $U sh -c 'echo all > ports/spy/filter'\n"
+	       "urd \"$U\" ports/spy/events \"$D/u/r1\" \"$D/u/go\" > \"$D/nobody.out\" & a=$!\n"
+	       "rd ports/spy/events \"$D/u/r2\" \"$D/u/go\" > \"$D/root.out\" & b=$!\n"
+	       "while [ ! -e \"$D/u/r1\" ] || [ ! -e \"$D/u/r2\" ]; do sleep 0.01; done\n"
+	       "printf s3cret > registry/Open/secret; echo visible > registry/Open/v\n"
+	       "touch \"$D/u/go\"; wait $a $b\n"
+	       "grep -v ' $' \"$D/nobody.out\" | sed 's/^/nobody: /'\n"
+	       "grep -v ' $' \"$D/root.out\" | sed 's/^/root: /'\n");
 }
 
 /* Snapshots and resumes follow the same rule. */
