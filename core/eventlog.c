@@ -60,8 +60,9 @@ static uint64_t gen_first(uint64_t seq)
 /* Lock held. */
 static int append_one(struct cfs_eventlog *el, const struct cfs_record *r, bool *rotated)
 {
-	if (!r->seq)
+	if (!r->seq || r->seq < el->next_seq)
 		return 0;
+	el->next_seq = r->seq + 1;
 	uint64_t g = gen_first(r->seq);
 	if (el->cur.first_seq != g) {
 		if (el->cur.first_seq) {
@@ -97,10 +98,9 @@ static int init_one(const struct cfs_record *r, void *ud)
 	return append_one(ud, r, &rotated) < 0;
 }
 
-int cfs_eventlog_init(struct cfs_eventlog *el, struct cfs_journal *j)
+/* Fills an empty log from the journal (lock held). */
+static int build(struct cfs_eventlog *el, struct cfs_journal *j)
 {
-	*el = (struct cfs_eventlog){0};
-	pthread_mutex_init(&el->lock, NULL);
 	uint64_t next = cfs_journal_next_seq(j), first = cfs_journal_first_seq(j);
 	if (next <= 1)
 		return 0;
@@ -109,10 +109,39 @@ int cfs_eventlog_init(struct cfs_eventlog *el, struct cfs_journal *j)
 	uint64_t from = g > CFS_EVENTLOG_GEN ? g - CFS_EVENTLOG_GEN : 1;
 	if (from < first)
 		from = first;
+	return cfs_journal_scan(j, from, next, init_one, el, NULL) ? -ENOMEM : 0;
+}
+
+int cfs_eventlog_init(struct cfs_eventlog *el, struct cfs_journal *j)
+{
+	*el = (struct cfs_eventlog){0};
+	pthread_mutex_init(&el->lock, NULL);
 	pthread_mutex_lock(&el->lock);
-	int r = cfs_journal_scan(j, from, next, init_one, el, NULL);
+	int r = build(el, j);
 	pthread_mutex_unlock(&el->lock);
-	return r ? -ENOMEM : 0;
+	return r;
+}
+
+int cfs_eventlog_reset(struct cfs_eventlog *el, struct cfs_journal *j)
+{
+	pthread_mutex_lock(&el->lock);
+	struct cfs_eventlog_gen cur = el->cur, prev = el->prev;
+	uint64_t next = el->next_seq;
+	el->cur = el->prev = (struct cfs_eventlog_gen){0};
+	el->next_seq = 0;
+	int r = build(el, j);
+	if (r < 0) {
+		cfs_buf_free(&el->cur.text);
+		cfs_buf_free(&el->prev.text);
+		el->cur = cur;
+		el->prev = prev;
+		el->next_seq = next;
+	} else {
+		cfs_buf_free(&cur.text);
+		cfs_buf_free(&prev.text);
+	}
+	pthread_mutex_unlock(&el->lock);
+	return r;
 }
 
 void cfs_eventlog_free(struct cfs_eventlog *el)

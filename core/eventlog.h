@@ -37,12 +37,18 @@ struct cfs_eventlog_gen {
 struct cfs_eventlog {
 	pthread_mutex_t lock;
 	struct cfs_eventlog_gen cur, prev; /* guarded by lock */
+	uint64_t next_seq; /* the seq after the last line (guarded by lock) */
 };
 
 /* Builds the log from what the journal holds. 0/-ENOMEM. */
 int cfs_eventlog_init(struct cfs_eventlog *el, struct cfs_journal *j);
 void cfs_eventlog_free(struct cfs_eventlog *el);
-/* Appends records; returns 1 if the log rotated, 0 if not, or -ENOMEM. */
+/* Builds the log again from the journal, for a node that took the
+ * cluster's state (engine.h, cfs_engine_install): its lines are then the
+ * cluster's. 0/-ENOMEM (then the log is left as it was). */
+int cfs_eventlog_reset(struct cfs_eventlog *el, struct cfs_journal *j);
+/* Appends records (those it has a line for already are skipped); returns
+ * 1 if the log rotated, 0 if not, or -ENOMEM. */
 int cfs_eventlog_append(struct cfs_eventlog *el, const struct cfs_record *recs, size_t n);
 /* Copies bytes [off, off+size) of `log` (which 0) or `log.1` (which 1). */
 ssize_t cfs_eventlog_read(struct cfs_eventlog *el, int which, off_t off, char *buf, size_t size);

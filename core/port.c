@@ -1032,6 +1032,57 @@ static int fill_one(const struct cfs_record *r, void *ud)
 	return 0;
 }
 
+/* What was formatted for rd and not given yet is dropped (its marks too):
+ * rd takes up again at the first record not consumed. */
+static void drop_ungiven(struct cfs_reader *rd)
+{
+	size_t keep = 0;
+	while (keep < rd->nmarks && rd->marks[keep].end <= rd->out_off)
+		keep++;
+	rd->nmarks = keep;
+	rd->out.len = rd->out_off;
+	if (rd->out.data)
+		rd->out.data[rd->out.len] = '\0';
+}
+
+void cfs_ports_rewind(struct cfs_ports *ps, uint64_t fork, uint64_t old_next)
+{
+	if (fork >= old_next)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < ps->ports.n; i++) {
+		struct cfs_port *p = ps->ports.v[i];
+		bool moved = false;
+		if (p->name && p->position > fork) {
+			p->position = fork;
+			moved = true;
+		}
+		for (size_t k = 0; k < p->readers.n; k++) {
+			struct cfs_reader *rd = p->readers.v[k];
+			if (rd->cursor <= fork)
+				continue;
+			/* It looked at records that are not the cluster's: it is
+			 * told, and reads the cluster's from fork on. */
+			drop_ungiven(rd);
+			uint64_t lost = old_next - fork;
+			cfs_buf_printf(&rd->out,
+				       "{\"seq\":%llu,\"change\":\"overflow\",\"reason\":\"replaced\","
+				       "\"lost_from\":%llu,\"lost_to\":%llu,\"lost\":%llu,\"v1\":%u,"
+				       "\"v2type\":%u,\"v2flags\":%u,\"key\":0}\n",
+				       (unsigned long long)fork, (unsigned long long)fork,
+				       (unsigned long long)(old_next - 1), (unsigned long long)lost,
+				       CFS_V1_CLUSTER_RECONNECT, CFS_V2_TYPE_CLUSTER,
+				       CFS_V2_CLUSTER_LOST_NOTIFICATIONS);
+			rd->cursor = fork;
+			push_mark(rd, fork, 0);
+		}
+		if (moved)
+			save_port(ps, p);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	flush_io(ps);
+}
+
 /* Formats what the reader may have next, up to about want bytes. */
 static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 {

@@ -158,6 +158,14 @@ int cfs_ports_open(struct cfs_ports *ps, struct cfs_engine *e, const char *state
 /* Saves positions and frees everything (readers must be gone). */
 void cfs_ports_close(struct cfs_ports *ps);
 
+/* The engine replaced this node's records >= fork with the cluster's
+ * (engine.h, struct cfs_engine_reset; old_next was its next seq): a
+ * reader that looked at any of them gets an overflow record (reason
+ * "replaced", lost_from..lost_to) and then the cluster's records from
+ * fork; what it had formatted and not been given is dropped, and named
+ * ports' positions past fork go back to it. */
+void cfs_ports_rewind(struct cfs_ports *ps, uint64_t fork, uint64_t old_next);
+
 /* Named ports (callers hold the lock for lookups they keep using). */
 struct cfs_port *cfs_port_find(struct cfs_ports *ps, const char *name);	 /* lock held */
 struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id);	 /* lock held */

@@ -297,6 +297,23 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 		wake_all(fp, false);
 }
 
+/* This node took the cluster's state (committer thread): readers that
+ * saw replaced records are told, the log is the cluster's again, and
+ * everyone is woken. */
+static void on_reset(void *ud, const struct cfs_engine_reset *rs)
+{
+	struct cfs_fsports *fp = ud;
+	cfs_ports_rewind(&fp->ports, rs->fork, rs->old_next);
+	cfs_eventlog_reset(&fp->log, &fp->fs->e->journal);
+	pthread_mutex_lock(&fp->wake_lock);
+	bool waker = fp->waker_started;
+	fp->wake_pending = true;
+	pthread_cond_signal(&fp->wake_cv);
+	pthread_mutex_unlock(&fp->wake_lock);
+	if (!waker)
+		wake_all(fp, false);
+}
+
 static void stop_waker(struct cfs_fsports *fp)
 {
 	pthread_mutex_lock(&fp->wake_lock);
@@ -330,6 +347,8 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
 		fp->waker_started = true;
 	if (r == 0)
 		r = cfs_engine_add_listener(fs->e, on_commit, fp);
+	if (r == 0)
+		cfs_engine_set_reset(fs->e, fp, on_reset);
 	if (r < 0) {
 		stop_waker(fp);
 		cfs_ports_close(&fp->ports);

@@ -163,8 +163,12 @@ Test(cluster, a_restarted_node_catches_up_from_its_old_state_directory)
 
 Test(cluster, a_partitioned_minority_refuses_writes_keeps_reads_and_converges)
 {
+	/* A reader on node 3 follows all along: it sees the minority's own
+	 * records, then is told they were replaced. */
 	char *out = cl_out(1, "mkdir $M/groups/before\n"
 			      "for k in $(seq 200); do [ -d $M3/groups/before ] && break; sleep 0.02; done\n"
+			      "mkdir $M3/ports/p && echo all > $M3/ports/p/filter\n"
+			      "( timeout 30 cat $M3/ports/p/events > $B/p3 & )\n"
 			      "$CL corosync linkdown 3\n"
 			      "for k in $(seq 100); do [ \"$(cat $M3/quorum)\" = lost ] && break; sleep 0.05; done\n"
 			      "cat $M3/quorum $M1/quorum\n"
@@ -185,6 +189,13 @@ Test(cluster, a_partitioned_minority_refuses_writes_keeps_reads_and_converges)
 	free(out);
 	wait_same_seq();
 	assert_same_trees(1, 3);
+	/* The reader was told; the logs are the same again. */
+	cr_assert(cl_wait(1, 10, "1", "grep -c '\"reason\":\"replaced\"' $B/p3"),
+		  "no record of the replaced history on node 3's port");
+	out = cl_out(1, "cmp $M1/log $M3/log && echo same-log; pkill -f \"cat $M3/ports/p/events\"; "
+			"true");
+	cr_assert_str_eq(out, "same-log\n");
+	free(out);
 }
 
 Test(cluster, a_port_reader_resumes_from_a_sequence_number_on_another_node)
