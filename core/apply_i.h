@@ -42,6 +42,21 @@ int cfs_apply_type_create(struct cfs_txn *t, const struct cfs_cmd *cmd, const ch
 struct cfs_object *cfs_apply_failover_target(const struct cfs_model *m, const struct cfs_object *g,
 					     const struct cfs_object *exclude);
 
+/* Sets a REG_SZ property of o. */
+int cfs_apply_set_sz(struct cfs_txn *t, struct cfs_object *o, const char *prop, const char *s);
+
+/* --- apply_state.c: groups and resources --- */
+
+int cfs_apply_group_online(struct cfs_txn *t, struct cfs_object *g, const char **why);
+int cfs_apply_group_offline(struct cfs_txn *t, struct cfs_object *g, const char **why);
+/* Offline on the old owner, new owner, back online there (what was). */
+int cfs_apply_group_move(struct cfs_txn *t, struct cfs_object *g, struct cfs_object *node,
+			 const char **why);
+/* g's node is down: to the first preferred owner that is up, else the
+ * lowest-numbered node that may take it; what ran comes online there or
+ * fails. */
+int cfs_apply_group_failover(struct cfs_txn *t, struct cfs_object *g, const char **why);
+
 /* --- apply_agents.c --- */
 
 /* True while g moves and waits for stops on its old node. */
