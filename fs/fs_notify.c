@@ -13,9 +13,9 @@
  *    anyway: an event means "changed since you last looked").
  * The notifier thread takes the units in order. It first invalidates, with
  * no lock held (the notify calls may wait for requests in flight), and
- * then performs the self-ops on the mount. It never holds a lock across a
- * system call on the mount (fuse-notify.md §5.1). Handlers never wait for
- * it. */
+ * then performs the self-ops on the mount, after the users' own calls of
+ * the commit were answered. It never holds a lock across a system call on
+ * the mount (fuse-notify.md §5.1). Handlers never wait for it. */
 #include "fs_notify.h"
 
 #include <errno.h>
@@ -54,11 +54,15 @@ struct cfs_notify {
 	pthread_t ithread;
 	pthread_cond_t icond;	       /* guarded by qlock */
 	struct cfs_unit *ihead, *itail;    /* guarded by qlock */
-	uint64_t gen;		       /* committer thread only */
+	uint64_t gen;		       /* written by the committer under qlock */
 	uint64_t pre_done;	       /* guarded by qlock */
 	pthread_cond_t pre_cond;       /* signalled when pre_done moves */
 	uint64_t replayed;	       /* the last unit done with; guarded by qlock */
 	pthread_cond_t replay_cond;    /* signalled when replayed moves */
+	/* The last unit whose users' calls were answered (cfs_notify_answered);
+	 * guarded by qlock. */
+	uint64_t answered;
+	pthread_cond_t answer_cond; /* signalled when answered moves */
 
 	/* The self-op in progress, as the handlers must see it. */
 	pthread_mutex_t view_lock;
@@ -163,8 +167,8 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	}
 	/* Once queued, u belongs to the notifier threads (which free it):
 	 * keep its generation. */
-	const uint64_t gen = u->gen = ++nt->gen;
 	pthread_mutex_lock(&nt->qlock);
+	const uint64_t gen = u->gen = ++nt->gen;
 	queue_push(&nt->ihead, &nt->itail, &nt->icond, u);
 	/* The caches must be exact before the writer is answered, so that a
 	 * read right after an acknowledged change shows it. The wait is
@@ -359,6 +363,23 @@ static void run_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	}
 }
 
+/* A unit that holds a user's own call (an origin) is replayed once that
+ * call was answered: the kernel raises the call's own events (the write's
+ * IN_MODIFY) when the answer reaches it, and those come before the events
+ * of what the call made the daemon do, as a local file system gives them.
+ * Bounded, as the answer of a refused call never comes. */
+static void wait_answered(struct cfs_notify *nt, const struct cfs_unit *u)
+{
+	if (!u->norigins && !u->origins_overflow)
+		return;
+	struct timespec until = deadline_ms(100);
+	pthread_mutex_lock(&nt->qlock);
+	while (nt->answered < u->gen && !nt->stop)
+		if (pthread_cond_timedwait(&nt->answer_cond, &nt->qlock, &until) != 0)
+			break;
+	pthread_mutex_unlock(&nt->qlock);
+}
+
 static void *notify_main(void *arg)
 {
 	struct cfs_notify *nt = arg;
@@ -380,6 +401,7 @@ static void *notify_main(void *arg)
 	}
 	struct cfs_unit *u;
 	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
+		wait_answered(nt, u);
 		run_unit(nt, u);
 		pthread_mutex_lock(&nt->qlock);
 		nt->replayed = u->gen;
@@ -407,6 +429,17 @@ static void replay_gate(void *ud)
 }
 
 /* --- the handlers' side --- */
+
+void cfs_notify_answered(struct cfs_fs *fs)
+{
+	struct cfs_notify *nt = fs->notify;
+	if (!nt)
+		return;
+	pthread_mutex_lock(&nt->qlock);
+	nt->answered = nt->gen;
+	pthread_cond_broadcast(&nt->answer_cond);
+	pthread_mutex_unlock(&nt->qlock);
+}
 
 bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req)
 {
@@ -496,6 +529,7 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 	pthread_cond_init(&nt->icond, NULL);
 	pthread_cond_init(&nt->pre_cond, NULL);
 	pthread_cond_init(&nt->replay_cond, NULL);
+	pthread_cond_init(&nt->answer_cond, NULL);
 	cfs_engine_rdlock(fs->e);
 	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&fs->e->model));
 	cfs_engine_unlock(fs->e);
@@ -543,6 +577,7 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	pthread_cond_broadcast(&nt->icond);
 	pthread_cond_broadcast(&nt->pre_cond);
 	pthread_cond_broadcast(&nt->replay_cond);
+	pthread_cond_broadcast(&nt->answer_cond);
 	pthread_mutex_unlock(&nt->qlock);
 	pthread_join(nt->ithread, NULL);
 	pthread_join(nt->thread, NULL);
@@ -556,6 +591,7 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	pthread_cond_destroy(&nt->icond);
 	pthread_cond_destroy(&nt->pre_cond);
 	pthread_cond_destroy(&nt->replay_cond);
+	pthread_cond_destroy(&nt->answer_cond);
 	pthread_mutex_destroy(&nt->qlock);
 	pthread_cond_destroy(&nt->qcond);
 	pthread_mutex_destroy(&nt->view_lock);

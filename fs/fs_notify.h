@@ -53,6 +53,11 @@ struct cfs_origin {
 /* True when req comes from the notifier thread. */
 bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req);
 
+/* A user's call whose change carries an origin was answered (fs_pending.c,
+ * on the committer thread, after the commit's listeners): the rest of that
+ * commit is replayed after it (fs_notify.c, wait_answered). */
+void cfs_notify_answered(struct cfs_fs *fs);
+
 /* For the notifier's LOOKUPs: returns 1 if (parent, name) is hidden, 2 if
  * it is a tombstone (ino and mode filled), 0 otherwise. */
 int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint64_t *ret_ino,
