@@ -436,13 +436,14 @@ int main(int argc, char **argv)
 	 * (the mount just made is the last one on mnt). */
 	if (!find_mount(mnt, &dev))
 		cfs_log(LOG_WARNING, "%s: the new mount is not in the mount table", mnt);
+	cfs_stop_mounted(mnt, dev);
 	if ((r = cfs_fsports_start(&fs, state_dir)) < 0) {
 		cfs_log(LOG_ERR, "ports: %s", strerror(-r));
 		goto out_unmount;
 	}
 	if ((r = cfs_notify_start(&fs, mnt, dev, &replayer)) < 0)
 		goto out_unmount;
-	cfs_stop_attach(&fs, mnt, dev);
+	cfs_stop_attach(&fs);
 	cfs_log(LOG_INFO, "mounted on %s", cl.mountpoint);
 	daemonize_finish(ready_fd, 0);
 	ready_fd = -1;
@@ -476,7 +477,7 @@ out_unmount:
 	/* After the mount point was unmounted, libfuse must not unmount
 	 * whatever is on it now: with the connection aborted first, it only
 	 * closes the device. */
-	if (dev && !cfs_stop_mounted() && geteuid() == 0)
+	if (dev && cfs_stop_saw_unmount() && geteuid() == 0)
 		abort_connection(minor(dev));
 	fuse_session_unmount(se);
 	cfs_notify_stop(&fs);

@@ -39,7 +39,8 @@ static struct {
 	 * session, so that main() can wait for an action to finish. */
 	pthread_mutex_t lock;
 	struct cfs_fs *fs; /* the session, once attached */
-	dev_t dev;
+	dev_t dev;	   /* the mount's device, once mounted (0: unknown) */
+	bool have_mount;   /* cfs_stop_mounted() was called */
 	bool loop_returned;
 	bool quit;
 } S = {.pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -207,7 +208,7 @@ static bool step(struct stopper *st)
 		pthread_mutex_unlock(&S.lock);
 		return false;
 	}
-	if (S.fs && !st->mi_tried) {
+	if (S.have_mount && S.dev && !st->mi_tried) {
 		st->mi_tried = true;
 		st->mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 		if (st->mi < 0)
@@ -315,12 +316,20 @@ int cfs_stop_start(void)
 	return 0;
 }
 
-void cfs_stop_attach(struct cfs_fs *fs, const char *mnt, dev_t dev)
+void cfs_stop_mounted(const char *mnt, dev_t dev)
 {
 	pthread_mutex_lock(&S.lock);
 	snprintf(S.mnt, sizeof(S.mnt), "%s", mnt);
 	S.dev = dev;
+	S.have_mount = true;
 	S.mounted = 1;
+	pthread_mutex_unlock(&S.lock);
+	wake('m');
+}
+
+void cfs_stop_attach(struct cfs_fs *fs)
+{
+	pthread_mutex_lock(&S.lock);
 	S.fs = fs;
 	pthread_mutex_unlock(&S.lock);
 	wake('a');
@@ -338,9 +347,12 @@ void cfs_stop_loop_returned(void)
 	wake('l');
 }
 
-bool cfs_stop_mounted(void)
+bool cfs_stop_saw_unmount(void)
 {
-	return S.mounted;
+	pthread_mutex_lock(&S.lock);
+	bool r = S.have_mount && !S.mounted;
+	pthread_mutex_unlock(&S.lock);
+	return r;
 }
 
 void cfs_stop_finish(void)

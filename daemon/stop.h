@@ -46,15 +46,18 @@ int cfs_stop_start(void);
  * enter the loop, then. */
 bool cfs_stop_requested(void);
 /* The session is mounted on mnt (absolute), with device dev as the mount
- * table shows it: the stopper acts on it from now on, and watches the
- * mount table for the unmount. */
-void cfs_stop_attach(struct cfs_fs *fs, const char *mnt, dev_t dev);
+ * table shows it: the stopper watches the mount table for the unmount
+ * (not when dev is 0: unknown), and a forced exit detaches the mount. */
+void cfs_stop_mounted(const char *mnt, dev_t dev);
+/* The session's notifier and ports run: the stopper acts on it from now
+ * on. */
+void cfs_stop_attach(struct cfs_fs *fs);
 /* main(), once the loop returned and after cfs_notify_quiesce(): the
  * stopper no longer acts on the session (waits for an action in
  * progress), and the watchdog runs. */
 void cfs_stop_loop_returned(void);
-/* True while the mount table shows the mount (the unmount was not seen). */
-bool cfs_stop_mounted(void);
+/* True once the stopper saw the mount go from the mount table. */
+bool cfs_stop_saw_unmount(void);
 /* Ends the stopper thread, after main() unmounted. The handlers stay
  * until the process exits: a signal then changes nothing, a second one
  * exits at once. */
