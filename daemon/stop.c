@@ -212,8 +212,8 @@ static bool step(struct stopper *st)
 		st->mi_tried = true;
 		st->mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 		if (st->mi < 0)
-			cfs_log(LOG_WARNING, "cannot watch the mount table (%s): an unmount of %s "
-					     "ends the daemon only once its replays are done",
+			cfs_log(LOG_WARNING, "cannot watch the mount table (%s): unmounting %s "
+					     "will not stop the daemon (SIGTERM will)",
 				strerror(errno), S.mnt);
 		else if (!listed(st->mi, S.dev))
 			S.mounted = 0;
