@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "fs_ports.h"
 #include "fs_replay.h"
 #include "log.h"
+#include "stop.h"
 
 struct options {
 	char *state_dir;
@@ -176,9 +178,10 @@ static int parse_limits(char *const opt[7], struct cfs_port_limits *lim)
 	return 0;
 }
 
-/* Finds a clusterfs mount on mnt in /proc/self/mountinfo; fills its
- * device minor (the FUSE connection number). */
-static bool find_mount(const char *mnt, unsigned *ret_minor)
+/* Finds a clusterfs mount on mnt in /proc/self/mountinfo (the last one
+ * mounted there); fills its device (its minor is the FUSE connection
+ * number). */
+static bool find_mount(const char *mnt, dev_t *ret_dev)
 {
 	char abs[PATH_MAX * 2 + 2];
 	if (mnt[0] == '/') {
@@ -197,7 +200,7 @@ static bool find_mount(const char *mnt, unsigned *ret_minor)
 		return false;
 	char line[4096];
 	bool found = false;
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		unsigned maj, min;
 		char point[PATH_MAX];
 		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, point) != 3)
@@ -216,7 +219,7 @@ static bool find_mount(const char *mnt, unsigned *ret_minor)
 		un[o] = '\0';
 		const char *type = strstr(line, " - ");
 		if (strcmp(un, abs) == 0 && type && strncmp(type + 3, "fuse.clusterfs ", 15) == 0) {
-			*ret_minor = min;
+			*ret_dev = makedev(maj, min);
 			found = true;
 		}
 	}
@@ -270,14 +273,14 @@ static void abort_connection(unsigned minor)
  * serves is refused. Returns 0 or -EBUSY. */
 static int clean_stale_mount(const char *mnt)
 {
-	unsigned minor;
-	if (!find_mount(mnt, &minor))
+	dev_t dev;
+	if (!find_mount(mnt, &dev))
 		return 0;
 	int p = probe_mount(mnt);
 	if (p == 0)
 		return -EBUSY;
 	cfs_log(LOG_WARNING, "%s: the mount of a dead daemon is still there; detaching it", mnt);
-	abort_connection(minor);
+	abort_connection(minor(dev));
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	if (geteuid() == 0 && umount2(mnt, MNT_DETACH) == 0)
@@ -364,8 +367,9 @@ int main(int argc, char **argv)
 	struct fuse_session *se = NULL;
 	struct cfs_fs fs = {.timeout = 3600.0};
 	struct cfs_port_limits limits = CFS_PORT_LIMITS_DEFAULT;
-	int ready_fd = -1, ret = 1;
-	char *state_dir = NULL;
+	int ready_fd = -1, ret = 1, r;
+	char *state_dir = NULL, *mnt = NULL;
+	dev_t dev = 0;
 	struct cfs_replayer replayer = {0};
 	char **jargv = NULL;
 	int jargc = join_long_options(argc, argv, &jargv);
@@ -438,8 +442,20 @@ int main(int argc, char **argv)
 			cl.mountpoint);
 		goto out;
 	}
+	/* The mount point's absolute path, for the stop (stop.h) and the
+	 * replayer, taken before the mount covers it. */
+	mnt = realpath(cl.mountpoint, NULL);
+	if (!mnt) {
+		fprintf(stderr, "clusterfs: %s: %m\n", cl.mountpoint);
+		goto out;
+	}
 	if (!cl.foreground && daemonize_start(&ready_fd) < 0) {
 		fprintf(stderr, "clusterfs: cannot fork: %m\n");
+		goto out;
+	}
+	/* From here on a signal stops the daemon (stop.h). */
+	if (cfs_stop_init() < 0) {
+		fprintf(stderr, "clusterfs: signals: %m\n");
 		goto out;
 	}
 
@@ -447,6 +463,10 @@ int main(int argc, char **argv)
 	 * mount for inotify (fs_replay.h). */
 	if (cfs_replayer_spawn(&replayer) < 0) {
 		fprintf(stderr, "clusterfs: cannot fork: %m\n");
+		goto out;
+	}
+	if ((r = cfs_stop_start()) < 0) {
+		fprintf(stderr, "clusterfs: cannot start a thread: %s\n", strerror(-r));
 		goto out;
 	}
 	const char *why = NULL;
@@ -461,7 +481,7 @@ int main(int argc, char **argv)
 		.backend = backend_ops,
 		.log = cfs_log,
 	};
-	int r = cfs_engine_open(&cfg, &engine, &why);
+	r = cfs_engine_open(&cfg, &engine, &why);
 	if (r < 0) {
 		cfs_log(LOG_ERR, "%s: %s", state_dir, why);
 		if (!cl.foreground)
@@ -475,6 +495,10 @@ int main(int argc, char **argv)
 	cfs_log(LOG_INFO, "cluster %s loaded from %s", cfs_model_cluster_name(&engine->model),
 		state_dir);
 	fs.e = engine;
+	if (cfs_stop_requested()) {
+		ret = 0; /* asked to stop while starting: nothing mounted yet */
+		goto out;
+	}
 
 	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=clusterfs");
@@ -485,26 +509,32 @@ int main(int argc, char **argv)
 	if (!se)
 		goto out;
 	fs.se = se;
-	if (fuse_set_signal_handlers(se) != 0)
-		goto out;
-	if (fuse_session_mount(se, cl.mountpoint) != 0) {
+	if (fuse_session_mount(se, mnt) != 0) {
 		cfs_log(LOG_ERR, "cannot mount on %s", cl.mountpoint);
-		goto out_signals;
+		goto out;
 	}
+	/* The mount's device, which the stopper looks for in the mount table
+	 * (the mount just made is the last one on mnt). */
+	if (!find_mount(mnt, &dev))
+		cfs_log(LOG_WARNING, "%s: the new mount is not in the mount table", mnt);
+	cfs_stop_mounted(mnt, dev);
 	if ((r = cfs_fsports_start(&fs, state_dir, &limits)) < 0) {
 		cfs_log(LOG_ERR, "ports: %s", strerror(-r));
 		goto out_unmount;
 	}
-	if ((r = cfs_notify_start(&fs, cl.mountpoint, &replayer)) < 0)
+	if ((r = cfs_notify_start(&fs, mnt, dev, &replayer)) < 0)
 		goto out_unmount;
 	/* Resource agents, and the clean stop's drain (fs_agents.h). */
 	if ((r = cfs_fsagents_start(&fs, state_dir, opts.ocf_root)) < 0)
 		goto out_unmount;
+	cfs_stop_attach(&fs);
 	cfs_log(LOG_INFO, "mounted on %s", cl.mountpoint);
 	daemonize_finish(ready_fd, 0);
 	ready_fd = -1;
 
-	if (cl.singlethread) {
+	if (cfs_stop_requested()) {
+		ret = 0; /* asked to stop before the loop started */
+	} else if (cl.singlethread) {
 		ret = fuse_session_loop(se);
 	} else {
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
@@ -518,19 +548,26 @@ int main(int argc, char **argv)
 	}
 	ret = ret < 0 ? 1 : 0;
 out_loop:
-	/* A clean stop takes this node's resources offline first. */
+	/* Shutdown (stop.h; fuse-notify.md §5.5): a clean stop takes this
+	 * node's resources offline first (fs_agents.h: after an unmount,
+	 * now); the notifier keeps nobody waiting and the stopper lets go of
+	 * the session; blocked readers get EOF; the queued commits are made
+	 * and answered; unmount, which fails any self-op still in flight;
+	 * then the notifier stops and drops its queue. */
 	cfs_fsagents_stop(&fs);
-	/* Shutdown (fuse-notify.md §5.5): blocked readers get EOF; no new
-	 * commits; unmount, which fails any self-op still in flight; then
-	 * the notifier stops and drops its queue. */
+	cfs_notify_quiesce(&fs);
+	cfs_stop_loop_returned();
 	cfs_fsports_shutdown(&fs);
 	cfs_engine_stop(engine);
 out_unmount:
+	/* After the mount point was unmounted, libfuse must not unmount
+	 * whatever is on it now: with the connection aborted first, it only
+	 * closes the device. */
+	if (dev && cfs_stop_saw_unmount() && geteuid() == 0)
+		abort_connection(minor(dev));
 	fuse_session_unmount(se);
 	cfs_notify_stop(&fs);
 	cfs_replayer_stop(&replayer);
-out_signals:
-	fuse_remove_signal_handlers(se);
 out:
 	daemonize_finish(ready_fd, 1);
 	if (se)
@@ -538,6 +575,8 @@ out:
 	cfs_fsports_free(&fs);
 	cfs_engine_free(engine);
 	cfs_replayer_stop(&replayer);
+	cfs_stop_finish();
+	free(mnt);
 	free(state_dir);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);

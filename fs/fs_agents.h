@@ -8,9 +8,12 @@
 
 /* Starts the supervisor (run directory STATE_DIR/agents; OCF agents under
  * ocf_root, NULL: $OCF_ROOT or /usr/lib/ocf) once the mount and the
- * notifier are up, and takes SIGTERM, SIGINT and SIGHUP over from
- * libfuse's handlers (set before) for the clean stop. 0 or -errno. */
+ * notifier are up. 0 or -errno. */
 int cfs_fsagents_start(struct cfs_fs *fs, const char *state_dir, const char *ocf_root);
+/* The clean stop's first step, while the mount still answers: takes this
+ * node's resources offline (once; later calls return at once). Called by
+ * the daemon's stopper on a stop signal. Safe when never started. */
+void cfs_fsagents_drain(struct cfs_fs *fs);
 /* After the session loop, before the engine stops: takes this node's
  * resources offline if no signal did already, then stops the supervisor.
  * Safe when never started. */

@@ -13,12 +13,15 @@
  *    anyway: an event means "changed since you last looked").
  * The notifier thread takes the units in order. It first invalidates, with
  * no lock held (the notify calls may wait for requests in flight), and
- * then performs the self-ops on the mount. It never holds a lock across a
- * system call on the mount (fuse-notify.md §5.1). Handlers never wait for
- * it. The committer waits for a unit's invalidation before the batch is
- * answered, and, for a sync unit (fs_notify_i.h: the ATTRIB events on the
- * values of a key the user's own chmod changed), for its replay too, so
- * that those events are queued before the user's call returns. */
+ * then has the replayer perform the self-ops on its clone of the mount
+ * (fs_replay.h), after the users' own calls of the commit were answered.
+ * It never holds a lock across a system call on the mount (fuse-notify.md
+ * §5.1). Handlers never wait for it. The committer waits for a unit's
+ * invalidation before the batch is answered, and, for a sync unit
+ * (fs_notify_i.h: the ATTRIB events on the values of a key the user's own
+ * chmod changed), for its replay too, so that those events are queued
+ * before the user's call returns: a sync unit does not wait for the
+ * answer. */
 #include "fs_notify.h"
 
 #include <errno.h>
@@ -44,26 +47,37 @@ struct cfs_notify {
 	pthread_t thread;
 	struct cfs_replayer *rp; /* performs the self-ops (fs_replay.h) */
 	pid_t tid;    /* the replayer's pid: its requests carry it */
-	dev_t dev;    /* the mount's device, to detect a lazy unmount */
+	dev_t dev;    /* the mount's device (0: not known yet) */
+	/* Notifier thread only: the replayer works on its own clone of the
+	 * mount (cloned), or walks the mount point, which then must still be
+	 * the mount's (dev_ok: dev is known), see run_unit(). */
+	bool cloned;
 	bool dev_ok;
 
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 	struct cfs_unit *qhead, *qtail; /* self-op queue, guarded by qlock */
 	bool stop;		    /* guarded by qlock */
+	/* The mount point is gone (cfs_notify_detach): no more replays;
+	 * invalidations go on. Guarded by qlock. */
+	bool detached;
 
 	/* The invalidation thread: takes units first, invalidates, then
 	 * hands them to the notifier thread for their self-ops. */
 	pthread_t ithread;
 	pthread_cond_t icond;	       /* guarded by qlock */
 	struct cfs_unit *ihead, *itail;    /* guarded by qlock */
-	uint64_t gen;		       /* committer thread only */
+	uint64_t gen;		       /* written by the committer under qlock */
 	uint64_t pre_done;	       /* guarded by qlock */
 	pthread_cond_t pre_cond;       /* signalled when pre_done moves */
 	uint64_t replayed;	       /* the last unit done with; guarded by qlock */
 	uint64_t released;	       /* the last sync unit whose commit need not
 				        * wait any longer; guarded by qlock */
 	pthread_cond_t replay_cond;    /* signalled when replayed or released moves */
+	/* The last unit whose users' calls were answered (cfs_notify_answered);
+	 * guarded by qlock. */
+	uint64_t answered;
+	pthread_cond_t answer_cond; /* signalled when answered moves */
 
 	/* The self-op in progress, as the handlers must see it. */
 	pthread_mutex_t view_lock;
@@ -168,9 +182,9 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	}
 	/* Once queued, u belongs to the notifier threads (which free it):
 	 * keep its generation. */
-	const uint64_t gen = u->gen = ++nt->gen;
 	const bool sync = u->sync;
 	pthread_mutex_lock(&nt->qlock);
+	const uint64_t gen = u->gen = ++nt->gen;
 	queue_push(&nt->ihead, &nt->itail, &nt->icond, u);
 	/* The caches must be exact before the writer is answered, so that a
 	 * read right after an acknowledged change shows it. The wait is
@@ -282,17 +296,12 @@ static void *inval_main(void *arg)
 		pthread_mutex_unlock(&nt->qlock);
 		invalidate(se, u, true);
 
-		/* State, then caches, then the events (fuse-notify.md §2.5). */
+		/* State, then caches, then the events (fuse-notify.md §2.5).
+		 * A unit without self-ops goes the same way, so that `replayed`
+		 * only moves forward. */
 		pthread_mutex_lock(&nt->qlock);
-		if (u->nops) {
-			queue_push(&nt->qhead, &nt->qtail, &nt->qcond, u);
-			u = NULL;
-		} else {
-			nt->replayed = u->gen;
-			pthread_cond_broadcast(&nt->replay_cond);
-		}
+		queue_push(&nt->qhead, &nt->qtail, &nt->qcond, u);
 		pthread_mutex_unlock(&nt->qlock);
-		cfs_unit_free(u);
 	}
 	return NULL;
 }
@@ -314,14 +323,8 @@ static void run_op(struct cfs_notify *nt, const struct cfs_selfop *o)
 		[CFS_SOP_RMDIR] = CFS_R_RMDIR,     [CFS_SOP_RENAME] = CFS_R_RENAME,
 		[CFS_SOP_MODIFY] = CFS_R_MODIFY,   [CFS_SOP_ATTRIB] = CFS_R_ATTRIB,
 	};
-	char *p = NULL, *p2 = NULL;
-	if (!o->path || asprintf(&p, "%s/%s", nt->mnt, o->path) < 0)
+	if (!o->path || ((o->op == CFS_SOP_RENAME || o->op == CFS_SOP_SYMLINK) && !o->path2))
 		return;
-	if (o->op == CFS_SOP_RENAME &&
-	    (!o->path2 || asprintf(&p2, "%s/%s", nt->mnt, o->path2) < 0)) {
-		free(p);
-		return;
-	}
 	/* The name may have been reused since (a user's mkdir of a name the
 	 * cluster just deleted): then it is not ours to remove or touch. The
 	 * check runs with no view set: it sees the tree as everyone does. */
@@ -332,26 +335,21 @@ static void run_op(struct cfs_notify *nt, const struct cfs_selfop *o)
 	else if (o->ntomb && removes)
 		expect = o->tomb[0].ino;
 	struct stat cur;
-	if (expect && cfs_replayer_call(nt->rp, CFS_R_LSTAT, p, NULL, &cur) == 0 &&
-	    (uint64_t)cur.st_ino != expect) {
-		free(p);
-		free(p2);
+	if (expect && cfs_replayer_call(nt->rp, CFS_R_LSTAT, o->path, NULL, &cur) == 0 &&
+	    (uint64_t)cur.st_ino != expect)
 		return;
-	}
 	set_view(nt, o);
-	int r = cfs_replayer_call(nt->rp, calls[o->op], p,
-				  o->op == CFS_SOP_SYMLINK ? o->path2 : p2, NULL);
+	int r = cfs_replayer_call(nt->rp, calls[o->op], o->path, o->path2, NULL);
 	if (r < 0)
 		cfs_log(LOG_DEBUG, "self-op on %s failed: %s", o->path, strerror(-r));
 	set_view(nt, NULL);
-	free(p);
-	free(p2);
 }
 
-static bool stopping(struct cfs_notify *nt)
+/* True once replays are over: the daemon stops, or the mount point went. */
+static bool replays_over(struct cfs_notify *nt)
 {
 	pthread_mutex_lock(&nt->qlock);
-	bool s = nt->stop;
+	bool s = nt->stop || nt->detached;
 	pthread_mutex_unlock(&nt->qlock);
 	return s;
 }
@@ -372,35 +370,41 @@ static void release_unit(struct cfs_notify *nt, const struct cfs_unit *u)
  * path cached (a lookup would wait for that lock). */
 static bool reachable_now(struct cfs_notify *nt, const struct cfs_selfop *o)
 {
-	char *p = NULL, *dir = NULL;
+	char *dir = o->path ? strdup(o->path) : NULL;
 	bool ok = false;
-	if (o->path && asprintf(&p, "%s/%s", nt->mnt, o->path) >= 0 && (dir = strdup(p))) {
+	if (dir) {
+		/* Paths are relative to the replayer's mount ("" is its root). */
 		char *slash = strrchr(dir, '/');
 		if (slash)
 			*slash = '\0';
-		ok = cfs_replayer_call(nt->rp, CFS_R_CACHED, p, dir, NULL) == 0;
+		else
+			dir[0] = '\0';
+		ok = cfs_replayer_call(nt->rp, CFS_R_CACHED, o->path, dir, NULL) == 0;
 	}
-	free(p);
 	free(dir);
 	return ok;
 }
 
 static void run_unit(struct cfs_notify *nt, struct cfs_unit *u)
 {
-	if (!u->nops)
+	if (!u->nops || replays_over(nt)) {
+		release_unit(nt, u);
 		return;
+	}
 	bool sync = u->sync;
-	/* After a lazy unmount, paths under the mount point lead elsewhere:
-	 * replay nothing then (fuse-notify.md §5.6). */
+	/* Without a clone, after a lazy unmount, paths under the mount point
+	 * lead elsewhere: replay nothing then (fuse-notify.md §5.6). */
 	struct stat st;
-	if (!nt->dev_ok || cfs_replayer_call(nt->rp, CFS_R_STAT, nt->mnt, NULL, &st) != 0 ||
-	    st.st_dev != nt->dev) {
+	if (!nt->cloned && (!nt->dev_ok || cfs_replayer_call(nt->rp, CFS_R_STAT, "", NULL, &st) != 0 ||
+			    st.st_dev != nt->dev)) {
 		release_unit(nt, u);
 		return;
 	}
 	for (size_t i = 0; i < u->nops; i++) {
-		if ((i & 63) == 0 && stopping(nt))
-			return; /* shutting down: drop the rest */
+		if (i && replays_over(nt)) {
+			release_unit(nt, u);
+			return; /* dropped (fs_notify.h) */
+		}
 		if (sync && u->ops[i].op == CFS_SOP_ATTRIB && !reachable_now(nt, &u->ops[i])) {
 			release_unit(nt, u);
 			sync = false;
@@ -409,27 +413,65 @@ static void run_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	}
 }
 
-static void *notify_main(void *arg)
+/* The replayer's clone of the mount, or else the mount point's device,
+ * read once the loop serves it (without a clone). */
+static void attach(struct cfs_notify *nt)
 {
-	struct cfs_notify *nt = arg;
-	/* The mount's device, read once the loop serves it. */
 	struct stat st;
-	for (int i = 0; i < 500 && !nt->dev_ok; i++) {
-		if (cfs_replayer_call(nt->rp, CFS_R_STAT, nt->mnt, NULL, &st) == 0 &&
-		    st.st_ino == CFS_INO_ROOT) {
+	int r = cfs_replayer_attach(nt->rp, nt->mnt, &st);
+	if (r == 0 && st.st_ino == CFS_INO_ROOT && (!nt->dev || st.st_dev == nt->dev)) {
+		nt->dev = st.st_dev;
+		nt->cloned = nt->dev_ok = true;
+		return;
+	}
+	if (r == 0) {
+		/* The mount point showed something else already: it was
+		 * unmounted, or mounted over, before we got here. */
+		cfs_log(LOG_WARNING, "%s is not this daemon's mount any more: no inotify replays",
+			nt->mnt);
+		cfs_notify_detach(nt->fs);
+		return;
+	}
+	cfs_log(LOG_WARNING,
+		"no mount of its own for the inotify replays (%s): they walk %s, and an "
+		"unmount during a replay can fail as busy",
+		strerror(-r), nt->mnt);
+	for (int i = 0; i < 500 && !nt->dev_ok && !replays_over(nt); i++) {
+		if (cfs_replayer_call(nt->rp, CFS_R_STAT, "", NULL, &st) == 0 &&
+		    st.st_ino == CFS_INO_ROOT && (!nt->dev || st.st_dev == nt->dev)) {
 			nt->dev = st.st_dev;
 			nt->dev_ok = true;
 			break;
 		}
-		pthread_mutex_lock(&nt->qlock);
-		bool stop = nt->stop;
-		pthread_mutex_unlock(&nt->qlock);
-		if (stop)
-			return NULL;
 		usleep(10000);
 	}
+}
+
+/* A unit that holds a user's own call (an origin) is replayed once that
+ * call was answered: the kernel raises the call's own events (the write's
+ * IN_MODIFY) when the answer reaches it, and those come before the events
+ * of what the call made the daemon do, as a local file system gives them.
+ * Bounded, as the answer of a refused call never comes. */
+static void wait_answered(struct cfs_notify *nt, const struct cfs_unit *u)
+{
+	if (!u->norigins && !u->origins_overflow)
+		return;
+	struct timespec until = deadline_ms(100);
+	pthread_mutex_lock(&nt->qlock);
+	while (nt->answered < u->gen && !nt->stop && !nt->detached)
+		if (pthread_cond_timedwait(&nt->answer_cond, &nt->qlock, &until) != 0)
+			break;
+	pthread_mutex_unlock(&nt->qlock);
+}
+
+static void *notify_main(void *arg)
+{
+	struct cfs_notify *nt = arg;
+	attach(nt);
 	struct cfs_unit *u;
 	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
+		if (!u->sync)
+			wait_answered(nt, u);
 		run_unit(nt, u);
 		pthread_mutex_lock(&nt->qlock);
 		nt->replayed = u->gen;
@@ -450,13 +492,24 @@ static void replay_gate(void *ud)
 	struct cfs_notify *nt = ud;
 	struct timespec until = deadline_ms(100);
 	pthread_mutex_lock(&nt->qlock);
-	while (nt->replayed < nt->gen && !nt->stop)
+	while (nt->replayed < nt->gen && !nt->stop && !nt->detached)
 		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
 			break;
 	pthread_mutex_unlock(&nt->qlock);
 }
 
 /* --- the handlers' side --- */
+
+void cfs_notify_answered(struct cfs_fs *fs)
+{
+	struct cfs_notify *nt = fs->notify;
+	if (!nt)
+		return;
+	pthread_mutex_lock(&nt->qlock);
+	nt->answered = nt->gen;
+	pthread_cond_broadcast(&nt->answer_cond);
+	pthread_mutex_unlock(&nt->qlock);
+}
 
 bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req)
 {
@@ -529,7 +582,7 @@ int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode)
 	return r;
 }
 
-int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp)
+int cfs_notify_start(struct cfs_fs *fs, const char *mnt, dev_t dev, struct cfs_replayer *rp)
 {
 	struct cfs_notify *nt = calloc(1, sizeof(*nt));
 	if (!nt)
@@ -537,6 +590,7 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 	nt->fs = fs;
 	nt->rp = rp;
 	nt->tid = rp->pid;
+	nt->dev = dev;
 	nt->mnt = realpath(mnt, NULL);
 	if (!nt->mnt) {
 		free(nt);
@@ -548,6 +602,7 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 	pthread_cond_init(&nt->icond, NULL);
 	pthread_cond_init(&nt->pre_cond, NULL);
 	pthread_cond_init(&nt->replay_cond, NULL);
+	pthread_cond_init(&nt->answer_cond, NULL);
 	cfs_engine_rdlock(fs->e);
 	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&fs->e->model));
 	cfs_engine_unlock(fs->e);
@@ -582,6 +637,51 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp
 	return 0;
 }
 
+bool cfs_notify_drain(struct cfs_fs *fs, long ms)
+{
+	struct cfs_notify *nt = fs->notify;
+	if (!nt)
+		return true;
+	struct timespec until = deadline_ms(ms);
+	pthread_mutex_lock(&nt->qlock);
+	const uint64_t owed = nt->gen;
+	while (nt->replayed < owed && !nt->stop && !nt->detached)
+		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
+			break;
+	bool done = nt->replayed >= owed;
+	pthread_mutex_unlock(&nt->qlock);
+	return done;
+}
+
+void cfs_notify_detach(struct cfs_fs *fs)
+{
+	struct cfs_notify *nt = fs->notify;
+	if (!nt)
+		return;
+	pthread_mutex_lock(&nt->qlock);
+	bool was = nt->detached;
+	nt->detached = true;
+	pthread_cond_broadcast(&nt->replay_cond);
+	pthread_mutex_unlock(&nt->qlock);
+	if (!was)
+		cfs_replayer_kill(nt->rp);
+}
+
+void cfs_notify_quiesce(struct cfs_fs *fs)
+{
+	struct cfs_notify *nt = fs->notify;
+	if (!nt)
+		return;
+	pthread_mutex_lock(&nt->qlock);
+	nt->stop = true;
+	pthread_cond_broadcast(&nt->qcond);
+	pthread_cond_broadcast(&nt->icond);
+	pthread_cond_broadcast(&nt->pre_cond);
+	pthread_cond_broadcast(&nt->replay_cond);
+	pthread_cond_broadcast(&nt->answer_cond);
+	pthread_mutex_unlock(&nt->qlock);
+}
+
 void cfs_notify_stop(struct cfs_fs *fs)
 {
 	struct cfs_notify *nt = fs->notify;
@@ -589,13 +689,7 @@ void cfs_notify_stop(struct cfs_fs *fs)
 		return;
 	cfs_engine_remove_listener(fs->e, nt);
 	cfs_engine_set_gate(fs->e, NULL, NULL);
-	pthread_mutex_lock(&nt->qlock);
-	nt->stop = true;
-	pthread_cond_broadcast(&nt->qcond);
-	pthread_cond_broadcast(&nt->icond);
-	pthread_cond_broadcast(&nt->pre_cond);
-	pthread_cond_broadcast(&nt->replay_cond);
-	pthread_mutex_unlock(&nt->qlock);
+	cfs_notify_quiesce(fs);
 	pthread_join(nt->ithread, NULL);
 	pthread_join(nt->thread, NULL);
 	for (struct cfs_unit **q = &nt->qhead; q; q = q == &nt->qhead ? &nt->ihead : NULL) {
@@ -608,6 +702,7 @@ void cfs_notify_stop(struct cfs_fs *fs)
 	pthread_cond_destroy(&nt->icond);
 	pthread_cond_destroy(&nt->pre_cond);
 	pthread_cond_destroy(&nt->replay_cond);
+	pthread_cond_destroy(&nt->answer_cond);
 	pthread_mutex_destroy(&nt->qlock);
 	pthread_cond_destroy(&nt->qcond);
 	pthread_mutex_destroy(&nt->view_lock);

@@ -12,7 +12,9 @@
  * event, after the reply, when the new state is already readable.
  *
  * The system calls themselves are made by a child process, the replayer
- * (fs_replay.h), so that a killed daemon never hangs its own mount.
+ * (fs_replay.h), so that a killed daemon never hangs its own mount, and
+ * through a clone of the mount that no namespace shows, so that they never
+ * make the mount point busy for an unmount.
  *
  * For a self-op to pass the kernel's path walk, the handlers show the
  * notifier a slightly different tree. The name it is about to create is
@@ -53,6 +55,11 @@ struct cfs_origin {
 /* True when req comes from the notifier thread. */
 bool cfs_notify_is_self(struct cfs_fs *fs, fuse_req_t req);
 
+/* A user's call whose change carries an origin was answered (fs_pending.c,
+ * on the committer thread, after the commit's listeners): the rest of that
+ * commit is replayed after it (fs_notify.c, wait_answered). */
+void cfs_notify_answered(struct cfs_fs *fs);
+
 /* For the notifier's LOOKUPs: returns 1 if (parent, name) is hidden, 2 if
  * it is a tombstone (ino and mode filled), 0 otherwise. */
 int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint64_t *ret_ino,
@@ -64,10 +71,31 @@ int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode);
 
 /* Starts the notifier thread (after fs->se is set) and hooks it to the
- * engine's commits. mnt is the mount point's path. 0/-errno. */
+ * engine's commits. mnt is the mount point's path, dev the mount's device
+ * as the mount table shows it (0: not known). 0/-errno. */
 struct cfs_replayer;
-int cfs_notify_start(struct cfs_fs *fs, const char *mnt, struct cfs_replayer *rp);
-/* Stops it; queued work is dropped (the mount is going away). */
+int cfs_notify_start(struct cfs_fs *fs, const char *mnt, dev_t dev, struct cfs_replayer *rp);
+
+/* Stopping (README "Stopping"). The replays of acknowledged changes that
+ * are still owed when the daemon stops are made for a bounded time
+ * (cfs_notify_drain, while the session still serves), and dropped after
+ * it: a watcher then gets IN_UNMOUNT when the file system goes, as for
+ * any unmount, and the changes are on disk. */
+
+/* Waits up to ms for the replays of every change committed so far (the
+ * session must still serve them). True when none is left. Any thread. */
+bool cfs_notify_drain(struct cfs_fs *fs, long ms);
+/* The mount point was unmounted: no more replays (the replayer goes, and
+ * with it its clone of the mount, so that the session ends once nobody
+ * else has the file system open); invalidations go on for files still
+ * open. Any thread, while the notifier runs; idempotent. */
+void cfs_notify_detach(struct cfs_fs *fs);
+/* The session loop has ended: nobody waits for the notifier any more, and
+ * what is queued is dropped. Does not wait for its threads, which may be
+ * in a request until the session's device closes. Idempotent. */
+void cfs_notify_quiesce(struct cfs_fs *fs);
+/* Quiesces, unhooks and joins it (after the session's device is closed),
+ * and frees it. */
 void cfs_notify_stop(struct cfs_fs *fs);
 
 #endif

@@ -79,6 +79,8 @@ static void pending_done(void *ud, int err, const char *why, int line)
 		break;
 	}
 	}
+	if (p->origin.what != CFS_ORIGIN_NONE)
+		cfs_notify_answered(p->fs);
 	cfs_pending_free(p);
 }
 

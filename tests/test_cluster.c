@@ -6,9 +6,13 @@
  * fails. */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster_harness.h"
@@ -267,5 +271,83 @@ Test(cluster, the_shims_see_a_failover_through_their_notifications)
 	cr_assert_not_null(c);
 	cr_assert(strstr(c, "MASTER_ELECTED node 2"), "%s", out);
 	cr_assert(strstr(c, "MEMBER_LEFT node 1"), "%s", out);
+	free(out);
+}
+
+/* Node 3's daemon, started again as this process's (a subreaper's) child,
+ * so that its exit status can be read. */
+static pid_t restart_node3(void)
+{
+	char *out = cl_out(3, "$CL daemon stop 3 > /dev/null; $CL daemon start 3 > /dev/null\n"
+			      "$CL daemon pid 3");
+	pid_t pid = (pid_t)atoi(out);
+	cr_assert_gt(pid, 0, "node 3 did not start: %s", out);
+	free(out);
+	return pid;
+}
+
+/* Waits up to 5 s for pid to exit; its wait status then, or -1. */
+static int gone_within_5s(pid_t pid)
+{
+	for (int i = 0; i < 500; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Stopping a node of a live cluster (README "Stopping"): while node 1
+ * keeps changing the cluster, so that node 3's daemon replays them all,
+ * `fusermount3 -u` on node 3 succeeds on its first call, and the daemon
+ * (its Corosync threads too) is gone within 5 s with status 0; the same
+ * with SIGTERM; and with its Corosync hung (SIGSTOP), the stop is still
+ * over within 5 s (forced, status 1, when leaving the group hangs). */
+Test(cluster, stopping_a_node_during_changes_is_bounded)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	char *out = cl_out(1, "( for k in $(seq 3000); do mkdir $M1/groups/busy$k || break\n"
+			      "    echo \"reg-set \\\"\\\" V$k REG_SZ $k\" > $M1/control; sleep 0.005; done ) "
+			      "> /dev/null 2>&1 &\n"
+			      "echo $! > $B/writer.pid\n");
+	free(out);
+	for (int round = 0; round < 3; round++) {
+		pid_t pid = restart_node3();
+		usleep(300000);
+		char *err = NULL;
+		int st;
+		if (round == 0) {
+			int rc = cl_sh(3, NULL, &err, "fusermount3 -u $M3");
+			cr_assert_eq(rc, 0, "fusermount3 -u on node 3 failed: %s", err);
+			st = gone_within_5s(pid);
+			cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				  "after fusermount3 -u, node 3's daemon: %d", st);
+		} else if (round == 1) {
+			kill(pid, SIGTERM);
+			st = gone_within_5s(pid);
+			cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				  "after SIGTERM, node 3's daemon: %d", st);
+		} else {
+			out = cl_out(3, "$CL corosync pid 3");
+			pid_t cs = (pid_t)atoi(out);
+			free(out);
+			cr_assert_gt(cs, 0);
+			kill(cs, SIGSTOP);
+			kill(pid, SIGTERM);
+			st = gone_within_5s(pid);
+			kill(cs, SIGCONT);
+			cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) <= 1,
+				  "after SIGTERM with Corosync hung, node 3's daemon: %d", st);
+		}
+		free(err);
+		out = cl_out(3, "grep -c \" $M3 \" /proc/self/mountinfo || true");
+		cr_assert_str_eq(out, "0\n", "round %d: node 3's mount is still there", round);
+		free(out);
+	}
+	out = cl_out(1, "kill $(cat $B/writer.pid)\n"
+			"$CL daemon start 3 > /dev/null\n"
+			"cat $M3/nodes/n3/state\n");
+	cr_assert_str_eq(out, "up\n", "node 3 comes back");
 	free(out);
 }
