@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "port.h"
+#include "port_i.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,12 +63,9 @@ static int append_key_line(struct cfs_buf *out, const struct cfs_record *r, uint
 	return 0;
 }
 
-/* Appends one line per registration of f that wants r, when c may see r
- * (m NULL: the caller checked). Returns the number of lines. A journal
- * record (cache allowed) is formatted once for all readers. */
-static long format_matches(const struct cfs_filter *f, const struct cfs_record *r, bool snapshot,
-			   const struct cfs_model *m, const struct cfs_cred *c,
-			   struct cfs_buf *out)
+long cfs_port_format_matches(const struct cfs_filter *f, const struct cfs_record *r, bool snapshot,
+			     const struct cfs_model *m, const struct cfs_cred *c,
+			     struct cfs_buf *out)
 {
 	long n = 0;
 	for (size_t i = 0; i < f->n; i++) {
@@ -411,6 +408,15 @@ static int check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
 	return usage_of(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
 }
 
+/* What c may still have formatted and unread (lock held). */
+static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
+{
+	if (c->admin || !ps->lim.pending)
+		return UINT64_MAX;
+	uint64_t used = usage_of(ps, c->uid).pending;
+	return used < ps->lim.pending ? ps->lim.pending - used : 0;
+}
+
 static int port_remove(struct cfs_ports *ps, struct cfs_port *p);
 
 int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cred *c,
@@ -513,19 +519,8 @@ int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
 
 /* --- readers --- */
 
-/* A snapshot made for a reader (below). */
-struct snapshot {
-	struct cfs_buf out; /* the lines and the closing snapshot_end */
-	uint64_t seq;	    /* the seq it stands for */
-	long lines;	    /* record lines */
-};
-
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
-		    uint64_t st_seq, struct snapshot *snap);
-static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
-			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret);
-static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c);
-static void snapshot_free(struct snapshot *s);
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st, uint64_t st_seq,
+		    struct cfs_port_snap *snap);
 
 static void reader_free(struct cfs_reader *rd)
 {
@@ -538,7 +533,7 @@ static void reader_free(struct cfs_reader *rd)
 }
 
 static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct cfs_cred *c,
-			 bool seekable, struct snapshot *snap, struct cfs_reader **ret)
+			 bool seekable, struct cfs_port_snap *snap, struct cfs_reader **ret)
 {
 	struct cfs_reader *rd = calloc(1, sizeof(*rd));
 	if (!rd)
@@ -571,27 +566,27 @@ int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cre
 		r = -EDQUOT;
 	/* A snapshot is made without the ports lock (it may take long) and
 	 * handed to the reader once the port is looked up again. */
-	struct snapshot *snap = NULL, made;
+	struct cfs_port_snap *snap = NULL, made;
 	if (r == 0 && p->start == CFS_START_SNAPSHOT) {
 		struct cfs_filter f;
 		uint64_t room = pending_room(ps, c);
 		r = cfs_filter_copy(&f, &p->filter);
 		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = snapshot_make(ps, &f, c, room, &made)) == 0)
+		if (r == 0 && (r = cfs_port_snap_make(ps, &f, c, room, &made)) == 0)
 			snap = &made;
 		cfs_filter_free(&f);
 		pthread_mutex_lock(&ps->lock);
 		if (r == 0 && !(p = cfs_port_by_id(ps, port_id)))
 			r = -ENOENT;
 		if (r == 0 && p->start != CFS_START_SNAPSHOT) {
-			snapshot_free(snap);
+			cfs_port_snap_free(snap);
 			snap = NULL;
 		}
 	}
 	if (r == 0)
 		r = reader_attach(ps, p, c, seekable, snap, ret);
 	else if (snap)
-		snapshot_free(snap);
+		cfs_port_snap_free(snap);
 	pthread_mutex_unlock(&ps->lock);
 	return r;
 }
@@ -702,255 +697,12 @@ static int push_mark(struct cfs_reader *rd, uint64_t seq, uint32_t lines)
 	return 0;
 }
 
-/* Snapshot: one record per object, key and value the filter wants and
- * the reader may see. They are collected (copied) under the model's read
- * lock, which is all the committer waits for, and formatted after it, with
- * no lock held: formatting is nearly all of the cost. */
-static void snapshot_free(struct snapshot *s)
-{
-	cfs_buf_free(&s->out);
-	*s = (struct snapshot){0};
-}
-
-/* What a snapshot collects under the model's read lock: each record's
- * strings are copied into one arena (items hold offsets), so that the lock
- * is held for a walk and a few large copies, not for many allocations. */
-#define SNAP_NONE SIZE_MAX
-
-struct snap_item {
-	enum cfs_kind kind;
-	enum cfs_change change;
-	size_t id, name, parent, prop, value; /* offsets in the arena, or SNAP_NONE */
-};
-
-struct snap {
-	const struct cfs_filter *f;
-	const struct cfs_cred *c;
-	struct cfs_buf arena; /* NUL-terminated strings; "" at offset 0 */
-	struct snap_item *items;
-	size_t n, cap;
-	int err;
-};
-
-static bool wanted(const struct cfs_filter *f, const struct cfs_record *r)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (cfs_reg_match(&f->regs[i], r))
-			return true;
-	return false;
-}
-
-static size_t arena_put(struct snap *s, const char *str)
-{
-	if (!str)
-		return SNAP_NONE;
-	if (!*str)
-		return 0;
-	size_t off = s->arena.len;
-	if (s->err == 0 && (s->err = cfs_buf_append(&s->arena, str, strlen(str) + 1)) < 0)
-		return 0;
-	return off;
-}
-
-static struct snap_item *snap_item(struct snap *s)
-{
-	if (s->err)
-		return NULL;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct snap_item *v = realloc(s->items, cap * sizeof(*v));
-		if (!v) {
-			s->err = -ENOMEM;
-			return NULL;
-		}
-		s->items = v;
-		s->cap = cap;
-	}
-	return &s->items[s->n++];
-}
-
-static void snap_record(struct snap *s, const struct cfs_record *r)
-{
-	if (!wanted(s->f, r))
-		return;
-	struct snap_item *it = snap_item(s);
-	if (it)
-		*it = (struct snap_item){r->kind,
-					 r->change,
-					 arena_put(s, r->obj_id),
-					 arena_put(s, r->obj_name),
-					 arena_put(s, r->parent_id),
-					 arena_put(s, r->prop),
-					 arena_put(s, r->new_value)};
-}
-
-/* A value's text as records carry it, appended to the arena with its NUL. */
-static size_t arena_value(struct snap *s, const struct cfs_value *v)
-{
-	struct cfs_buf *a = &s->arena;
-	size_t off = a->len;
-	if (s->err)
-		return 0;
-	if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
-		static const char hex[] = "0123456789abcdef";
-		if ((s->err = cfs_buf_reserve(a, v->len * 2 + 1)) < 0)
-			return 0;
-		for (size_t b = 0; b < v->len; b++) {
-			a->data[a->len++] = hex[v->data[b] >> 4];
-			a->data[a->len++] = hex[v->data[b] & 15];
-		}
-	} else {
-		if ((s->err = cfs_value_format(v->type, v->data, v->len, a)) < 0)
-			return 0;
-		if (a->len > off && a->data[a->len - 1] == '\n')
-			a->len--;
-	}
-	if ((s->err = cfs_buf_append(a, "", 1)) < 0)
-		return 0;
-	return off;
-}
-
-static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_buf *path)
-{
-	/* What the reader could not reach by path it does not get: nothing
-	 * below a key it may not search, and no key or values it may not
-	 * read (access.h). */
-	struct cfs_sec sec = {k->mode, k->uid, k->gid};
-	if (!s->c->admin && !(cfs_sec_bits(&sec, s->c) & 1))
-		return;
-	bool readable = cfs_key_readable(k, s->c);
-	size_t base = path->len;
-	if (k->parent) {
-		if (base)
-			cfs_buf_append(path, "\\", 1);
-		cfs_buf_puts(path, k->name);
-	}
-	const char *kpath = path->data ? path->data : "";
-	size_t kname = SNAP_NONE;
-	struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
-			       .obj_id = "", .obj_name = (char *)kpath, .parent_id = ""};
-	if (readable && k->parent && wanted(s->f, &r)) {
-		struct snap_item *it = snap_item(s);
-		kname = arena_put(s, kpath);
-		if (it)
-			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, SNAP_NONE, SNAP_NONE};
-	}
-	r.change = CFS_CH_VALUE_SET;
-	r.new_value = "";
-	for (size_t i = 0; readable && i < k->values.n; i++) {
-		const struct cfs_value *v = k->values.v[i];
-		r.prop = v->name;
-		if (!wanted(s->f, &r))
-			continue;
-		if (kname == SNAP_NONE)
-			kname = arena_put(s, kpath);
-		size_t prop = arena_put(s, v->name), value = arena_value(s, v);
-		struct snap_item *it = snap_item(s);
-		if (it)
-			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, prop, value};
-	}
-	for (size_t i = 0; i < k->subkeys.n; i++)
-		snap_registry(s, k->subkeys.v[i], path);
-	path->len = base;
-	if (path->data)
-		path->data[base] = '\0';
-}
-
-static char *arena_str(const struct snap *s, size_t off)
-{
-	return off == SNAP_NONE ? NULL : s->arena.data + off;
-}
-
-/* What c may still have formatted and unread (lock held). */
-static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
-{
-	if (c->admin || !ps->lim.pending)
-		return UINT64_MAX;
-	uint64_t used = usage_of(ps, c->uid).pending;
-	return used < ps->lim.pending ? ps->lim.pending - used : 0;
-}
-
-/* Makes a snapshot for a reader with filter f and credentials c; -EDQUOT
- * as soon as it is larger than room bytes (so a refused one costs little).
- * Takes the model's read lock itself; the ports lock may be held or not. */
-static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
-			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret)
-{
-	struct cfs_engine *e = ps->e;
-	struct snap s = {.f = f, .c = c};
-	*ret = (struct snapshot){0};
-	s.err = cfs_buf_append(&s.arena, "", 1);
-	cfs_engine_rdlock(e);
-	const struct cfs_model *m = &e->model;
-	ret->seq = e->applied_seq;
-	struct cfs_record cr = {.kind = CFS_KIND_CLUSTER, .change = CFS_CH_ADDED,
-				.obj_id = (char *)cfs_key_get_sz(m->reg.root, CFS_P_CLUSTER_ID, NULL),
-				.obj_name = (char *)cfs_model_cluster_name(m), .parent_id = ""};
-	snap_record(&s, &cr);
-	for (int k = CFS_KIND_NODE; k <= CFS_KIND_NETINTERFACE; k++) {
-		struct cfs_key *coll = m->coll[k];
-		for (size_t i = 0; i < coll->subkeys.n; i++) {
-			struct cfs_object *o = ((struct cfs_key *)coll->subkeys.v[i])->obj;
-			if (!o)
-				continue;
-			struct cfs_object *parent =
-				k == CFS_KIND_GROUP	     ? cfs_obj_ref(m, o, CFS_P_OWNER_NODE)
-				: k == CFS_KIND_RESOURCE     ? cfs_obj_ref(m, o, CFS_P_GROUP)
-				: k == CFS_KIND_NETINTERFACE ? cfs_obj_ref(m, o, CFS_P_NODE)
-							     : NULL;
-			bool has_state = k != CFS_KIND_RESTYPE;
-			struct cfs_record r = {
-				.kind = k,
-				.change = CFS_CH_ADDED,
-				.obj_id = (char *)cfs_obj_id(o),
-				.obj_name = o->name,
-				.parent_id = parent ? (char *)cfs_obj_id(parent) : "",
-				.new_value = has_state ? (char *)cfs_state_name(k, cfs_obj_state(o))
-						       : NULL,
-			};
-			snap_record(&s, &r);
-		}
-	}
-	struct cfs_buf path = {0};
-	cfs_buf_puts(&path, "");
-	snap_registry(&s, m->reg.root, &path);
-	cfs_buf_free(&path);
-	cfs_engine_unlock(e);
-	int r = s.err;
-	for (size_t i = 0; r == 0 && i < s.n; i++) {
-		const struct snap_item *it = &s.items[i];
-		struct cfs_record rec = {.kind = it->kind,
-					 .change = it->change,
-					 .obj_id = arena_str(&s, it->id),
-					 .obj_name = arena_str(&s, it->name),
-					 .parent_id = arena_str(&s, it->parent),
-					 .prop = arena_str(&s, it->prop),
-					 .new_value = arena_str(&s, it->value)};
-		long n = format_matches(f, &rec, true, NULL, c, &ret->out);
-		if (n < 0)
-			r = (int)n;
-		else if (ret->out.len > room)
-			r = -EDQUOT;
-		else
-			ret->lines += n;
-	}
-	free(s.items);
-	cfs_buf_free(&s.arena);
-	if (r == 0)
-		r = cfs_buf_printf(&ret->out,
-				   "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
-				   (unsigned long long)ret->seq, ret->lines);
-	if (r < 0)
-		snapshot_free(ret);
-	return r;
-}
-
 /* Places a reader where start mode st (and seq) says; a snapshot start
  * takes snap when it is given (made without the ports lock), or makes
  * one. Lock held. 0, or -EDQUOT when a snapshot puts its user over the
  * pending bytes quota (the reader is then empty), or -ENOMEM. */
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
-		    uint64_t st_seq, struct snapshot *snap)
+static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st, uint64_t st_seq,
+		    struct cfs_port_snap *snap)
 {
 	struct cfs_port *p = rd->port;
 	uint64_t next = cfs_journal_next_seq(&ps->e->journal);
@@ -962,8 +714,9 @@ static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start 
 	int r = 0;
 	switch (st) {
 	case CFS_START_SNAPSHOT: {
-		struct snapshot own;
-		if (!snap && (r = snapshot_make(ps, &p->filter, &rd->cred, UINT64_MAX, &own)) == 0)
+		struct cfs_port_snap own;
+		if (!snap &&
+		    (r = cfs_port_snap_make(ps, &p->filter, &rd->cred, UINT64_MAX, &own)) == 0)
 			snap = &own;
 		if (r < 0)
 			break;
@@ -979,7 +732,7 @@ static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start 
 		} else if (r == 0) {
 			p->delivered += (uint64_t)snap->lines;
 		}
-		snapshot_free(snap);
+		cfs_port_snap_free(snap);
 		break;
 	}
 	case CFS_START_SEQ:
@@ -1021,7 +774,7 @@ static int fill_one(const struct cfs_record *r, void *ud)
 	struct cfs_reader *rd = f->rd;
 	if (rd->out.len - rd->out_off >= f->want)
 		return 1;
-	long n = format_matches(&rd->port->filter, r, false, f->m, &rd->cred, &rd->out);
+	long n = cfs_port_format_matches(&rd->port->filter, r, false, f->m, &rd->cred, &rd->out);
 	if (n > 0 && push_mark(rd, r->seq + 1, (uint32_t)n) < 0)
 		n = -ENOMEM;
 	if (n < 0) {
@@ -1321,7 +1074,7 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 					&st, &seq, &old, why);
 	bool applied = r == 0;
 	uint64_t gen = p->filter_gen;
-	struct snapshot *snap = NULL, made;
+	struct cfs_port_snap *snap = NULL, made;
 	if (r == 0 && restart && st == CFS_START_SNAPSHOT) {
 		/* Made without the ports lock; the kernel does not release
 		 * the file (and so the reader) while this write runs. */
@@ -1331,7 +1084,7 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 			room += reader_pending(rd); /* the snapshot replaces it */
 		r = cfs_filter_copy(&f, &p->filter);
 		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = snapshot_make(ps, &f, &rd->cred, room, &made)) == 0)
+		if (r == 0 && (r = cfs_port_snap_make(ps, &f, &rd->cred, room, &made)) == 0)
 			snap = &made;
 		if (r == -EDQUOT)
 			*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
@@ -1341,7 +1094,7 @@ int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *te
 	if (r == 0 && restart && (r = begin_at(ps, rd, st, seq, snap)) == -EDQUOT)
 		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
 	else if (snap && r < 0)
-		snapshot_free(snap);
+		cfs_port_snap_free(snap);
 	if (applied && r < 0 && p->filter_gen == gen) {
 		/* All lines or none: a write refused after its lines were
 		 * applied (its snapshot: over the quota, or no memory) takes
