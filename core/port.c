@@ -87,7 +87,7 @@ long cfs_port_format_matches(const struct cfs_filter *f, const struct cfs_record
 
 /* --- persistence of named ports --- */
 
-static const char *start_word(enum cfs_start s)
+const char *cfs_port_start_word(enum cfs_start s)
 {
 	switch (s) {
 	case CFS_START_SNAPSHOT:
@@ -137,13 +137,13 @@ static int queue_io(struct cfs_ports *ps, const struct cfs_port *p, struct cfs_b
 }
 
 /* Queues p's file (lock held). */
-static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
+int cfs_port_save(struct cfs_ports *ps, const struct cfs_port *p)
 {
 	struct cfs_buf b = {0};
 	int r = cfs_buf_printf(&b, "id %llu\nuid %u\nadmin %d\natime %lld\nstart %s %llu\n"
 			       "position %llu\n",
 			       (unsigned long long)p->id, p->uid, p->admin, (long long)p->atime_ns,
-			       start_word(p->start), (unsigned long long)p->start_seq,
+			       cfs_port_start_word(p->start), (unsigned long long)p->start_seq,
 			       (unsigned long long)p->position);
 	for (size_t i = 0; r == 0 && i < p->filter.n; i++) {
 		struct cfs_buf line = {0};
@@ -198,7 +198,7 @@ out:
 /* Writes what is queued, in order (lock NOT held). Once it returns, every
  * change queued before the call is on disk. Returns the first failure of
  * the writes it made. */
-static int flush_io(struct cfs_ports *ps)
+int cfs_ports_flush(struct cfs_ports *ps)
 {
 	pthread_mutex_lock(&ps->io_lock);
 	pthread_mutex_lock(&ps->lock);
@@ -220,7 +220,7 @@ static int flush_io(struct cfs_ports *ps)
 	return r;
 }
 
-static struct cfs_port *port_new(void)
+struct cfs_port *cfs_port_new(void)
 {
 	struct cfs_port *p = calloc(1, sizeof(*p));
 	if (p)
@@ -228,7 +228,7 @@ static struct cfs_port *port_new(void)
 	return p;
 }
 
-static void port_free(struct cfs_port *p)
+void cfs_port_free(struct cfs_port *p)
 {
 	if (!p)
 		return;
@@ -247,7 +247,7 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	free(path);
 	if (!f)
 		return -errno;
-	struct cfs_port *p = port_new();
+	struct cfs_port *p = cfs_port_new();
 	int r = p && (p->name = strdup(name)) ? 0 : -ENOMEM;
 	char *line = NULL;
 	size_t cap = 0;
@@ -288,7 +288,7 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	if (r == 0)
 		r = cfs_vec_push(&ps->ports, p);
 	if (r < 0) {
-		port_free(p);
+		cfs_port_free(p);
 		return r;
 	}
 	if (p->id >= ps->next_id)
@@ -327,13 +327,13 @@ void cfs_ports_close(struct cfs_ports *ps)
 	for (size_t i = 0; i < ps->ports.n; i++) {
 		struct cfs_port *p = ps->ports.v[i];
 		if (p->name && !p->closed)
-			save_port(ps, p);
+			cfs_port_save(ps, p);
 	}
 	pthread_mutex_unlock(&ps->lock);
 	if (ps->dir)
-		flush_io(ps);
+		cfs_ports_flush(ps);
 	for (size_t i = 0; i < ps->ports.n; i++)
-		port_free(ps->ports.v[i]);
+		cfs_port_free(ps->ports.v[i]);
 	cfs_vec_free(&ps->ports);
 	cfs_vec_free(&ps->io_queue);
 	free(ps->dir);
@@ -363,21 +363,9 @@ struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id)
 
 /* --- quotas --- */
 
-/* What one user other than root and the admin group holds (lock held). */
-struct usage {
-	size_t named, anon, readers;
-	uint64_t pending, watch;
-	size_t named_all, named_users; /* every named port; those of such users */
-};
-
-static uint64_t reader_pending(const struct cfs_reader *rd)
+struct cfs_port_usage cfs_ports_usage(struct cfs_ports *ps, uint32_t uid)
 {
-	return rd->out.len;
-}
-
-static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
-{
-	struct usage u = {0};
+	struct cfs_port_usage u = {0};
 	for (size_t i = 0; i < ps->ports.n; i++) {
 		struct cfs_port *p = ps->ports.v[i];
 		if (p->name && !p->closed) {
@@ -392,7 +380,7 @@ static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
 			if (rd->cred.admin || rd->cred.uid != uid)
 				continue;
 			u.readers += p->name != NULL;
-			u.pending += reader_pending(rd);
+			u.pending += cfs_reader_pending(rd);
 			u.watch += p->filter.n;
 		}
 	}
@@ -401,19 +389,19 @@ static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
 
 /* -EDQUOT when rd's user holds more formatted unread bytes than allowed
  * (checked after a snapshot, the one thing that formats much at once). */
-static int check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
+int cfs_ports_check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
 {
 	if (rd->cred.admin || !ps->lim.pending)
 		return 0;
-	return usage_of(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
+	return cfs_ports_usage(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
 }
 
 /* What c may still have formatted and unread (lock held). */
-static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
+uint64_t cfs_ports_pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
 {
 	if (c->admin || !ps->lim.pending)
 		return UINT64_MAX;
-	uint64_t used = usage_of(ps, c->uid).pending;
+	uint64_t used = cfs_ports_usage(ps, c->uid).pending;
 	return used < ps->lim.pending ? ps->lim.pending - used : 0;
 }
 
@@ -433,7 +421,7 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		return -EEXIST;
 	cfs_ports_expire(ps, cfs_now_ns(), 0);
 	pthread_mutex_lock(&ps->lock);
-	struct usage u = usage_of(ps, c->uid);
+	struct cfs_port_usage u = cfs_ports_usage(ps, c->uid);
 	struct cfs_port *p = NULL;
 	if (cfs_port_find(ps, name))
 		r = -EEXIST;
@@ -443,7 +431,7 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		r = -EDQUOT;
 	else if (!c->admin && u.named_users >= CFS_PORTS_MAX - CFS_PORTS_ADMIN_RESERVE)
 		r = -ENOSPC;
-	else if (!(p = port_new()) || !(p->name = strdup(name)))
+	else if (!(p = cfs_port_new()) || !(p->name = strdup(name)))
 		r = -ENOMEM;
 	if (r == 0) {
 		p->id = ps->next_id++;
@@ -451,22 +439,22 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		p->admin = c->admin;
 		r = cfs_vec_push(&ps->ports, p);
 	}
-	if (r == 0 && (r = save_port(ps, p)) < 0)
+	if (r == 0 && (r = cfs_port_save(ps, p)) < 0)
 		cfs_vec_remove(&ps->ports, p);
 	uint64_t id = r == 0 ? p->id : 0;
 	pthread_mutex_unlock(&ps->lock);
 	if (r < 0) {
-		port_free(p);
+		cfs_port_free(p);
 		return r;
 	}
 	/* Durable before the mkdir is answered. */
-	if ((r = flush_io(ps)) < 0) {
+	if ((r = cfs_ports_flush(ps)) < 0) {
 		pthread_mutex_lock(&ps->lock);
 		struct cfs_port *q = cfs_port_by_id(ps, id);
 		if (q)
 			port_remove(ps, q);
 		pthread_mutex_unlock(&ps->lock);
-		flush_io(ps);
+		cfs_ports_flush(ps);
 		return r;
 	}
 	if (ret_id)
@@ -484,7 +472,7 @@ static int port_remove(struct cfs_ports *ps, struct cfs_port *p)
 	p->closed = true;
 	if (!p->readers.n) {
 		cfs_vec_remove(&ps->ports, p);
-		port_free(p);
+		cfs_port_free(p);
 	}
 	return 0;
 }
@@ -495,7 +483,7 @@ int cfs_port_remove(struct cfs_ports *ps, const char *name)
 	struct cfs_port *p = cfs_port_find(ps, name);
 	int r = p ? port_remove(ps, p) : -ENOENT;
 	pthread_mutex_unlock(&ps->lock);
-	return r < 0 ? r : flush_io(ps);
+	return r < 0 ? r : cfs_ports_flush(ps);
 }
 
 int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
@@ -513,14 +501,11 @@ int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
 	}
 	pthread_mutex_unlock(&ps->lock);
 	if (n)
-		flush_io(ps);
+		cfs_ports_flush(ps);
 	return n;
 }
 
 /* --- readers --- */
-
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st, uint64_t st_seq,
-		    struct cfs_port_snap *snap);
 
 static void reader_free(struct cfs_reader *rd)
 {
@@ -542,7 +527,7 @@ static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct 
 	rd->seekable = seekable;
 	int r = cfs_cred_copy(&rd->cred, c);
 	if (r == 0 && (r = cfs_vec_push(&p->readers, rd)) == 0 &&
-	    (r = begin_at(ps, rd, p->start, p->start_seq, snap)) < 0)
+	    (r = cfs_reader_begin(ps, rd, p->start, p->start_seq, snap)) < 0)
 		cfs_vec_remove(&p->readers, rd);
 	if (r < 0) {
 		reader_free(rd);
@@ -559,7 +544,8 @@ int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cre
 	pthread_mutex_lock(&ps->lock);
 	struct cfs_port *p = cfs_port_by_id(ps, port_id);
 	int r = p ? 0 : -ENOENT;
-	struct usage u = p && !c->admin ? usage_of(ps, c->uid) : (struct usage){0};
+	struct cfs_port_usage u = p && !c->admin ? cfs_ports_usage(ps, c->uid)
+						 : (struct cfs_port_usage){0};
 	if (r == 0 && !c->admin && ps->lim.readers && u.readers >= ps->lim.readers)
 		r = -EDQUOT;
 	if (r == 0 && !c->admin && ps->lim.watch && u.watch + p->filter.n > ps->lim.watch)
@@ -569,7 +555,7 @@ int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cre
 	struct cfs_port_snap *snap = NULL, made;
 	if (r == 0 && p->start == CFS_START_SNAPSHOT) {
 		struct cfs_filter f;
-		uint64_t room = pending_room(ps, c);
+		uint64_t room = cfs_ports_pending_room(ps, c);
 		r = cfs_filter_copy(&f, &p->filter);
 		pthread_mutex_unlock(&ps->lock);
 		if (r == 0 && (r = cfs_port_snap_make(ps, &f, c, room, &made)) == 0)
@@ -593,21 +579,21 @@ int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cre
 
 int cfs_reader_open_anon(struct cfs_ports *ps, const struct cfs_cred *c, struct cfs_reader **ret)
 {
-	struct cfs_port *p = port_new();
+	struct cfs_port *p = cfs_port_new();
 	if (!p)
 		return -ENOMEM;
 	p->uid = c->uid;
 	p->admin = c->admin;
 	pthread_mutex_lock(&ps->lock);
 	int r = 0;
-	if (!c->admin && ps->lim.anon && usage_of(ps, c->uid).anon >= ps->lim.anon)
+	if (!c->admin && ps->lim.anon && cfs_ports_usage(ps, c->uid).anon >= ps->lim.anon)
 		r = -EDQUOT;
 	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) == 0 &&
 	    (r = reader_attach(ps, p, c, false, NULL, ret)) < 0)
 		cfs_vec_remove(&ps->ports, p);
 	pthread_mutex_unlock(&ps->lock);
 	if (r < 0)
-		port_free(p);
+		cfs_port_free(p);
 	return r;
 }
 
@@ -657,10 +643,10 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	p->atime_ns = cfs_now_ns();
 	bool save = p->name && !p->closed;
 	if (save)
-		save_port(ps, p); /* its position, for "continue" */
+		cfs_port_save(ps, p); /* its position, for "continue" */
 	if ((!p->name || p->closed) && !p->readers.n) {
 		cfs_vec_remove(&ps->ports, p);
-		port_free(p);
+		cfs_port_free(p);
 	}
 	rd->port = NULL;
 	rd->dead = true;
@@ -669,7 +655,7 @@ void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
 	if (!held)
 		reader_free(rd);
 	if (save)
-		flush_io(ps);
+		cfs_ports_flush(ps);
 }
 
 /* Records that after out[0..out.len) the first record not consumed is
@@ -701,8 +687,8 @@ static int push_mark(struct cfs_reader *rd, uint64_t seq, uint32_t lines)
  * takes snap when it is given (made without the ports lock), or makes
  * one. Lock held. 0, or -EDQUOT when a snapshot puts its user over the
  * pending bytes quota (the reader is then empty), or -ENOMEM. */
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st, uint64_t st_seq,
-		    struct cfs_port_snap *snap)
+int cfs_reader_begin(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
+		     uint64_t st_seq, struct cfs_port_snap *snap)
 {
 	struct cfs_port *p = rd->port;
 	uint64_t next = cfs_journal_next_seq(&ps->e->journal);
@@ -726,7 +712,7 @@ static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start 
 		snap->out = (struct cfs_buf){0};
 		rd->cursor = snap->seq;
 		r = push_mark(rd, rd->cursor, (uint32_t)snap->lines);
-		if (r == 0 && (r = check_pending(ps, rd)) < 0) {
+		if (r == 0 && (r = cfs_ports_check_pending(ps, rd)) < 0) {
 			cfs_buf_free(&rd->out);
 			rd->out_off = rd->nmarks = 0;
 		} else if (r == 0) {
@@ -830,10 +816,10 @@ void cfs_ports_rewind(struct cfs_ports *ps, uint64_t fork, uint64_t old_next)
 			push_mark(rd, fork, 0);
 		}
 		if (moved)
-			save_port(ps, p);
+			cfs_port_save(ps, p);
 	}
 	pthread_mutex_unlock(&ps->lock);
-	flush_io(ps);
+	cfs_ports_flush(ps);
 }
 
 /* Formats what the reader may have next, up to about want bytes. */
@@ -945,255 +931,4 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t of
 	rd->off += n;
 	note_position(rd);
 	return (ssize_t)n;
-}
-
-/* --- writes --- */
-
-static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
-{
-	char *end;
-	if (strcmp(w, "now") == 0)
-		*ret = CFS_START_NOW;
-	else if (strcmp(w, "snapshot") == 0)
-		*ret = CFS_START_SNAPSHOT;
-	else if (strcmp(w, "continue") == 0)
-		*ret = CFS_START_CONTINUE;
-	else {
-		/* Digits only: strtoull would also take a sign ("-1" is
-		 * ULLONG_MAX) and leading blanks. */
-		if (*w < '0' || *w > '9')
-			return -EINVAL;
-		errno = 0;
-		unsigned long long v = strtoull(w, &end, 10);
-		if (*end || errno || v == 0)
-			return -EINVAL;
-		*ret = CFS_START_SEQ;
-		*ret_seq = v;
-	}
-	return 0;
-}
-
-/* What a writer may leave in a port: max lines (0: no quota), and, when
- * it has k readers of the port, room lines for them all together. */
-struct line_quota {
-	uint32_t max;
-	size_t k;
-	uint64_t room;
-};
-
-static struct line_quota line_quota(struct cfs_ports *ps, const struct cfs_port *p,
-				    const struct cfs_cred *c)
-{
-	struct line_quota q = {0};
-	if (c->admin)
-		return q;
-	q.max = ps->lim.filter;
-	if (!ps->lim.watch)
-		return q;
-	for (size_t i = 0; i < p->readers.n; i++) {
-		const struct cfs_reader *rd = p->readers.v[i];
-		q.k += !rd->cred.admin && rd->cred.uid == c->uid;
-	}
-	uint64_t others = usage_of(ps, c->uid).watch - q.k * p->filter.n;
-	q.room = ps->lim.watch > others ? ps->lim.watch - others : 0;
-	return q;
-}
-
-/* Applies text lines to a copy of p's filter (and start), then swaps;
- * the filter it replaced goes to *ret_old (NULL: freed). */
-static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool allow_start,
-		       struct line_quota q, bool *ret_restart, enum cfs_start *ret_st,
-		       uint64_t *ret_seq, struct cfs_filter *ret_old, const char **why)
-{
-	struct cfs_filter f;
-	int r = cfs_filter_copy(&f, &p->filter);
-	if (r < 0)
-		return r;
-	enum cfs_start st = p->start;
-	uint64_t seq = p->start_seq;
-	bool restart = false;
-	char *copy = cfs_strndup(text, len);
-	if (!copy) {
-		cfs_filter_free(&f);
-		return -ENOMEM;
-	}
-	for (char *save, *line = strtok_r(copy, "\n", &save); r == 0 && line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (!*line || *line == '#')
-			continue;
-		if (strncmp(line, "start ", 6) == 0) {
-			char w[32];
-			if (!allow_start || sscanf(line + 6, "%31s", w) != 1 ||
-			    parse_start(w, &st, &seq) < 0) {
-				*why = "start takes now, snapshot, continue or a sequence number";
-				r = -EINVAL;
-			}
-			restart = true;
-			continue;
-		}
-		r = cfs_filter_apply_line(&f, line, why);
-	}
-	free(copy);
-	if (r == 0 && q.max && f.n > q.max && f.n > p->filter.n) {
-		*why = "too many registrations in one port for this user (--limit-filter)";
-		r = -EDQUOT;
-	} else if (r == 0 && q.k && f.n * q.k > q.room && f.n > p->filter.n) {
-		*why = "too many registrations in this user's readers (--limit-watch)";
-		r = -EDQUOT;
-	}
-	if (r < 0) {
-		cfs_filter_free(&f);
-		return r;
-	}
-	if (ret_old)
-		*ret_old = p->filter;
-	else
-		cfs_filter_free(&p->filter);
-	p->filter = f;
-	p->filter_gen++;
-	*ret_restart = restart;
-	*ret_st = st;
-	*ret_seq = seq;
-	return 0;
-}
-
-int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *text, size_t len,
-		     const char **why)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = rd->port;
-	bool restart = false;
-	enum cfs_start st;
-	uint64_t seq;
-	struct cfs_filter old = {0};
-	/* A reader's own start does not change its port's. */
-	int r = p->closed ? -EPIPE
-			  : apply_lines(p, text, len, true, line_quota(ps, p, &rd->cred), &restart,
-					&st, &seq, &old, why);
-	bool applied = r == 0;
-	uint64_t gen = p->filter_gen;
-	struct cfs_port_snap *snap = NULL, made;
-	if (r == 0 && restart && st == CFS_START_SNAPSHOT) {
-		/* Made without the ports lock; the kernel does not release
-		 * the file (and so the reader) while this write runs. */
-		struct cfs_filter f;
-		uint64_t room = pending_room(ps, &rd->cred);
-		if (room != UINT64_MAX)
-			room += reader_pending(rd); /* the snapshot replaces it */
-		r = cfs_filter_copy(&f, &p->filter);
-		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = cfs_port_snap_make(ps, &f, &rd->cred, room, &made)) == 0)
-			snap = &made;
-		if (r == -EDQUOT)
-			*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
-		cfs_filter_free(&f);
-		pthread_mutex_lock(&ps->lock);
-	}
-	if (r == 0 && restart && (r = begin_at(ps, rd, st, seq, snap)) == -EDQUOT)
-		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
-	else if (snap && r < 0)
-		cfs_port_snap_free(snap);
-	if (applied && r < 0 && p->filter_gen == gen) {
-		/* All lines or none: a write refused after its lines were
-		 * applied (its snapshot: over the quota, or no memory) takes
-		 * them back, unless another write changed the filter while the
-		 * snapshot was made without the lock (then they stay). */
-		cfs_filter_free(&p->filter);
-		p->filter = old;
-		old = (struct cfs_filter){0};
-	}
-	cfs_filter_free(&old);
-	bool save = r == 0 && p->name;
-	if (save)
-		save_port(ps, p);
-	pthread_mutex_unlock(&ps->lock);
-	if (save)
-		flush_io(ps);
-	return r;
-}
-
-int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
-			  const char *text, size_t len, const char **why)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	bool restart = false;
-	enum cfs_start st;
-	uint64_t seq;
-	int r = p ? apply_lines(p, text, len, false, line_quota(ps, p, c), &restart, &st, &seq,
-				NULL, why)
-		  : -ENOENT;
-	if (r == 0)
-		r = save_port(ps, p);
-	pthread_mutex_unlock(&ps->lock);
-	return r < 0 ? r : flush_io(ps);
-}
-
-int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len)
-{
-	char w[32];
-	const char *nl = memchr(text, '\n', len); /* text is not terminated */
-	size_t n = nl ? (size_t)(nl - text) : len;
-	while (n && (text[n - 1] == ' ' || text[n - 1] == '\r'))
-		n--;
-	if (n == 0 || n >= sizeof(w))
-		return -EINVAL;
-	memcpy(w, text, n);
-	w[n] = '\0';
-	enum cfs_start st;
-	uint64_t seq = 0;
-	if (parse_start(w, &st, &seq) < 0)
-		return -EINVAL;
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? 0 : -ENOENT;
-	if (p) {
-		p->start = st;
-		p->start_seq = seq;
-		r = save_port(ps, p);
-	}
-	pthread_mutex_unlock(&ps->lock);
-	return r < 0 ? r : flush_io(ps);
-}
-
-int cfs_port_render(struct cfs_ports *ps, uint64_t port_id, const char *file,
-		    struct cfs_buf *out)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? 0 : -ENOENT;
-	if (p && strcmp(file, "filter") == 0) {
-		for (size_t i = 0; r == 0 && i < p->filter.n; i++) {
-			struct cfs_buf line = {0};
-			r = cfs_reg_format(&p->filter.regs[i], &line);
-			if (r == 0)
-				r = cfs_buf_printf(out, "%s\n", line.data);
-			cfs_buf_free(&line);
-		}
-		if (r == 0)
-			r = cfs_buf_append(out, "", 0);
-	} else if (p && strcmp(file, "start") == 0) {
-		if (p->start == CFS_START_SEQ)
-			r = cfs_buf_printf(out, "%llu\n", (unsigned long long)p->start_seq);
-		else
-			r = cfs_buf_printf(out, "%s\n", start_word(p->start));
-	} else if (p && strcmp(file, "stats") == 0) {
-		uint64_t next = cfs_journal_next_seq(&ps->e->journal), queued = 0;
-		for (size_t i = 0; i < p->readers.n; i++) {
-			struct cfs_reader *rd = p->readers.v[i];
-			queued += next > rd->cursor ? next - rd->cursor : 0;
-		}
-		r = cfs_buf_printf(out,
-				   "readers %zu\nqueued %llu\ndelivered %llu\ndropped %llu\n"
-				   "position %llu\n",
-				   p->readers.n, (unsigned long long)queued,
-				   (unsigned long long)p->delivered, (unsigned long long)p->dropped,
-				   (unsigned long long)p->position);
-	} else if (p) {
-		r = -ENOENT;
-	}
-	pthread_mutex_unlock(&ps->lock);
-	return r;
 }
