@@ -3,8 +3,10 @@
  *
  * port.h is the contract and says what ports do; the work is split by job:
  *   port.c           the set of ports: opening and closing it, named ports
- *                    made, found, removed and expired, their files, quotas;
- *                    readers: open, close, marks, refill, take, rewind
+ *                    made, found, removed and expired, their files, quotas
+ *   port_reader.c    readers: formatting records for them, open, close,
+ *                    where they start, marks and positions, refill, take,
+ *                    rewind
  *   port_snapshot.c  a reader's snapshot start: what the filter wants of
  *                    the model, collected under its read lock and
  *                    formatted after it
@@ -69,7 +71,7 @@ int cfs_ports_check_pending(struct cfs_ports *ps, const struct cfs_reader *rd);
  * limit. */
 uint64_t cfs_ports_pending_room(struct cfs_ports *ps, const struct cfs_cred *c);
 
-/* --- port.c: readers --- */
+/* --- port_reader.c --- */
 
 /* Appends one line per registration of f that wants r, when c may see r
  * (m NULL: the caller checked). Returns the number of lines, or -ENOMEM.
