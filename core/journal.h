@@ -73,7 +73,7 @@ struct cfs_record {
 	struct cfs_sec *sec;
 	uint32_t nsec;
 	/* Port readers' cache of this record's JSON up to its "key" value
-	 * (port.c), filled under the journal lock; never copied. */
+	 * (port_reader.c), filled under the journal lock; never copied. */
 	char *json;
 	size_t json_len;
 };

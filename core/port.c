@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "port.h"
+/* The set of ports (port.h): opening and closing it, named ports made,
+ * found, removed and expired, their files under STATE_DIR/ports, and the
+ * users' quotas. Readers are port_reader.c's. */
+#include "port_i.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,88 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "value.h"
-
-/* --- formatting --- */
-
-int cfs_port_format(const struct cfs_record *r, uint64_t key, bool snapshot,
-		    struct cfs_buf *out)
-{
-	size_t start = out->len;
-	int e = cfs_record_to_json(r, out);
-	if (e < 0)
-		return e;
-	out->len--; /* reopen the object: drop its '}' */
-	struct cfs_rec_flags fl = cfs_record_flags(r);
-	e = cfs_buf_printf(out, ",\"v1\":%u,\"v2type\":%u,\"v2flags\":%llu,\"key\":%llu%s}", fl.v1,
-			   fl.v2type, (unsigned long long)fl.v2flags, (unsigned long long)key,
-			   snapshot ? ",\"snapshot\":true" : "");
-	if (e < 0)
-		out->len = start;
-	return e;
-}
-
-/* The record's JSON up to its key value ("...,\"key\":"), built once per
- * record in the journal and shared by every reader (journal lock held). */
-static int cached_prefix(struct cfs_record *r)
-{
-	if (r->json)
-		return 0;
-	struct cfs_buf b = {0};
-	int e = cfs_port_format(r, 0, false, &b);
-	if (e == 0) {
-		/* Cut the trailing "0}" of the key written above. */
-		b.len -= 2;
-		b.data[b.len] = '\0';
-		r->json_len = b.len;
-		r->json = cfs_buf_steal(&b);
-		e = r->json ? 0 : -ENOMEM;
-	}
-	cfs_buf_free(&b);
-	return e;
-}
-
-static int append_key_line(struct cfs_buf *out, const struct cfs_record *r, uint64_t key)
-{
-	char tail[32];
-	int n = snprintf(tail, sizeof(tail), "%llu}\n", (unsigned long long)key);
-	int e = cfs_buf_reserve(out, r->json_len + (size_t)n);
-	if (e < 0)
-		return e;
-	memcpy(out->data + out->len, r->json, r->json_len);
-	memcpy(out->data + out->len + r->json_len, tail, (size_t)n + 1);
-	out->len += r->json_len + (size_t)n;
-	return 0;
-}
-
-/* Appends one line per registration of f that wants r, when c may see r
- * (m NULL: the caller checked). Returns the number of lines. A journal
- * record (cache allowed) is formatted once for all readers. */
-static long format_matches(const struct cfs_filter *f, const struct cfs_record *r, bool snapshot,
-			   const struct cfs_model *m, const struct cfs_cred *c,
-			   struct cfs_buf *out)
-{
-	long n = 0;
-	for (size_t i = 0; i < f->n; i++) {
-		if (!cfs_reg_match(&f->regs[i], r))
-			continue;
-		if (n == 0 && m && !cfs_record_visible(m, r, c))
-			return 0;
-		int e;
-		if (!snapshot && (e = cached_prefix((struct cfs_record *)r)) == 0)
-			e = append_key_line(out, r, f->regs[i].key);
-		else if ((e = cfs_port_format(r, f->regs[i].key, snapshot, out)) == 0)
-			e = cfs_buf_append(out, "\n", 1);
-		if (e < 0)
-			return -ENOMEM;
-		n++;
-	}
-	return n;
-}
-
 /* --- persistence of named ports --- */
 
-static const char *start_word(enum cfs_start s)
+const char *cfs_port_start_word(enum cfs_start s)
 {
 	switch (s) {
 	case CFS_START_SNAPSHOT:
@@ -140,13 +64,13 @@ static int queue_io(struct cfs_ports *ps, const struct cfs_port *p, struct cfs_b
 }
 
 /* Queues p's file (lock held). */
-static int save_port(struct cfs_ports *ps, const struct cfs_port *p)
+int cfs_port_save(struct cfs_ports *ps, const struct cfs_port *p)
 {
 	struct cfs_buf b = {0};
 	int r = cfs_buf_printf(&b, "id %llu\nuid %u\nadmin %d\natime %lld\nstart %s %llu\n"
 			       "position %llu\n",
 			       (unsigned long long)p->id, p->uid, p->admin, (long long)p->atime_ns,
-			       start_word(p->start), (unsigned long long)p->start_seq,
+			       cfs_port_start_word(p->start), (unsigned long long)p->start_seq,
 			       (unsigned long long)p->position);
 	for (size_t i = 0; r == 0 && i < p->filter.n; i++) {
 		struct cfs_buf line = {0};
@@ -201,7 +125,7 @@ out:
 /* Writes what is queued, in order (lock NOT held). Once it returns, every
  * change queued before the call is on disk. Returns the first failure of
  * the writes it made. */
-static int flush_io(struct cfs_ports *ps)
+int cfs_ports_flush(struct cfs_ports *ps)
 {
 	pthread_mutex_lock(&ps->io_lock);
 	pthread_mutex_lock(&ps->lock);
@@ -223,7 +147,7 @@ static int flush_io(struct cfs_ports *ps)
 	return r;
 }
 
-static struct cfs_port *port_new(void)
+struct cfs_port *cfs_port_new(void)
 {
 	struct cfs_port *p = calloc(1, sizeof(*p));
 	if (p)
@@ -231,7 +155,7 @@ static struct cfs_port *port_new(void)
 	return p;
 }
 
-static void port_free(struct cfs_port *p)
+void cfs_port_free(struct cfs_port *p)
 {
 	if (!p)
 		return;
@@ -250,7 +174,7 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	free(path);
 	if (!f)
 		return -errno;
-	struct cfs_port *p = port_new();
+	struct cfs_port *p = cfs_port_new();
 	int r = p && (p->name = strdup(name)) ? 0 : -ENOMEM;
 	char *line = NULL;
 	size_t cap = 0;
@@ -291,7 +215,7 @@ static int load_port(struct cfs_ports *ps, const char *name)
 	if (r == 0)
 		r = cfs_vec_push(&ps->ports, p);
 	if (r < 0) {
-		port_free(p);
+		cfs_port_free(p);
 		return r;
 	}
 	if (p->id >= ps->next_id)
@@ -330,13 +254,13 @@ void cfs_ports_close(struct cfs_ports *ps)
 	for (size_t i = 0; i < ps->ports.n; i++) {
 		struct cfs_port *p = ps->ports.v[i];
 		if (p->name && !p->closed)
-			save_port(ps, p);
+			cfs_port_save(ps, p);
 	}
 	pthread_mutex_unlock(&ps->lock);
 	if (ps->dir)
-		flush_io(ps);
+		cfs_ports_flush(ps);
 	for (size_t i = 0; i < ps->ports.n; i++)
-		port_free(ps->ports.v[i]);
+		cfs_port_free(ps->ports.v[i]);
 	cfs_vec_free(&ps->ports);
 	cfs_vec_free(&ps->io_queue);
 	free(ps->dir);
@@ -366,21 +290,9 @@ struct cfs_port *cfs_port_by_id(struct cfs_ports *ps, uint64_t id)
 
 /* --- quotas --- */
 
-/* What one user other than root and the admin group holds (lock held). */
-struct usage {
-	size_t named, anon, readers;
-	uint64_t pending, watch;
-	size_t named_all, named_users; /* every named port; those of such users */
-};
-
-static uint64_t reader_pending(const struct cfs_reader *rd)
+struct cfs_port_usage cfs_ports_usage(struct cfs_ports *ps, uint32_t uid)
 {
-	return rd->out.len;
-}
-
-static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
-{
-	struct usage u = {0};
+	struct cfs_port_usage u = {0};
 	for (size_t i = 0; i < ps->ports.n; i++) {
 		struct cfs_port *p = ps->ports.v[i];
 		if (p->name && !p->closed) {
@@ -395,7 +307,7 @@ static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
 			if (rd->cred.admin || rd->cred.uid != uid)
 				continue;
 			u.readers += p->name != NULL;
-			u.pending += reader_pending(rd);
+			u.pending += cfs_reader_pending(rd);
 			u.watch += p->filter.n;
 		}
 	}
@@ -404,12 +316,23 @@ static struct usage usage_of(struct cfs_ports *ps, uint32_t uid)
 
 /* -EDQUOT when rd's user holds more formatted unread bytes than allowed
  * (checked after a snapshot, the one thing that formats much at once). */
-static int check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
+int cfs_ports_check_pending(struct cfs_ports *ps, const struct cfs_reader *rd)
 {
 	if (rd->cred.admin || !ps->lim.pending)
 		return 0;
-	return usage_of(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
+	return cfs_ports_usage(ps, rd->cred.uid).pending > ps->lim.pending ? -EDQUOT : 0;
 }
+
+/* What c may still have formatted and unread (lock held). */
+uint64_t cfs_ports_pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
+{
+	if (c->admin || !ps->lim.pending)
+		return UINT64_MAX;
+	uint64_t used = cfs_ports_usage(ps, c->uid).pending;
+	return used < ps->lim.pending ? ps->lim.pending - used : 0;
+}
+
+/* --- named ports made, removed and expired --- */
 
 static int port_remove(struct cfs_ports *ps, struct cfs_port *p);
 
@@ -427,7 +350,7 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		return -EEXIST;
 	cfs_ports_expire(ps, cfs_now_ns(), 0);
 	pthread_mutex_lock(&ps->lock);
-	struct usage u = usage_of(ps, c->uid);
+	struct cfs_port_usage u = cfs_ports_usage(ps, c->uid);
 	struct cfs_port *p = NULL;
 	if (cfs_port_find(ps, name))
 		r = -EEXIST;
@@ -437,7 +360,7 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		r = -EDQUOT;
 	else if (!c->admin && u.named_users >= CFS_PORTS_MAX - CFS_PORTS_ADMIN_RESERVE)
 		r = -ENOSPC;
-	else if (!(p = port_new()) || !(p->name = strdup(name)))
+	else if (!(p = cfs_port_new()) || !(p->name = strdup(name)))
 		r = -ENOMEM;
 	if (r == 0) {
 		p->id = ps->next_id++;
@@ -445,22 +368,22 @@ int cfs_port_create(struct cfs_ports *ps, const char *name, const struct cfs_cre
 		p->admin = c->admin;
 		r = cfs_vec_push(&ps->ports, p);
 	}
-	if (r == 0 && (r = save_port(ps, p)) < 0)
+	if (r == 0 && (r = cfs_port_save(ps, p)) < 0)
 		cfs_vec_remove(&ps->ports, p);
 	uint64_t id = r == 0 ? p->id : 0;
 	pthread_mutex_unlock(&ps->lock);
 	if (r < 0) {
-		port_free(p);
+		cfs_port_free(p);
 		return r;
 	}
 	/* Durable before the mkdir is answered. */
-	if ((r = flush_io(ps)) < 0) {
+	if ((r = cfs_ports_flush(ps)) < 0) {
 		pthread_mutex_lock(&ps->lock);
 		struct cfs_port *q = cfs_port_by_id(ps, id);
 		if (q)
 			port_remove(ps, q);
 		pthread_mutex_unlock(&ps->lock);
-		flush_io(ps);
+		cfs_ports_flush(ps);
 		return r;
 	}
 	if (ret_id)
@@ -478,7 +401,7 @@ static int port_remove(struct cfs_ports *ps, struct cfs_port *p)
 	p->closed = true;
 	if (!p->readers.n) {
 		cfs_vec_remove(&ps->ports, p);
-		port_free(p);
+		cfs_port_free(p);
 	}
 	return 0;
 }
@@ -489,7 +412,7 @@ int cfs_port_remove(struct cfs_ports *ps, const char *name)
 	struct cfs_port *p = cfs_port_find(ps, name);
 	int r = p ? port_remove(ps, p) : -ENOENT;
 	pthread_mutex_unlock(&ps->lock);
-	return r < 0 ? r : flush_io(ps);
+	return r < 0 ? r : cfs_ports_flush(ps);
 }
 
 int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
@@ -507,940 +430,6 @@ int cfs_ports_expire(struct cfs_ports *ps, int64_t now_ns, int64_t every_ns)
 	}
 	pthread_mutex_unlock(&ps->lock);
 	if (n)
-		flush_io(ps);
+		cfs_ports_flush(ps);
 	return n;
-}
-
-/* --- readers --- */
-
-/* A snapshot made for a reader (below). */
-struct snapshot {
-	struct cfs_buf out; /* the lines and the closing snapshot_end */
-	uint64_t seq;	    /* the seq it stands for */
-	long lines;	    /* record lines */
-};
-
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
-		    uint64_t st_seq, struct snapshot *snap);
-static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
-			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret);
-static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c);
-static void snapshot_free(struct snapshot *s);
-
-static void reader_free(struct cfs_reader *rd)
-{
-	if (!rd)
-		return;
-	cfs_cred_free(&rd->cred);
-	cfs_buf_free(&rd->out);
-	free(rd->marks);
-	free(rd);
-}
-
-static int reader_attach(struct cfs_ports *ps, struct cfs_port *p, const struct cfs_cred *c,
-			 bool seekable, struct snapshot *snap, struct cfs_reader **ret)
-{
-	struct cfs_reader *rd = calloc(1, sizeof(*rd));
-	if (!rd)
-		return -ENOMEM;
-	rd->port = p;
-	rd->seekable = seekable;
-	int r = cfs_cred_copy(&rd->cred, c);
-	if (r == 0 && (r = cfs_vec_push(&p->readers, rd)) == 0 &&
-	    (r = begin_at(ps, rd, p->start, p->start_seq, snap)) < 0)
-		cfs_vec_remove(&p->readers, rd);
-	if (r < 0) {
-		reader_free(rd);
-		return r;
-	}
-	p->atime_ns = cfs_now_ns();
-	*ret = rd;
-	return 0;
-}
-
-int cfs_reader_open(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
-		    bool seekable, struct cfs_reader **ret)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? 0 : -ENOENT;
-	struct usage u = p && !c->admin ? usage_of(ps, c->uid) : (struct usage){0};
-	if (r == 0 && !c->admin && ps->lim.readers && u.readers >= ps->lim.readers)
-		r = -EDQUOT;
-	if (r == 0 && !c->admin && ps->lim.watch && u.watch + p->filter.n > ps->lim.watch)
-		r = -EDQUOT;
-	/* A snapshot is made without the ports lock (it may take long) and
-	 * handed to the reader once the port is looked up again. */
-	struct snapshot *snap = NULL, made;
-	if (r == 0 && p->start == CFS_START_SNAPSHOT) {
-		struct cfs_filter f;
-		uint64_t room = pending_room(ps, c);
-		r = cfs_filter_copy(&f, &p->filter);
-		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = snapshot_make(ps, &f, c, room, &made)) == 0)
-			snap = &made;
-		cfs_filter_free(&f);
-		pthread_mutex_lock(&ps->lock);
-		if (r == 0 && !(p = cfs_port_by_id(ps, port_id)))
-			r = -ENOENT;
-		if (r == 0 && p->start != CFS_START_SNAPSHOT) {
-			snapshot_free(snap);
-			snap = NULL;
-		}
-	}
-	if (r == 0)
-		r = reader_attach(ps, p, c, seekable, snap, ret);
-	else if (snap)
-		snapshot_free(snap);
-	pthread_mutex_unlock(&ps->lock);
-	return r;
-}
-
-int cfs_reader_open_anon(struct cfs_ports *ps, const struct cfs_cred *c, struct cfs_reader **ret)
-{
-	struct cfs_port *p = port_new();
-	if (!p)
-		return -ENOMEM;
-	p->uid = c->uid;
-	p->admin = c->admin;
-	pthread_mutex_lock(&ps->lock);
-	int r = 0;
-	if (!c->admin && ps->lim.anon && usage_of(ps, c->uid).anon >= ps->lim.anon)
-		r = -EDQUOT;
-	if (r == 0 && (r = cfs_vec_push(&ps->ports, p)) == 0 &&
-	    (r = reader_attach(ps, p, c, false, NULL, ret)) < 0)
-		cfs_vec_remove(&ps->ports, p);
-	pthread_mutex_unlock(&ps->lock);
-	if (r < 0)
-		port_free(p);
-	return r;
-}
-
-/* The first record rd has not consumed: what the last mark it was given
- * whole says (0: unknown, in a snapshot). */
-static uint64_t consumed(const struct cfs_reader *rd)
-{
-	uint64_t seq = rd->seq0;
-	for (size_t i = 0; i < rd->nmarks && rd->marks[i].end <= rd->out_off; i++)
-		seq = rd->marks[i].seq;
-	return seq;
-}
-
-static void note_position(struct cfs_reader *rd)
-{
-	uint64_t c = consumed(rd);
-	if (rd->port->name && c > rd->port->position)
-		rd->port->position = c;
-}
-
-void cfs_reader_hold(struct cfs_reader *rd)
-{
-	rd->refs++;
-}
-
-void cfs_reader_drop(struct cfs_reader *rd)
-{
-	if (--rd->refs == 0 && rd->dead)
-		reader_free(rd);
-}
-
-void cfs_reader_close(struct cfs_ports *ps, struct cfs_reader *rd)
-{
-	if (!rd)
-		return;
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = rd->port;
-	cfs_vec_remove(&p->readers, rd);
-	/* Lines formatted for it that it was not given whole come again
-	 * (from the position) and count when they do. */
-	for (size_t i = 0; i < rd->nmarks; i++) {
-		if (rd->marks[i].end > rd->out_off)
-			p->delivered -= p->delivered < rd->marks[i].lines ? p->delivered
-									  : rd->marks[i].lines;
-	}
-	note_position(rd);
-	p->atime_ns = cfs_now_ns();
-	bool save = p->name && !p->closed;
-	if (save)
-		save_port(ps, p); /* its position, for "continue" */
-	if ((!p->name || p->closed) && !p->readers.n) {
-		cfs_vec_remove(&ps->ports, p);
-		port_free(p);
-	}
-	rd->port = NULL;
-	rd->dead = true;
-	bool held = rd->refs > 0;
-	pthread_mutex_unlock(&ps->lock);
-	if (!held)
-		reader_free(rd);
-	if (save)
-		flush_io(ps);
-}
-
-/* Records that after out[0..out.len) the first record not consumed is
- * seq, with lines record lines in it since the previous mark. */
-static int push_mark(struct cfs_reader *rd, uint64_t seq, uint32_t lines)
-{
-	if (rd->nmarks && rd->marks[rd->nmarks - 1].end == rd->out.len) {
-		rd->marks[rd->nmarks - 1].seq = seq;
-		rd->marks[rd->nmarks - 1].lines += lines;
-		return 0;
-	}
-	if (!rd->out.len && !rd->nmarks) {
-		rd->seq0 = seq;
-		return 0;
-	}
-	if (rd->nmarks == rd->capmarks) {
-		size_t cap = rd->capmarks ? rd->capmarks * 2 : 8;
-		struct cfs_mark *v = realloc(rd->marks, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		rd->marks = v;
-		rd->capmarks = cap;
-	}
-	rd->marks[rd->nmarks++] = (struct cfs_mark){rd->out.len, seq, lines};
-	return 0;
-}
-
-/* Snapshot: one record per object, key and value the filter wants and
- * the reader may see. They are collected (copied) under the model's read
- * lock, which is all the committer waits for, and formatted after it, with
- * no lock held: formatting is nearly all of the cost. */
-static void snapshot_free(struct snapshot *s)
-{
-	cfs_buf_free(&s->out);
-	*s = (struct snapshot){0};
-}
-
-/* What a snapshot collects under the model's read lock: each record's
- * strings are copied into one arena (items hold offsets), so that the lock
- * is held for a walk and a few large copies, not for many allocations. */
-#define SNAP_NONE SIZE_MAX
-
-struct snap_item {
-	enum cfs_kind kind;
-	enum cfs_change change;
-	size_t id, name, parent, prop, value; /* offsets in the arena, or SNAP_NONE */
-};
-
-struct snap {
-	const struct cfs_filter *f;
-	const struct cfs_cred *c;
-	struct cfs_buf arena; /* NUL-terminated strings; "" at offset 0 */
-	struct snap_item *items;
-	size_t n, cap;
-	int err;
-};
-
-static bool wanted(const struct cfs_filter *f, const struct cfs_record *r)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (cfs_reg_match(&f->regs[i], r))
-			return true;
-	return false;
-}
-
-static size_t arena_put(struct snap *s, const char *str)
-{
-	if (!str)
-		return SNAP_NONE;
-	if (!*str)
-		return 0;
-	size_t off = s->arena.len;
-	if (s->err == 0 && (s->err = cfs_buf_append(&s->arena, str, strlen(str) + 1)) < 0)
-		return 0;
-	return off;
-}
-
-static struct snap_item *snap_item(struct snap *s)
-{
-	if (s->err)
-		return NULL;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct snap_item *v = realloc(s->items, cap * sizeof(*v));
-		if (!v) {
-			s->err = -ENOMEM;
-			return NULL;
-		}
-		s->items = v;
-		s->cap = cap;
-	}
-	return &s->items[s->n++];
-}
-
-static void snap_record(struct snap *s, const struct cfs_record *r)
-{
-	if (!wanted(s->f, r))
-		return;
-	struct snap_item *it = snap_item(s);
-	if (it)
-		*it = (struct snap_item){r->kind,
-					 r->change,
-					 arena_put(s, r->obj_id),
-					 arena_put(s, r->obj_name),
-					 arena_put(s, r->parent_id),
-					 arena_put(s, r->prop),
-					 arena_put(s, r->new_value)};
-}
-
-/* A value's text as records carry it, appended to the arena with its NUL. */
-static size_t arena_value(struct snap *s, const struct cfs_value *v)
-{
-	struct cfs_buf *a = &s->arena;
-	size_t off = a->len;
-	if (s->err)
-		return 0;
-	if (v->type == CFS_REG_BINARY || v->type == CFS_REG_NONE) {
-		static const char hex[] = "0123456789abcdef";
-		if ((s->err = cfs_buf_reserve(a, v->len * 2 + 1)) < 0)
-			return 0;
-		for (size_t b = 0; b < v->len; b++) {
-			a->data[a->len++] = hex[v->data[b] >> 4];
-			a->data[a->len++] = hex[v->data[b] & 15];
-		}
-	} else {
-		if ((s->err = cfs_value_format(v->type, v->data, v->len, a)) < 0)
-			return 0;
-		if (a->len > off && a->data[a->len - 1] == '\n')
-			a->len--;
-	}
-	if ((s->err = cfs_buf_append(a, "", 1)) < 0)
-		return 0;
-	return off;
-}
-
-static void snap_registry(struct snap *s, const struct cfs_key *k, struct cfs_buf *path)
-{
-	/* What the reader could not reach by path it does not get: nothing
-	 * below a key it may not search, and no key or values it may not
-	 * read (access.h). */
-	struct cfs_sec sec = {k->mode, k->uid, k->gid};
-	if (!s->c->admin && !(cfs_sec_bits(&sec, s->c) & 1))
-		return;
-	bool readable = cfs_key_readable(k, s->c);
-	size_t base = path->len;
-	if (k->parent) {
-		if (base)
-			cfs_buf_append(path, "\\", 1);
-		cfs_buf_puts(path, k->name);
-	}
-	const char *kpath = path->data ? path->data : "";
-	size_t kname = SNAP_NONE;
-	struct cfs_record r = {.kind = CFS_KIND_REGISTRY, .change = CFS_CH_KEY_ADDED,
-			       .obj_id = "", .obj_name = (char *)kpath, .parent_id = ""};
-	if (readable && k->parent && wanted(s->f, &r)) {
-		struct snap_item *it = snap_item(s);
-		kname = arena_put(s, kpath);
-		if (it)
-			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, SNAP_NONE, SNAP_NONE};
-	}
-	r.change = CFS_CH_VALUE_SET;
-	r.new_value = "";
-	for (size_t i = 0; readable && i < k->values.n; i++) {
-		const struct cfs_value *v = k->values.v[i];
-		r.prop = v->name;
-		if (!wanted(s->f, &r))
-			continue;
-		if (kname == SNAP_NONE)
-			kname = arena_put(s, kpath);
-		size_t prop = arena_put(s, v->name), value = arena_value(s, v);
-		struct snap_item *it = snap_item(s);
-		if (it)
-			*it = (struct snap_item){r.kind, r.change, 0, kname, 0, prop, value};
-	}
-	for (size_t i = 0; i < k->subkeys.n; i++)
-		snap_registry(s, k->subkeys.v[i], path);
-	path->len = base;
-	if (path->data)
-		path->data[base] = '\0';
-}
-
-static char *arena_str(const struct snap *s, size_t off)
-{
-	return off == SNAP_NONE ? NULL : s->arena.data + off;
-}
-
-/* What c may still have formatted and unread (lock held). */
-static uint64_t pending_room(struct cfs_ports *ps, const struct cfs_cred *c)
-{
-	if (c->admin || !ps->lim.pending)
-		return UINT64_MAX;
-	uint64_t used = usage_of(ps, c->uid).pending;
-	return used < ps->lim.pending ? ps->lim.pending - used : 0;
-}
-
-/* Makes a snapshot for a reader with filter f and credentials c; -EDQUOT
- * as soon as it is larger than room bytes (so a refused one costs little).
- * Takes the model's read lock itself; the ports lock may be held or not. */
-static int snapshot_make(struct cfs_ports *ps, const struct cfs_filter *f,
-			 const struct cfs_cred *c, uint64_t room, struct snapshot *ret)
-{
-	struct cfs_engine *e = ps->e;
-	struct snap s = {.f = f, .c = c};
-	*ret = (struct snapshot){0};
-	s.err = cfs_buf_append(&s.arena, "", 1);
-	cfs_engine_rdlock(e);
-	const struct cfs_model *m = &e->model;
-	ret->seq = e->applied_seq;
-	struct cfs_record cr = {.kind = CFS_KIND_CLUSTER, .change = CFS_CH_ADDED,
-				.obj_id = (char *)cfs_key_get_sz(m->reg.root, CFS_P_CLUSTER_ID, NULL),
-				.obj_name = (char *)cfs_model_cluster_name(m), .parent_id = ""};
-	snap_record(&s, &cr);
-	for (int k = CFS_KIND_NODE; k <= CFS_KIND_NETINTERFACE; k++) {
-		struct cfs_key *coll = m->coll[k];
-		for (size_t i = 0; i < coll->subkeys.n; i++) {
-			struct cfs_object *o = ((struct cfs_key *)coll->subkeys.v[i])->obj;
-			if (!o)
-				continue;
-			struct cfs_object *parent =
-				k == CFS_KIND_GROUP	     ? cfs_obj_ref(m, o, CFS_P_OWNER_NODE)
-				: k == CFS_KIND_RESOURCE     ? cfs_obj_ref(m, o, CFS_P_GROUP)
-				: k == CFS_KIND_NETINTERFACE ? cfs_obj_ref(m, o, CFS_P_NODE)
-							     : NULL;
-			bool has_state = k != CFS_KIND_RESTYPE;
-			struct cfs_record r = {
-				.kind = k,
-				.change = CFS_CH_ADDED,
-				.obj_id = (char *)cfs_obj_id(o),
-				.obj_name = o->name,
-				.parent_id = parent ? (char *)cfs_obj_id(parent) : "",
-				.new_value = has_state ? (char *)cfs_state_name(k, cfs_obj_state(o))
-						       : NULL,
-			};
-			snap_record(&s, &r);
-		}
-	}
-	struct cfs_buf path = {0};
-	cfs_buf_puts(&path, "");
-	snap_registry(&s, m->reg.root, &path);
-	cfs_buf_free(&path);
-	cfs_engine_unlock(e);
-	int r = s.err;
-	for (size_t i = 0; r == 0 && i < s.n; i++) {
-		const struct snap_item *it = &s.items[i];
-		struct cfs_record rec = {.kind = it->kind,
-					 .change = it->change,
-					 .obj_id = arena_str(&s, it->id),
-					 .obj_name = arena_str(&s, it->name),
-					 .parent_id = arena_str(&s, it->parent),
-					 .prop = arena_str(&s, it->prop),
-					 .new_value = arena_str(&s, it->value)};
-		long n = format_matches(f, &rec, true, NULL, c, &ret->out);
-		if (n < 0)
-			r = (int)n;
-		else if (ret->out.len > room)
-			r = -EDQUOT;
-		else
-			ret->lines += n;
-	}
-	free(s.items);
-	cfs_buf_free(&s.arena);
-	if (r == 0)
-		r = cfs_buf_printf(&ret->out,
-				   "{\"seq\":%llu,\"change\":\"snapshot_end\",\"records\":%ld}\n",
-				   (unsigned long long)ret->seq, ret->lines);
-	if (r < 0)
-		snapshot_free(ret);
-	return r;
-}
-
-/* Places a reader where start mode st (and seq) says; a snapshot start
- * takes snap when it is given (made without the ports lock), or makes
- * one. Lock held. 0, or -EDQUOT when a snapshot puts its user over the
- * pending bytes quota (the reader is then empty), or -ENOMEM. */
-static int begin_at(struct cfs_ports *ps, struct cfs_reader *rd, enum cfs_start st,
-		    uint64_t st_seq, struct snapshot *snap)
-{
-	struct cfs_port *p = rd->port;
-	uint64_t next = cfs_journal_next_seq(&ps->e->journal);
-	uint64_t first = cfs_journal_first_seq(&ps->e->journal);
-	cfs_buf_reset(&rd->out);
-	rd->out_off = 0;
-	rd->nmarks = 0;
-	rd->overflowed = false;
-	int r = 0;
-	switch (st) {
-	case CFS_START_SNAPSHOT: {
-		struct snapshot own;
-		if (!snap && (r = snapshot_make(ps, &p->filter, &rd->cred, UINT64_MAX, &own)) == 0)
-			snap = &own;
-		if (r < 0)
-			break;
-		rd->seq0 = 0; /* nothing is consumed before its end */
-		cfs_buf_free(&rd->out);
-		rd->out = snap->out;
-		snap->out = (struct cfs_buf){0};
-		rd->cursor = snap->seq;
-		r = push_mark(rd, rd->cursor, (uint32_t)snap->lines);
-		if (r == 0 && (r = check_pending(ps, rd)) < 0) {
-			cfs_buf_free(&rd->out);
-			rd->out_off = rd->nmarks = 0;
-		} else if (r == 0) {
-			p->delivered += (uint64_t)snap->lines;
-		}
-		snapshot_free(snap);
-		break;
-	}
-	case CFS_START_SEQ:
-	case CFS_START_CONTINUE: {
-		uint64_t want = st == CFS_START_SEQ ? st_seq : p->position;
-		if (want == 0)
-			want = next;
-		rd->seq0 = want;
-		if (want < first) {
-			cfs_buf_printf(&rd->out,
-				       "{\"seq\":%llu,\"change\":\"error\",\"error\":\"not_retained\","
-				       "\"requested\":%llu,\"first_retained\":%llu}\n",
-				       (unsigned long long)first, (unsigned long long)want,
-				       (unsigned long long)first);
-			want = first;
-			r = push_mark(rd, want, 0);
-		}
-		rd->cursor = want;
-		break;
-	}
-	default:
-		rd->cursor = rd->seq0 = next;
-	}
-	rd->started = true;
-	return r;
-}
-
-struct fill {
-	struct cfs_reader *rd;
-	const struct cfs_model *m; /* NULL: the reader sees everything */
-	size_t want;
-	long lines;
-	int err;
-};
-
-static int fill_one(const struct cfs_record *r, void *ud)
-{
-	struct fill *f = ud;
-	struct cfs_reader *rd = f->rd;
-	if (rd->out.len - rd->out_off >= f->want)
-		return 1;
-	long n = format_matches(&rd->port->filter, r, false, f->m, &rd->cred, &rd->out);
-	if (n > 0 && push_mark(rd, r->seq + 1, (uint32_t)n) < 0)
-		n = -ENOMEM;
-	if (n < 0) {
-		f->err = (int)n;
-		return 1;
-	}
-	f->lines += n;
-	return 0;
-}
-
-/* What was formatted for rd and not given yet is dropped (its marks too):
- * rd takes up again at the first record not consumed. */
-static void drop_ungiven(struct cfs_reader *rd)
-{
-	size_t keep = 0;
-	while (keep < rd->nmarks && rd->marks[keep].end <= rd->out_off)
-		keep++;
-	rd->nmarks = keep;
-	rd->out.len = rd->out_off;
-	if (rd->out.data)
-		rd->out.data[rd->out.len] = '\0';
-}
-
-void cfs_ports_rewind(struct cfs_ports *ps, uint64_t fork, uint64_t old_next)
-{
-	if (fork >= old_next)
-		return;
-	pthread_mutex_lock(&ps->lock);
-	for (size_t i = 0; i < ps->ports.n; i++) {
-		struct cfs_port *p = ps->ports.v[i];
-		bool moved = false;
-		if (p->name && p->position > fork) {
-			p->position = fork;
-			moved = true;
-		}
-		for (size_t k = 0; k < p->readers.n; k++) {
-			struct cfs_reader *rd = p->readers.v[k];
-			if (rd->cursor <= fork)
-				continue;
-			/* It looked at records that are not the cluster's: it is
-			 * told, and reads the cluster's from fork on. */
-			drop_ungiven(rd);
-			uint64_t lost = old_next - fork;
-			cfs_buf_printf(&rd->out,
-				       "{\"seq\":%llu,\"change\":\"overflow\",\"reason\":\"replaced\","
-				       "\"lost_from\":%llu,\"lost_to\":%llu,\"lost\":%llu,\"v1\":%u,"
-				       "\"v2type\":%u,\"v2flags\":%u,\"key\":0}\n",
-				       (unsigned long long)fork, (unsigned long long)fork,
-				       (unsigned long long)(old_next - 1), (unsigned long long)lost,
-				       CFS_V1_CLUSTER_RECONNECT, CFS_V2_TYPE_CLUSTER,
-				       CFS_V2_CLUSTER_LOST_NOTIFICATIONS);
-			rd->cursor = fork;
-			push_mark(rd, fork, 0);
-		}
-		if (moved)
-			save_port(ps, p);
-	}
-	pthread_mutex_unlock(&ps->lock);
-	flush_io(ps);
-}
-
-/* Formats what the reader may have next, up to about want bytes. */
-static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
-{
-	struct cfs_journal *j = &ps->e->journal;
-	struct cfs_port *p = rd->port;
-	uint64_t first = cfs_journal_first_seq(j);
-	if (rd->cursor < first) {
-		/* Overrun: the records it has not seen are gone from the ring. */
-		uint64_t lost = first - rd->cursor;
-		cfs_buf_printf(&rd->out,
-			       "{\"seq\":%llu,\"change\":\"overflow\",\"lost_from\":%llu,"
-			       "\"lost_to\":%llu,\"lost\":%llu,\"v1\":%u,\"v2type\":%u,\"v2flags\":%u,"
-			       "\"key\":0}\n",
-			       (unsigned long long)first, (unsigned long long)rd->cursor,
-			       (unsigned long long)(first - 1), (unsigned long long)lost,
-			       CFS_V1_CLUSTER_RECONNECT, CFS_V2_TYPE_CLUSTER,
-			       CFS_V2_CLUSTER_LOST_NOTIFICATIONS);
-		p->dropped += lost;
-		rd->cursor = first;
-		push_mark(rd, first, 0);
-	}
-	/* Whether a record may go to this reader depends on the model now:
-	 * the read lock is taken before the journal's (port.h). */
-	struct fill f = {rd, rd->cred.admin ? NULL : &ps->e->model, want, 0, 0};
-	uint64_t next;
-	if (f.m)
-		cfs_engine_rdlock(ps->e);
-	cfs_journal_scan(j, rd->cursor, UINT64_MAX, fill_one, &f, &next);
-	if (f.m)
-		cfs_engine_unlock(ps->e);
-	rd->cursor = next;
-	/* Records it looked at and did not want are consumed with the rest. */
-	push_mark(rd, next, 0);
-	if (f.lines > 0)
-		p->delivered += (uint64_t)f.lines;
-}
-
-/* Drops what was all given (a seekable reader can no longer read it
- * again once it asked for what follows). */
-static void compact(struct cfs_reader *rd)
-{
-	if (rd->out_off && rd->out_off == rd->out.len) {
-		rd->seq0 = consumed(rd);
-		cfs_buf_reset(&rd->out);
-		rd->out_off = 0;
-		rd->nmarks = 0;
-	}
-}
-
-bool cfs_reader_ready(struct cfs_ports *ps, struct cfs_reader *rd)
-{
-	if (rd->out.len > rd->out_off)
-		return true;
-	if (rd->port->closed)
-		return true;
-	compact(rd);
-	refill(ps, rd, 1);
-	return rd->out.len > rd->out_off;
-}
-
-ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off, char *buf,
-			size_t size)
-{
-	if (size < 1)
-		return -EINVAL;
-	if (rd->seekable && off != rd->off) {
-		/* A tool that read ahead seeks back to the end of what it
-		 * used: it gets those bytes again. */
-		if (off > rd->off || rd->off - off > rd->out_off)
-			return -EINVAL;
-		rd->out_off -= (size_t)(rd->off - off);
-		rd->off = off;
-	}
-	/* Never fill a request exactly (fuse-notify.md §3), except a
-	 * one-byte one, which cannot have a next part. */
-	size_t limit = size > 1 ? size - 1 : 1;
-	if (rd->out.len == rd->out_off)
-		compact(rd);
-	if (rd->out.len - rd->out_off < limit && !rd->port->closed &&
-	    !(rd->seekable && rd->out.len > rd->out_off))
-		refill(ps, rd, rd->seekable ? 1 : limit);
-	if (rd->out.len == rd->out_off && rd->port->closed) {
-		if (rd->closed_sent)
-			return 0;
-		rd->closed_sent = true;
-		cfs_buf_printf(&rd->out, "{\"change\":\"closed\",\"port\":\"%s\"}\n",
-			       rd->port->name ? rd->port->name : "");
-	}
-	size_t avail = rd->out.len - rd->out_off;
-	if (!avail)
-		return -EAGAIN;
-	size_t n = avail < limit ? avail : limit;
-	const char *s = rd->out.data + rd->out_off;
-	if (rd->seekable) {
-		/* One line at most: a tool never reads ahead of what it uses. */
-		const char *nl = memchr(s, '\n', n);
-		if (nl)
-			n = (size_t)(nl - s) + 1;
-	} else if (n < avail) {
-		/* Whole lines when at least one fits. */
-		const char *nl = memrchr(s, '\n', n);
-		if (nl)
-			n = (size_t)(nl - s) + 1;
-	}
-	memcpy(buf, s, n);
-	rd->out_off += n;
-	rd->off += n;
-	note_position(rd);
-	return (ssize_t)n;
-}
-
-/* --- writes --- */
-
-static int parse_start(const char *w, enum cfs_start *ret, uint64_t *ret_seq)
-{
-	char *end;
-	if (strcmp(w, "now") == 0)
-		*ret = CFS_START_NOW;
-	else if (strcmp(w, "snapshot") == 0)
-		*ret = CFS_START_SNAPSHOT;
-	else if (strcmp(w, "continue") == 0)
-		*ret = CFS_START_CONTINUE;
-	else {
-		/* Digits only: strtoull would also take a sign ("-1" is
-		 * ULLONG_MAX) and leading blanks. */
-		if (*w < '0' || *w > '9')
-			return -EINVAL;
-		errno = 0;
-		unsigned long long v = strtoull(w, &end, 10);
-		if (*end || errno || v == 0)
-			return -EINVAL;
-		*ret = CFS_START_SEQ;
-		*ret_seq = v;
-	}
-	return 0;
-}
-
-/* What a writer may leave in a port: max lines (0: no quota), and, when
- * it has k readers of the port, room lines for them all together. */
-struct line_quota {
-	uint32_t max;
-	size_t k;
-	uint64_t room;
-};
-
-static struct line_quota line_quota(struct cfs_ports *ps, const struct cfs_port *p,
-				    const struct cfs_cred *c)
-{
-	struct line_quota q = {0};
-	if (c->admin)
-		return q;
-	q.max = ps->lim.filter;
-	if (!ps->lim.watch)
-		return q;
-	for (size_t i = 0; i < p->readers.n; i++) {
-		const struct cfs_reader *rd = p->readers.v[i];
-		q.k += !rd->cred.admin && rd->cred.uid == c->uid;
-	}
-	uint64_t others = usage_of(ps, c->uid).watch - q.k * p->filter.n;
-	q.room = ps->lim.watch > others ? ps->lim.watch - others : 0;
-	return q;
-}
-
-/* Applies text lines to a copy of p's filter (and start), then swaps;
- * the filter it replaced goes to *ret_old (NULL: freed). */
-static int apply_lines(struct cfs_port *p, const char *text, size_t len, bool allow_start,
-		       struct line_quota q, bool *ret_restart, enum cfs_start *ret_st,
-		       uint64_t *ret_seq, struct cfs_filter *ret_old, const char **why)
-{
-	struct cfs_filter f;
-	int r = cfs_filter_copy(&f, &p->filter);
-	if (r < 0)
-		return r;
-	enum cfs_start st = p->start;
-	uint64_t seq = p->start_seq;
-	bool restart = false;
-	char *copy = cfs_strndup(text, len);
-	if (!copy) {
-		cfs_filter_free(&f);
-		return -ENOMEM;
-	}
-	for (char *save, *line = strtok_r(copy, "\n", &save); r == 0 && line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (!*line || *line == '#')
-			continue;
-		if (strncmp(line, "start ", 6) == 0) {
-			char w[32];
-			if (!allow_start || sscanf(line + 6, "%31s", w) != 1 ||
-			    parse_start(w, &st, &seq) < 0) {
-				*why = "start takes now, snapshot, continue or a sequence number";
-				r = -EINVAL;
-			}
-			restart = true;
-			continue;
-		}
-		r = cfs_filter_apply_line(&f, line, why);
-	}
-	free(copy);
-	if (r == 0 && q.max && f.n > q.max && f.n > p->filter.n) {
-		*why = "too many registrations in one port for this user (--limit-filter)";
-		r = -EDQUOT;
-	} else if (r == 0 && q.k && f.n * q.k > q.room && f.n > p->filter.n) {
-		*why = "too many registrations in this user's readers (--limit-watch)";
-		r = -EDQUOT;
-	}
-	if (r < 0) {
-		cfs_filter_free(&f);
-		return r;
-	}
-	if (ret_old)
-		*ret_old = p->filter;
-	else
-		cfs_filter_free(&p->filter);
-	p->filter = f;
-	p->filter_gen++;
-	*ret_restart = restart;
-	*ret_st = st;
-	*ret_seq = seq;
-	return 0;
-}
-
-int cfs_reader_write(struct cfs_ports *ps, struct cfs_reader *rd, const char *text, size_t len,
-		     const char **why)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = rd->port;
-	bool restart = false;
-	enum cfs_start st;
-	uint64_t seq;
-	struct cfs_filter old = {0};
-	/* A reader's own start does not change its port's. */
-	int r = p->closed ? -EPIPE
-			  : apply_lines(p, text, len, true, line_quota(ps, p, &rd->cred), &restart,
-					&st, &seq, &old, why);
-	bool applied = r == 0;
-	uint64_t gen = p->filter_gen;
-	struct snapshot *snap = NULL, made;
-	if (r == 0 && restart && st == CFS_START_SNAPSHOT) {
-		/* Made without the ports lock; the kernel does not release
-		 * the file (and so the reader) while this write runs. */
-		struct cfs_filter f;
-		uint64_t room = pending_room(ps, &rd->cred);
-		if (room != UINT64_MAX)
-			room += reader_pending(rd); /* the snapshot replaces it */
-		r = cfs_filter_copy(&f, &p->filter);
-		pthread_mutex_unlock(&ps->lock);
-		if (r == 0 && (r = snapshot_make(ps, &f, &rd->cred, room, &made)) == 0)
-			snap = &made;
-		if (r == -EDQUOT)
-			*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
-		cfs_filter_free(&f);
-		pthread_mutex_lock(&ps->lock);
-	}
-	if (r == 0 && restart && (r = begin_at(ps, rd, st, seq, snap)) == -EDQUOT)
-		*why = "a snapshot over this user's quota of unread bytes (--limit-pending)";
-	else if (snap && r < 0)
-		snapshot_free(snap);
-	if (applied && r < 0 && p->filter_gen == gen) {
-		/* All lines or none: a write refused after its lines were
-		 * applied (its snapshot: over the quota, or no memory) takes
-		 * them back, unless another write changed the filter while the
-		 * snapshot was made without the lock (then they stay). */
-		cfs_filter_free(&p->filter);
-		p->filter = old;
-		old = (struct cfs_filter){0};
-	}
-	cfs_filter_free(&old);
-	bool save = r == 0 && p->name;
-	if (save)
-		save_port(ps, p);
-	pthread_mutex_unlock(&ps->lock);
-	if (save)
-		flush_io(ps);
-	return r;
-}
-
-int cfs_port_write_filter(struct cfs_ports *ps, uint64_t port_id, const struct cfs_cred *c,
-			  const char *text, size_t len, const char **why)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	bool restart = false;
-	enum cfs_start st;
-	uint64_t seq;
-	int r = p ? apply_lines(p, text, len, false, line_quota(ps, p, c), &restart, &st, &seq,
-				NULL, why)
-		  : -ENOENT;
-	if (r == 0)
-		r = save_port(ps, p);
-	pthread_mutex_unlock(&ps->lock);
-	return r < 0 ? r : flush_io(ps);
-}
-
-int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *text, size_t len)
-{
-	char w[32];
-	const char *nl = memchr(text, '\n', len); /* text is not terminated */
-	size_t n = nl ? (size_t)(nl - text) : len;
-	while (n && (text[n - 1] == ' ' || text[n - 1] == '\r'))
-		n--;
-	if (n == 0 || n >= sizeof(w))
-		return -EINVAL;
-	memcpy(w, text, n);
-	w[n] = '\0';
-	enum cfs_start st;
-	uint64_t seq = 0;
-	if (parse_start(w, &st, &seq) < 0)
-		return -EINVAL;
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? 0 : -ENOENT;
-	if (p) {
-		p->start = st;
-		p->start_seq = seq;
-		r = save_port(ps, p);
-	}
-	pthread_mutex_unlock(&ps->lock);
-	return r < 0 ? r : flush_io(ps);
-}
-
-int cfs_port_render(struct cfs_ports *ps, uint64_t port_id, const char *file,
-		    struct cfs_buf *out)
-{
-	pthread_mutex_lock(&ps->lock);
-	struct cfs_port *p = cfs_port_by_id(ps, port_id);
-	int r = p ? 0 : -ENOENT;
-	if (p && strcmp(file, "filter") == 0) {
-		for (size_t i = 0; r == 0 && i < p->filter.n; i++) {
-			struct cfs_buf line = {0};
-			r = cfs_reg_format(&p->filter.regs[i], &line);
-			if (r == 0)
-				r = cfs_buf_printf(out, "%s\n", line.data);
-			cfs_buf_free(&line);
-		}
-		if (r == 0)
-			r = cfs_buf_append(out, "", 0);
-	} else if (p && strcmp(file, "start") == 0) {
-		if (p->start == CFS_START_SEQ)
-			r = cfs_buf_printf(out, "%llu\n", (unsigned long long)p->start_seq);
-		else
-			r = cfs_buf_printf(out, "%s\n", start_word(p->start));
-	} else if (p && strcmp(file, "stats") == 0) {
-		uint64_t next = cfs_journal_next_seq(&ps->e->journal), queued = 0;
-		for (size_t i = 0; i < p->readers.n; i++) {
-			struct cfs_reader *rd = p->readers.v[i];
-			queued += next > rd->cursor ? next - rd->cursor : 0;
-		}
-		r = cfs_buf_printf(out,
-				   "readers %zu\nqueued %llu\ndelivered %llu\ndropped %llu\n"
-				   "position %llu\n",
-				   p->readers.n, (unsigned long long)queued,
-				   (unsigned long long)p->delivered, (unsigned long long)p->dropped,
-				   (unsigned long long)p->position);
-	} else if (p) {
-		r = -ENOENT;
-	}
-	pthread_mutex_unlock(&ps->lock);
-	return r;
 }

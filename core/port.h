@@ -51,7 +51,9 @@
  *
  * Thread safety: every function takes the ports lock itself, except where
  * noted. It nests outside the model's read lock, which nests outside the
- * journal's lock. */
+ * journal's lock.
+ *
+ * The code is split by job; core/port_i.h says which file does what. */
 #ifndef CFS_PORT_H
 #define CFS_PORT_H
 

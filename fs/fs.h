@@ -24,7 +24,7 @@ struct cfs_fs {
 	uint32_t admin_gid;	 /* group allowed to change things */
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct cfs_notify *notify;
-	struct cfs_fsports *ports; /* ports/ and the event log (fs_ports.c) */
+	struct cfs_fsports *ports; /* ports/ and the event log (fs_ports*.c) */
 	struct cfs_fsagents *agents; /* resource agents (fs_agents.c) */
 	/* Every open file but the ports' (fs_ops.c), so that those the
 	 * kernel never released are freed when the session ends. The lock

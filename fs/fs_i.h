@@ -12,7 +12,8 @@
  *   fs_registry.c  registry keys and values, the value's type attribute
  *   fs_control.c   the control file (its language is core/control.h)
  *   fs_pending.c   replies sent once a change is committed
- *   fs_ports.c     ports/ and the event log (fs_ports.h)
+ *   fs_ports*.c    ports/ and the event log (fs_ports.h; fs_ports_i.h
+ *                  says which file does what)
  *
  * The subtree functions named *_stat, *_render, *_child, *_list and the
  * command builders run under the engine's read lock, with a node resolved

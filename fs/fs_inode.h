@@ -24,7 +24,7 @@
  *      TAG_ATTR + slot   an object's file (groups/web/state); id = its key
  *      TAG_PORT*         a named port's directory and files; id = the
  *                        port's own id (ports have their own id space,
- *                        never reused either; fs_ports.c)
+ *                        never reused either; fs_ports_dir.c)
  *
  * Because ids are never reused, an inode number never names two things and
  * the generation is always 1. Resolving a number is a hash lookup of the id

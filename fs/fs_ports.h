@@ -3,9 +3,10 @@
  * core/eventlog.h.
  *
  * A reader's blocking read is parked: the request is kept (no worker
- * thread waits) and answered from the engine's committer thread when a
- * commit brings it something, or with EINTR when the kernel interrupts it
- * (Ctrl-C), or with EOF at shutdown. O_NONBLOCK gives EAGAIN; poll keeps
+ * thread waits) and answered by the waker thread when a commit brings it
+ * something (off the engine's committer thread), or with EAGAIN at its
+ * deadline ("wait MS") or on "wake", or with EINTR when the kernel
+ * interrupts it (Ctrl-C), or with EOF at shutdown. O_NONBLOCK gives EAGAIN; poll keeps
  * the poll handle and notifies it. Event files are direct_io, so nothing
  * is cached and every reader has its own stream; opened for writing they
  * are nonseekable streams, opened read-only seekable files that give one
@@ -40,7 +41,7 @@ void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off);
 void cfs_fsports_mkdir(fuse_req_t req, uint64_t parent, const char *name);
 void cfs_fsports_rmdir(fuse_req_t req, uint64_t parent, const char *name);
 void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi);
-/* These take the fh made by cfs_fsports_open (fh_is_ports() tells). */
+/* These take the fh made by cfs_fsports_open (cfs_fsports_is_fh() tells). */
 bool cfs_fsports_is_fh(uint64_t fh);
 void cfs_fsports_read(fuse_req_t req, uint64_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi);

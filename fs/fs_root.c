@@ -2,7 +2,7 @@
 /* The root directory and its fixed files: name (writable: renames the
  * cluster), id, state, quorum, local_node, and control (write-only, its
  * writes are fs_control.c's). The collections are fs_objects.c's, ports/
- * and the log fs_ports.c's, registry/ fs_registry.c's. */
+ * and the log fs_ports*.c's, registry/ fs_registry.c's. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

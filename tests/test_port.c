@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of port.h: notification ports without FUSE (README "Ports").
  *
- * port.c reads three things of the engine: its journal (the records), its
+ * core/port*.c read three things of the engine: its journal (the records), its
  * model under the read lock (snapshots, and what a reader that is not an
  * admin may see: access.h) and applied_seq (where a snapshot ends). The
  * fixture gives it a stand-in engine with exactly those, fed by a small
