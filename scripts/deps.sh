@@ -12,6 +12,7 @@ packages=(
 	libjson-c-dev
 	inotify-tools attr jq
 	python3 procps iproute2
+	clang libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()
