@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int k = cmmi_rec_parse(line, &r);
 		FUZZ_CHECK(k >= -1 && k <= 1);
 		if (k == 1) {
-			FUZZ_CHECK(memchr(r.id, '\0', sizeof(r.id)) && memchr(r.old, '\0', sizeof(r.old)) &&
-				   memchr(r.new, '\0', sizeof(r.new)));
+			FUZZ_CHECK(memchr(r.id, '\0', sizeof(r.id)));
+			FUZZ_CHECK(memchr(r.old, '\0', sizeof(r.old)));
+			FUZZ_CHECK(memchr(r.new, '\0', sizeof(r.new)));
 			FUZZ_CHECK(!r.learn || (r.number > 0 && r.number < CMM_INVALID_NODE_ID));
 			cmm_cmchanges_t kinds[2];
 			int nk = cmmi_rec_kinds(&r, kinds);

@@ -22,7 +22,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	struct cfs_key *a;
-	if (cfs_reg_init(&reg) < 0 || cfs_reg_add_key(&reg, reg.root, 0, "a", 0755, 0, 0, 0, &a) < 0 ||
+	if (cfs_reg_init(&reg) < 0 ||
+	    cfs_reg_add_key(&reg, reg.root, 0, "a", 0755, 0, 0, 0, &a) < 0 ||
 	    cfs_reg_add_key(&reg, a, 0, "b", 0755, 0, 0, 0, &sub) < 0 ||
 	    cfs_reg_set_value(&reg, a, 0, "v", 1, "x", 1, 0, NULL) < 0)
 		abort();
@@ -67,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rv == 0) {
 		struct cfs_value *v = NULL;
-		FUZZ_CHECK(cfs_reg_set_value(&reg, sub, 0, name, 3, name, strlen(name), 0, &v) == 0);
+		int r = cfs_reg_set_value(&reg, sub, 0, name, 3, name, strlen(name), 0, &v);
+		FUZZ_CHECK(r == 0);
 		FUZZ_CHECK(cfs_key_value(sub, name) == v && cfs_reg_value(&reg, v->id) == v);
 		cfs_reg_remove_value(&reg, v);
 	}
