@@ -212,5 +212,15 @@ HKEY cl_key_open(struct cl_obj *c, const char *path);
 /* Queues HANDLE_CLOSE for o on every port where it is registered, and
  * drops those registrations. */
 void cl_notify_handle_closed(struct cl_obj *o);
+/* For the fuzz harness (fuzz/fuzz_clusapi_records.c): runs record text
+ * through a port that has no descriptor, as port reads in pieces of chunk
+ * bytes (0: one piece) would deliver it, with one V1 registration of every
+ * bit (port key 1) and one V2 registration per object type with every
+ * flag (keys 2..9). Each event is then copied out as GetClusterNotify and
+ * GetClusterNotifyV2 would, into buffers of cch units. The mount is only
+ * read (cluster name, resource types, node ids): a path that is no mount
+ * reads as a daemon that went away. Returns the number of events, or
+ * -ENOMEM. Not exported. */
+long cl_notify_replay(const char *mount, const char *text, size_t len, size_t chunk, DWORD cch);
 
 #endif

@@ -1447,3 +1447,62 @@ void cl_notify_handle_closed(struct cl_obj *o)
 {
 	cl_handle_foreach_kind(CL_PORT, port_handle_closed, o);
 }
+
+/* ---- replay, for the fuzz harness ------------------------------------ */
+
+long cl_notify_replay(const char *mount, const char *text, size_t len, size_t chunk, DWORD cch)
+{
+	enum { NTYPES = CLUSTER_OBJECT_TYPE_REGISTRY };
+	struct cl_port *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->fd = p->wakefd = p->readyfd = p->epfd = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->wait_ms = -1;
+	p->regs = calloc(NTYPES + 1, sizeof(*p->regs));
+	if (!(p->mount = strdup(mount)) || !(p->tok = json_tokener_new()) || !p->regs) {
+		port_free(p);
+		return -ENOMEM;
+	}
+	/* Key 1: V1, every bit; keys 2..: V2, one object type each, every flag. */
+	p->regs[0] = (struct cl_reg){.key = 1, .notify_key = 1, .version = 1,
+				     .v1 = CLUSTER_CHANGE_ALL};
+	for (DWORD t = 1; t <= NTYPES; t++)
+		p->regs[t] = (struct cl_reg){.key = t + 1, .notify_key = t + 1, .version = 2,
+					     .v2type = t, .v2flags = ~0ull};
+	p->nregs = p->next_key = NTYPES + 1;
+	pthread_mutex_lock(&p->mu);
+	for (size_t off = 0; off < len; off += chunk ? chunk : len) {
+		size_t n = chunk && len - off > chunk ? chunk : len - off;
+		port_take(p, text + off, (ssize_t)n);
+	}
+	long events = 0;
+	WCHAR *w = calloc((size_t)cch + 1, sizeof(WCHAR));
+	BYTE *b = malloc((size_t)cch * 2 + 1);
+	for (struct cl_event *ev; w && b && (ev = pop(p)); events++) {
+		DWORD_PTR key;
+		DWORD type, c1 = cch, cb = cch * 2, c[4] = {cch, cch, cch, cch};
+		NOTIFY_FILTER_AND_TYPE ft;
+		struct v1_out o1 = {&key, &type, w, &c1};
+		copy_v1(ev, &o1);
+		/* Each string its own buffer: copy_v2 fills them all. */
+		WCHAR *s[4] = {calloc((size_t)cch + 1, sizeof(WCHAR)),
+			       calloc((size_t)cch + 1, sizeof(WCHAR)),
+			       calloc((size_t)cch + 1, sizeof(WCHAR)),
+			       calloc((size_t)cch + 1, sizeof(WCHAR))};
+		if (s[0] && s[1] && s[2] && s[3]) {
+			struct v2_out o2 = {&key, &ft, b, &cb, {s[0], s[1], s[2], s[3]},
+					    {&c[0], &c[1], &c[2], &c[3]}};
+			copy_v2(ev, &o2);
+		}
+		for (int i = 0; i < 4; i++)
+			free(s[i]);
+		event_free(ev);
+	}
+	free(w);
+	free(b);
+	pthread_mutex_unlock(&p->mu);
+	port_free(p);
+	return events;
+}

@@ -30,8 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "cmm_i.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -532,96 +530,6 @@ EXPORT cmm_error_t cmm_notify_getfd(int *const fd)
 	return e;
 }
 
-/* One record, as far as notifications care. A node's "added" record
- * only teaches the node's number (learn). */
-struct rec {
-	bool cluster, learn;
-	cmm_nodeid_t number;
-	char id[64];
-	char old[16], new[16];
-};
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return "";
-	return json_object_get_string(v);
-}
-
-/* Parses one line: 1 and *r when it is a record that makes
- * notifications, 0 when it is not, -1 when the port is gone. */
-static int parse_rec(const char *line, struct rec *r)
-{
-	struct json_object *o = json_tokener_parse(line);
-	if (!o)
-		return 0;
-	int res = 0;
-	const char *change = jstr(o, "change"), *kind = jstr(o, "kind"), *prop = jstr(o, "prop");
-	if (strcmp(change, "closed") == 0) {
-		res = -1;
-	} else if (strcmp(change, "added") == 0 && strcmp(kind, "node") == 0) {
-		char *end;
-		errno = 0;
-		unsigned long n = strtoul(prop, &end, 10);
-		if (*prop && !*end && !errno && n > 0 && n < CMM_INVALID_NODE_ID) {
-			memset(r, 0, sizeof(*r));
-			r->learn = true;
-			r->number = (cmm_nodeid_t)n;
-			snprintf(r->id, sizeof(r->id), "%s", jstr(o, "id"));
-			res = 1;
-		}
-	} else if (strcmp(change, "property") == 0 &&
-		   ((strcmp(kind, "node") == 0 && strcmp(prop, "Role") == 0) ||
-		    (strcmp(kind, "cluster") == 0 && strcmp(prop, "CmmStatus") == 0))) {
-		memset(r, 0, sizeof(*r));
-		r->cluster = kind[0] == 'c';
-		snprintf(r->id, sizeof(r->id), "%s", jstr(o, "id"));
-		snprintf(r->old, sizeof(r->old), "%s", jstr(o, "old"));
-		snprintf(r->new, sizeof(r->new), "%s", jstr(o, "new"));
-		res = 1;
-	}
-	json_object_put(o);
-	return res;
-}
-
-/* The notification kinds of a record, in order (at most 2). */
-static int rec_kinds(const struct rec *r, cmm_cmchanges_t out[2])
-{
-	if (r->learn)
-		return 0;
-	if (r->cluster) {
-		if (strcmp(r->new, "stale") == 0)
-			out[0] = CMM_STALE_CLUSTER;
-		else if (strcmp(r->new, "invalid") == 0)
-			out[0] = CMM_INVALID_CLUSTER;
-		else if (strcmp(r->new, "valid") == 0)
-			out[0] = CMM_VALID_CLUSTER;
-		else
-			return 0;
-		return 1;
-	}
-	const char *o = r->old, *n = r->new;
-	if (strcmp(n, "out") == 0)
-		return out[0] = CMM_MEMBER_LEFT, 1;
-	if (strcmp(n, "master") == 0)
-		return out[0] = CMM_MASTER_ELECTED, 1;
-	if (strcmp(o, "master") == 0 && strcmp(n, "vicemaster") == 0) {
-		out[0] = CMM_MASTER_DEMOTED;
-		out[1] = CMM_VICEMASTER_ELECTED;
-		return 2;
-	}
-	if (strcmp(n, "vicemaster") == 0)
-		return out[0] = CMM_VICEMASTER_ELECTED, 1;
-	if (strcmp(o, "master") == 0)
-		return out[0] = CMM_MASTER_DEMOTED, 1;
-	if (strcmp(o, "vicemaster") == 0)
-		return out[0] = CMM_VICEMASTER_DEMOTED, 1;
-	if (strcmp(o, "out") == 0)
-		return out[0] = CMM_MEMBER_JOINED, 1;
-	return 0;
-}
-
 static cmm_error_t dispatch(void);
 
 EXPORT cmm_error_t cmm_notify_dispatch(void)
@@ -675,7 +583,7 @@ static cmm_error_t dispatch(void)
 	}
 
 	/* Complete lines -> records. */
-	struct rec *recs = NULL;
+	struct cmmi_rec *recs = NULL;
 	size_t nrecs = 0;
 	bool gone = rr < 0;
 	pthread_mutex_lock(&S.lock);
@@ -707,7 +615,7 @@ static cmm_error_t dispatch(void)
 	recs = calloc(lines + 1, sizeof(*recs));
 	while (recs && (nl = memchr(p, '\n', (size_t)(all + total - p)))) {
 		*nl = '\0';
-		int k = parse_rec(p, &recs[nrecs]);
+		int k = cmmi_rec_parse(p, &recs[nrecs]);
 		if (k < 0)
 			gone = true;
 		else if (k > 0)
@@ -766,7 +674,7 @@ static cmm_error_t dispatch(void)
 	uint32_t filter = S.filter;
 	for (size_t i = 0; notes && i < nrecs; i++) {
 		cmm_cmchanges_t kinds[2];
-		int k = rec_kinds(&recs[i], kinds);
+		int k = cmmi_rec_kinds(&recs[i], kinds);
 		cmm_nodeid_t id = 0;
 		if (!recs[i].cluster && !ids_get(recs[i].id, &id))
 			id = CMM_INVALID_NODE_ID;

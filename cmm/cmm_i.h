@@ -43,6 +43,14 @@ const char *cmmi_mount(void);
 int cmmi_run(int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx),
 	     const struct timespec *timeout);
 
+/* The files of nodes/N/ a view reads, in the order cmmi_node_parse takes
+ * their first lines. */
+#define CMMI_NODE_FILES 12
+extern const char *const cmmi_node_files[CMMI_NODE_FILES];
+/* Fills *out from node name's file lines v (any strings: each is
+ * truncated to its field, unknown words read as "no"). */
+void cmmi_node_parse(const char *name, const char *const v[CMMI_NODE_FILES], struct cmmi_node *out);
+
 /* Reads the whole view (bounded by timeout). 0 or -errno (-ENOTCONN when
  * there is no clusterfs mount). */
 int cmmi_view_load(struct cmmi_view *v, const struct timespec *timeout);
@@ -61,6 +69,21 @@ int cmmi_port_open(const struct timespec *timeout);
 /* Reads what the port has; takes ownership of dupfd (a duplicate of the
  * port's fd made by the caller). */
 int cmmi_port_read(int dupfd, char **out, size_t *len, const struct timespec *timeout);
+
+/* One record, as far as notifications care (cmm_rec.c). A node's "added"
+ * record only teaches the node's number (learn). */
+struct cmmi_rec {
+	bool cluster, learn;
+	cmm_nodeid_t number;
+	char id[64];
+	char old[16], new[16];
+};
+/* Parses one record line (NUL-terminated, no newline): 1 and *r when it
+ * is a record that makes notifications, 0 when it is not (*r untouched),
+ * -1 when it says the port is gone. */
+int cmmi_rec_parse(const char *line, struct cmmi_rec *r);
+/* The notification kinds of a record, in order: how many (0 to 2). */
+int cmmi_rec_kinds(const struct cmmi_rec *r, cmm_cmchanges_t out[2]);
 
 /* errno (positive) -> CMM code: the one mapping place. */
 cmm_error_t cmmi_error(int err);

@@ -129,6 +129,11 @@ int cmmi_run(int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx),
 
 /* --- files --- */
 
+const char *const cmmi_node_files[CMMI_NODE_FILES] = {
+	"id",	   "number", "address",	 "role",	"eligible", "qualification",
+	"synchro", "frozen", "excluded", "incarnation", "swload",   "domain",
+};
+
 static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
 {
 	size_t len = 0;
@@ -176,23 +181,8 @@ static uint32_t to_u32(const char *s)
 	return (uint32_t)strtoul(s, NULL, 10);
 }
 
-/* Fills one node from nodes/NAME/. -ENOENT when it vanished meanwhile. */
-static int load_node(const char *dir, const char *name, struct cmmi_node *out)
+void cmmi_node_parse(const char *name, const char *const v[CMMI_NODE_FILES], struct cmmi_node *out)
 {
-	static const char *const files[] = {"id",	"number",  "address",	  "role",
-					    "eligible", "qualification", "synchro", "frozen",
-					    "excluded", "incarnation",	 "swload",  "domain"};
-	enum { NFILES = sizeof(files) / sizeof(files[0]) };
-	char v[NFILES][CMM_MAX_NAME_SIZE];
-	char path[PATH_MAX];
-	for (size_t i = 0; i < NFILES; i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", dir, name, files[i]) >=
-		    sizeof(path))
-			return -ENAMETOOLONG;
-		int r = read_line(path, v[i], sizeof(v[i]));
-		if (r < 0)
-			return r;
-	}
 	memset(out, 0, sizeof(*out));
 	copy_str(out->id, sizeof(out->id), v[0]);
 	out->m.nodeid = to_u32(v[1]);
@@ -219,6 +209,24 @@ static int load_node(const char *dir, const char *name, struct cmmi_node *out)
 	out->m.incarnation_number = to_u32(v[9]);
 	copy_str(out->m.software_load_id, sizeof(out->m.software_load_id), v[10]);
 	out->m.domainid = to_u32(v[11]);
+}
+
+/* Fills one node from nodes/NAME/. -ENOENT when it vanished meanwhile. */
+static int load_node(const char *dir, const char *name, struct cmmi_node *out)
+{
+	char v[CMMI_NODE_FILES][CMM_MAX_NAME_SIZE];
+	const char *vp[CMMI_NODE_FILES];
+	char path[PATH_MAX];
+	for (size_t i = 0; i < CMMI_NODE_FILES; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", dir, name,
+				     cmmi_node_files[i]) >= sizeof(path))
+			return -ENAMETOOLONG;
+		int r = read_line(path, v[i], sizeof(v[i]));
+		if (r < 0)
+			return r;
+		vp[i] = v[i];
+	}
+	cmmi_node_parse(name, vp, out);
 	return 0;
 }
 

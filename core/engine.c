@@ -70,6 +70,43 @@ int cfs_engine_put_value(struct cfs_store *s, const struct cfs_value *v)
 	return cfs_store_put_value(s, &sv);
 }
 
+/* The root key is not a row of the store: its time and security are meta
+ * values. Security is kept plus one, so that 0 still means "never set"
+ * (a cluster made before it was kept: 0755 root:root). */
+static int save_root(struct cfs_store *s, const struct cfs_key *k)
+{
+	int r = cfs_store_set_meta(s, "root_mtime", (uint64_t)k->mtime_ns);
+	if (r == 0)
+		r = cfs_store_set_meta(s, "root_mode", (uint64_t)k->mode + 1);
+	if (r == 0)
+		r = cfs_store_set_meta(s, "root_uid", (uint64_t)k->uid + 1);
+	if (r == 0)
+		r = cfs_store_set_meta(s, "root_gid", (uint64_t)k->gid + 1);
+	return r;
+}
+
+static int load_root(struct cfs_store *s, struct cfs_key *k)
+{
+	uint64_t mtime = 0, mode = 0, uid = 0, gid = 0;
+	int r = cfs_store_get_meta(s, "root_mtime", &mtime);
+	if (r == 0)
+		r = cfs_store_get_meta(s, "root_mode", &mode);
+	if (r == 0)
+		r = cfs_store_get_meta(s, "root_uid", &uid);
+	if (r == 0)
+		r = cfs_store_get_meta(s, "root_gid", &gid);
+	if (r < 0)
+		return r;
+	k->mtime_ns = (int64_t)mtime;
+	if (mode)
+		k->mode = (uint32_t)(mode - 1);
+	if (uid)
+		k->uid = (uint32_t)(uid - 1);
+	if (gid)
+		k->gid = (uint32_t)(gid - 1);
+	return 0;
+}
+
 /* Writes everything the transaction touched, plus its records, in one
  * store transaction. */
 static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
@@ -87,8 +124,8 @@ static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
 			r = v ? cfs_engine_put_value(s, v) : cfs_store_del_value(s, id);
 		} else {
 			struct cfs_key *k = cfs_reg_key(reg, id);
-			if (k && !k->parent) /* the root is not a row: keep its time */
-				r = cfs_store_set_meta(s, "root_mtime", (uint64_t)k->mtime_ns);
+			if (k && !k->parent) /* the root is not a row: keep it in meta */
+				r = save_root(s, k);
 			else
 				r = k ? cfs_store_put_key(s, id, k->parent->id, k->name, k->mode,
 							  k->uid, k->gid, k->mtime_ns)
@@ -626,10 +663,8 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		goto fail;
 	if (next_id > e->model.reg.next_id)
 		e->model.reg.next_id = next_id;
-	uint64_t root_mtime = 0;
-	if ((r = cfs_store_get_meta(e->store, "root_mtime", &root_mtime)) < 0)
+	if ((r = load_root(e->store, e->model.reg.root)) < 0)
 		goto fail;
-	e->model.reg.root->mtime_ns = (int64_t)root_mtime;
 	if (e->next_seq == 0)
 		e->next_seq = 1;
 	if ((r = cfs_journal_init(&e->journal, e->next_seq)) < 0)

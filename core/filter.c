@@ -105,6 +105,9 @@ int cfs_v2type_parse(const char *s)
 	return -EINVAL;
 }
 
+/* What an object id (a GUID in text form) is made of. */
+#define ID_CHARS "0123456789abcdefABCDEF-"
+
 static int parse_u64(const char *s, uint64_t *ret)
 {
 	char *end;
@@ -291,7 +294,10 @@ int cfs_filter_apply_line(struct cfs_filter *f, const char *line, const char **w
 			}
 			g.v2type = (uint32_t)(t < 0 ? 0 : t);
 		} else if (eq && IS("object")) {
-			if (strlen(v) != CFS_ID_LEN) {
+			/* An id's characters only: the line cfs_reg_format
+			 * makes of it (a named port's saved filter) must parse
+			 * back, and no id has a blank or a quote. */
+			if (strlen(v) != CFS_ID_LEN || strspn(v, ID_CHARS) != CFS_ID_LEN) {
 				r = -EINVAL;
 				*why = "object takes an object id";
 			} else {

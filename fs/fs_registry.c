@@ -476,7 +476,12 @@ void cfs_fsreg_setxattr(fuse_req_t req, uint64_t ino, const char *name, const ch
 		r = -ENOTSUP;
 	if (r == 0 && (flags & XATTR_CREATE))
 		r = -EEXIST;
-	if (r == 0 && (size == 0 || size >= sizeof(type)))
+	/* A C string's own terminator may come along; any other NUL makes
+	 * the name another one (found by scripts/abuse.sh: "REG_SZ\0junk"
+	 * converted a value to REG_SZ). */
+	if (r == 0 && size && value[size - 1] == '\0')
+		size--;
+	if (r == 0 && (size == 0 || size >= sizeof(type) || memchr(value, '\0', size)))
 		r = -EINVAL;
 	if (r == 0) {
 		memcpy(type, value, size);

@@ -91,14 +91,19 @@ void cfs_fsroot_list(struct cfs_dirbuf *d, uint64_t min)
 
 void cfs_fsroot_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size)
 {
-	/* Each write is the whole new name, up to its first newline. */
+	/* Each write is the whole new name, up to its first newline; what
+	 * follows that must be blank, as for the object files (found by
+	 * scripts/abuse.sh: "a\nb\n" renamed the cluster to "a"). */
 	struct cfs_vec cmds = {0};
 	char *text = NULL;
 	int r = memchr(buf, '\0', size) ? -EINVAL : 0;
 	if (r == 0 && !(text = cfs_strndup(buf, size)))
 		r = -ENOMEM;
+	size_t n = text ? strcspn(text, "\n") : 0;
+	if (r == 0 && text[n + strspn(text + n, "\n \t\r")])
+		r = -EINVAL;
 	if (r == 0) {
-		text[strcspn(text, "\n")] = '\0';
+		text[n] = '\0';
 		const char *a[] = {text};
 		r = cfs_push_cmd(&cmds, CFS_OP_CLUSTER_RENAME, 1, a, NULL);
 	}

@@ -495,6 +495,25 @@ Test(engine, survives_restart)
 	cfs_engine_unlock(eng);
 }
 
+/* The root key's security survives a restart (found by scripts/abuse.sh:
+ * `chown nobody registry` came back as root's after a restart, because
+ * the root is no row of the store). */
+Test(engine, root_security_survives_restart)
+{
+	open_engine(false);
+	run_ok("reg-security \"\" 0750 65534 4242");
+	char *before = dump_ex(true);
+	close_engine();
+	open_engine(false);
+	char *after = dump_ex(true);
+	assert_same_dump(after, before, "the root after a restart");
+	cfs_engine_rdlock(eng);
+	cr_assert_eq(eng->model.reg.root->mode, 0750);
+	cr_assert_eq(eng->model.reg.root->uid, 65534);
+	cr_assert_eq(eng->model.reg.root->gid, 4242);
+	cfs_engine_unlock(eng);
+}
+
 /* The times survive a restart too (they are what fs/ shows). */
 Test(engine, survives_restart_with_times)
 {

@@ -154,6 +154,10 @@ Test(filter, errors_change_nothing)
 		"kind=bogus", "change=nope", "v1=0", "v1=xyz", "v2=group", "v2=group:0",
 		"v2=nosuch:0x1", "object=short", "frobnicate", "key=abc", "remove", "remove key=x",
 		"\"unterminated", "key=5",
+		/* Found by fuzz_filter: saved unquoted, it did not parse back,
+		 * and a named port's file with it stopped the daemon's start. */
+		"\"object=11111111 1111-4111-8111-111111111111\"",
+		"\"object=11111111\\\"1111-4111-8111-111111111111\"",
 	};
 	struct cfs_filter f = {0};
 	const char *why;

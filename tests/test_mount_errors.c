@@ -159,6 +159,11 @@ Test(errors, einval_unknown_words)
 	refused("Invalid argument", "echo 'network-add net2 10.2.0.0 16 everyone up' > control");
 	refused("Invalid argument", "echo 'set widget web Owner x' > control");
 	refused("Invalid argument", "setfattr -n user.cluster.type -v REG_WHATEVER registry/Software/v");
+	/* Found by scripts/abuse.sh: a second line renamed the cluster to
+	 * the first, and a type with a NUL inside was read up to the NUL. */
+	refused("Invalid argument", "printf 'a\\nb\\n' | dd of=name status=none");
+	refused("Invalid argument",
+		"setfattr -n user.cluster.type -v 0x5245475f535a006a756e6b registry/Software/d");
 	stop_check(true);
 }
 
