@@ -73,7 +73,7 @@ int cfs_engine_put_value(struct cfs_store *s, const struct cfs_value *v)
 /* The root key is not a row of the store: its time and security are meta
  * values. Security is kept plus one, so that 0 still means "never set"
  * (a cluster made before it was kept: 0755 root:root). */
-static int save_root(struct cfs_store *s, const struct cfs_key *k)
+int cfs_engine_put_root(struct cfs_store *s, const struct cfs_key *k)
 {
 	int r = cfs_store_set_meta(s, "root_mtime", (uint64_t)k->mtime_ns);
 	if (r == 0)
@@ -125,7 +125,7 @@ static int persist(struct cfs_engine *e, struct cfs_txn *t, uint64_t hist)
 		} else {
 			struct cfs_key *k = cfs_reg_key(reg, id);
 			if (k && !k->parent) /* the root is not a row: keep it in meta */
-				r = save_root(s, k);
+				r = cfs_engine_put_root(s, k);
 			else
 				r = k ? cfs_store_put_key(s, id, k->parent->id, k->name, k->mode,
 							  k->uid, k->gid, k->mtime_ns)

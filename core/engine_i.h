@@ -18,5 +18,7 @@ void cfs_engine_call_listeners(struct cfs_engine *e, const struct cfs_record *re
 /* Writes one registry value, flags and security included, into the
  * store's current batch. */
 int cfs_engine_put_value(struct cfs_store *s, const struct cfs_value *v);
+/* The registry root: not a row but meta values (its time and security). */
+int cfs_engine_put_root(struct cfs_store *s, const struct cfs_key *k);
 
 #endif

@@ -22,6 +22,9 @@ int cfs_engine_snapshot(struct cfs_engine *e, struct cfs_buf *out)
 		.next_id = e->model.reg.next_id,
 		.next_seq = e->next_seq,
 		.root_mtime = e->model.reg.root->mtime_ns,
+		.root_mode = e->model.reg.root->mode,
+		.root_uid = e->model.reg.root->uid,
+		.root_gid = e->model.reg.root->gid,
 		.hist = e->hist,
 		.generation = e->generation,
 	};
@@ -67,12 +70,13 @@ static int persist_snapshot(struct cfs_store *st, const struct cfs_snapshot *s)
 	} meta[] = {
 		{"next_id", s->model.reg.next_id},
 		{"next_seq", s->meta.next_seq},
-		{"root_mtime", (uint64_t)s->meta.root_mtime},
 		{"hist", s->meta.hist},
 		{"generation", s->meta.generation},
 	};
 	for (size_t i = 0; r == 0 && i < CFS_ARRAY_SIZE(meta); i++)
 		r = cfs_store_set_meta(st, meta[i].name, meta[i].v);
+	if (r == 0)
+		r = cfs_engine_put_root(st, s->model.reg.root);
 	if (r == 0)
 		return cfs_store_commit(st);
 	cfs_store_rollback(st);

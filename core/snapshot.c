@@ -6,7 +6,7 @@
 
 #include "wire.h"
 
-#define SNAP_VERSION 2 /* 2: values carry flags, mode, uid, gid */
+#define SNAP_VERSION 3 /* 2: values carry flags, mode, uid, gid; 3: the root's security */
 #define SNAP_MAGIC 0x70616e73u /* "snap" */
 
 static int put_key(struct cfs_buf *out, const struct cfs_key *k)
@@ -76,6 +76,9 @@ int cfs_snapshot_encode(const struct cfs_model *m, const struct cfs_snapshot_met
 			      meta->generation};
 	for (size_t i = 0; r == 0 && i < CFS_ARRAY_SIZE(f); i++)
 		r = cfs_wire_u64(out, f[i]);
+	const uint32_t sec[] = {meta->root_mode, meta->root_uid, meta->root_gid};
+	for (size_t i = 0; r == 0 && i < CFS_ARRAY_SIZE(sec); i++)
+		r = cfs_wire_u32(out, sec[i]);
 	uint32_t n = 0;
 	size_t at = out->len;
 	if (r == 0 && (r = cfs_wire_u32(out, 0)) == 0 && (r = put_keys(out, m->reg.root, &n)) == 0)
@@ -237,6 +240,9 @@ int cfs_snapshot_decode(const void *p, size_t len, struct cfs_snapshot *ret, con
 	s.meta.root_mtime = (int64_t)cfs_wire_get_u64(&rd);
 	s.meta.hist = cfs_wire_get_u64(&rd);
 	s.meta.generation = cfs_wire_get_u64(&rd);
+	s.meta.root_mode = cfs_wire_get_u32(&rd);
+	s.meta.root_uid = cfs_wire_get_u32(&rd);
+	s.meta.root_gid = cfs_wire_get_u32(&rd);
 	if (!cfs_wire_ok(&rd, false) || !s.meta.next_seq)
 		goto fail;
 	/* The collection keys come with the snapshot: a bare registry. */
@@ -256,6 +262,9 @@ int cfs_snapshot_decode(const void *p, size_t len, struct cfs_snapshot *ret, con
 	}
 	s.model.reg.next_id = s.meta.next_id;
 	s.model.reg.root->mtime_ns = s.meta.root_mtime;
+	s.model.reg.root->mode = s.meta.root_mode;
+	s.model.reg.root->uid = s.meta.root_uid;
+	s.model.reg.root->gid = s.meta.root_gid;
 	if ((r = cfs_model_index(&s.model)) < 0) {
 		reason = "a snapshot's objects cannot be indexed";
 		goto fail;

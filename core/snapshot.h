@@ -23,6 +23,7 @@ struct cfs_snapshot_meta {
 	uint64_t next_id;    /* the registry's next id */
 	uint64_t next_seq;   /* the journal's next sequence number */
 	int64_t root_mtime;  /* the registry root's mtime (not a row) */
+	uint32_t root_mode, root_uid, root_gid; /* and its security */
 	uint64_t hist;	     /* the history fingerprint (engine.h) */
 	uint64_t generation; /* the cluster generation (replica.c) */
 };

@@ -572,6 +572,34 @@ Test(replica, a_restarted_node_catches_up_from_an_old_state_directory)
 	cr_assert_eq(nodes[2].last_fork, nodes[2].last_old_next);
 }
 
+/* The registry root's security is no row of the store: the snapshot
+ * carries it, and the node that took it keeps it across a restart. */
+static void assert_root_sec(int i, uint32_t mode, uint32_t uid, uint32_t gid)
+{
+	cfs_engine_rdlock(nodes[i].e);
+	const struct cfs_key *root = nodes[i].e->model.reg.root;
+	uint32_t m = root->mode, u = root->uid, g = root->gid;
+	cfs_engine_unlock(nodes[i].e);
+	cr_assert(m == mode && u == uid && g == gid, "node %d: root %o %u:%u, expected %o %u:%u",
+		  i + 1, m, u, g, mode, uid, gid);
+}
+
+Test(replica, the_registry_root_security_reaches_a_joining_node)
+{
+	form(3);
+	cr_assert_eq(change(0, "reg-security \"\" 0750 65534 4242"), 0);
+	node_open(2, true);
+	confchg(&buses[0], 7);
+	run_all();
+	assert_same(0, 2);
+	assert_root_sec(2, 0750, 65534, 4242);
+	node_close(2);
+	confchg(&buses[0], 3);
+	run_all();
+	node_open(2, false);
+	assert_root_sec(2, 0750, 65534, 4242);
+}
+
 Test(replica, a_change_held_by_a_sync_cut_short_is_applied_once)
 {
 	form(7);
