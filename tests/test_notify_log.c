@@ -393,7 +393,10 @@ Test(log, rotation, .timeout = 300)
 			"[ \"$(cut -d' ' -f2 log)\" = \"$(seq $((g * 32768 + 1)) $last)\" ] && echo 'log: every record of it'\n"
 			"[ \"$(cut -d' ' -f2 log.1)\" = \"$(seq $(( (g - 1) * 32768 + 1)) $((g * 32768)))\" ] && echo 'log.1: the previous one'\n"
 			"[ \"$(stat -c %%s log)\" = \"$(cat log | wc -c)\" ] && echo 'size'\n"
-			"sleep 1\n"
+			/* tail polls: wait (up to 30 s) for it to reach the end */
+			"for i in $(seq 300); do\n"
+			"  [ \"$(tail -n 1 \"$D/tail.out\")\" = \"$(tail -n 1 log)\" ] && break; sleep 0.1\n"
+			"done\n"
 			"kill $t; wait $t || true\n"
 			"grep -q 'truncated' \"$D/tail.err\" && echo 'tail: truncated'\n"
 			"tail -n $(wc -l < log) \"$D/tail.out\" | cmp -s - log && echo 'tail: follows on'\n");
