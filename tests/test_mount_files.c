@@ -78,13 +78,22 @@ static char *vrun(const char *fmt, va_list ap)
 }
 
 /* stdout of the script (which must succeed). */
-__attribute__((format(printf, 1, 2))) static char *run(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), warn_unused_result)) static char *run(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *out = vrun(fmt, ap);
 	va_end(ap);
 	return out;
+}
+
+/* The same, for its effect only. */
+__attribute__((format(printf, 1, 2))) static void run_ok(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(vrun(fmt, ap));
+	va_end(ap);
 }
 
 static void expect(const char *want, const char *script)
@@ -126,7 +135,7 @@ static char *same_as_tmpfs(const char *setup, const char *steps, int settle)
 
 Test(files, create_write_read_truncate)
 {
-	run("head -c 3000 /dev/urandom > \"$D/rnd\"");
+	run_ok("head -c 3000 /dev/urandom > \"$D/rnd\"");
 	char *out = same_as_tmpfs(
 		"",
 		/* A new file is empty. */
@@ -189,7 +198,7 @@ Test(files, chmod_chown_value)
  * where a chmod of a directory changes its files. */
 Test(files, key_mode_applies_to_values_without_their_own)
 {
-	run("mkdir \"$M/registry/K\"; cd \"$M/registry/K\"; echo a > a; echo b > b; chmod 600 b");
+	run_ok("mkdir \"$M/registry/K\"; cd \"$M/registry/K\"; echo a > a; echo b > b; chmod 600 b");
 	expect("750 640 600\n", "cd \"$M/registry/K\"; chmod 750 .; stat -c %a . a b | tr '\\n' ' ' | "
 				 "sed 's/ $/\\n/'");
 	expect("700 0 0\n600 0 0\n", "echo 'reg-security K 0700 0 0' > \"$M/control\"; "
@@ -201,7 +210,7 @@ Test(files, key_mode_applies_to_values_without_their_own)
  * before chmod returns: they come before those of the next call. */
 Test(files, key_attrib_events_before_the_next_call)
 {
-	run("mkdir \"$M/registry/K\"; cd \"$M/registry/K\"; echo a > a; echo b > b; chmod 600 b; "
+	run_ok("mkdir \"$M/registry/K\"; cd \"$M/registry/K\"; echo a > a; echo b > b; chmod 600 b; "
 	    "mkdir \"$T/K\"; cd \"$T/K\"; echo a > a; echo b > b; chmod 600 b");
 	char *reg = run("\"$P\" attrib-order \"$M/registry/K\" marker");
 	char *tmp = run("\"$P\" attrib-order \"$T/K\" marker");
@@ -232,10 +241,10 @@ Test(files, symlinks)
 		400);
 	free(out);
 	/* A link is a REG_LINK value: its target is its data. */
-	run("cd \"$M/registry/K\"; ln -s v l");
+	run_ok("cd \"$M/registry/K\"; ln -s v l");
 	expect("v\n", "echo 'reg-set K x REG_SZ y' > \"$M/control\"; readlink \"$M/registry/K/l\"");
 	expect_fail("Invalid argument", "echo 'reg-type K l REG_SZ' > \"$M/control\"");
-	run("echo 'reg-link K made ../K/v' > \"$M/control\"");
+	run_ok("echo 'reg-link K made ../K/v' > \"$M/control\"");
 	expect("through\n", "cat \"$M/registry/K/made\"");
 	/* A value has one name: no hard links (README, "The registry"). */
 	expect_fail("Operation not permitted", "ln \"$M/registry/K/v\" \"$M/registry/K/hard\"");
@@ -297,7 +306,7 @@ Test(files, names)
 	free(out);
 	/* A key name cannot hold '\' (Windows refuses it too), nor control
 	 * characters; a name is never taken as a path. */
-	run("mkdir \"$M/registry/BS\" \"$M/registry/BS/a\"");
+	run_ok("mkdir \"$M/registry/BS\" \"$M/registry/BS/a\"");
 	char *before = run("echo 'reg-security BS 0755 0 0' > \"$M/control\"; "
 			   "find \"$M/registry/BS\" | sort");
 	expect_fail("Invalid argument", "mkdir \"$M/registry/BS/a\\\\b\"");
@@ -309,7 +318,7 @@ Test(files, names)
 	cr_assert_str_eq(after, before, "a refused name changed the registry");
 	/* Objects: the same rule as values. */
 	expect_fail("Invalid argument", "mkdir \"$M/groups/$(printf 'g\\001')\"");
-	run("mkdir \"$M/groups/g\\\\h\"");
+	run_ok("mkdir \"$M/groups/g\\\\h\"");
 	expect("g\\h\n", "ls \"$M/groups\" | grep h");
 	free(before);
 	free(after);
@@ -322,7 +331,7 @@ Test(files, names)
  * kept the first 1 MiB. Now it fails whole, and nothing is recorded. */
 Test(files, write_over_the_limit_changes_nothing)
 {
-	run("mkdir \"$M/registry/K\"; echo before > \"$M/registry/K/v\"; "
+	run_ok("mkdir \"$M/registry/K\"; echo before > \"$M/registry/K/v\"; "
 	    "mkdir \"$M/groups/G\"; echo desc > \"$M/groups/G/description\"");
 	const char *write_big = "python3 -c 'import os, sys\n"
 				"fd = os.open(sys.argv[1], os.O_WRONLY)\n"
@@ -364,7 +373,7 @@ Test(files, write_over_the_limit_changes_nothing)
  * and a refused write changes nothing, O_TRUNC included. */
 Test(files, typed_values_refuse_what_does_not_parse)
 {
-	run("mkdir \"$M/registry/K\"; cd \"$M/registry/K\"; echo 5 > d; "
+	run_ok("mkdir \"$M/registry/K\"; cd \"$M/registry/K\"; echo 5 > d; "
 	    "setfattr -n user.cluster.type -v REG_DWORD d; echo text > s; "
 	    "setfattr -n user.cluster.type -v REG_SZ s");
 	expect_fail("Invalid argument", "echo abc > \"$M/registry/K/d\"");
@@ -377,7 +386,7 @@ Test(files, typed_values_refuse_what_does_not_parse)
 /* Regression: truncate of an object file returned 0 and did nothing. */
 Test(files, truncate_object_files)
 {
-	run("mkdir \"$M/groups/G\"; echo 'some text' > \"$M/groups/G/description\"; "
+	run_ok("mkdir \"$M/groups/G\"; echo 'some text' > \"$M/groups/G/description\"; "
 	    "echo \"$(hostname)\" > \"$M/groups/G/preferred_owners\"");
 	char *state = run("cat \"$M/groups/G/state\"");
 	/* Free text and lists can be emptied. */
@@ -385,9 +394,9 @@ Test(files, truncate_object_files)
 	expect("0\n", "truncate -s 0 \"$M/groups/G/preferred_owners\"; "
 		      "stat -c %s \"$M/groups/G/preferred_owners\"");
 	/* To its size: nothing to do. */
-	run("truncate -s $(stat -c %%s \"$M/groups/G/state\") \"$M/groups/G/state\"");
+	run_ok("truncate -s $(stat -c %%s \"$M/groups/G/state\") \"$M/groups/G/state\"");
 	/* Anything else fails, and changes nothing. */
-	run("echo 'keep' > \"$M/groups/G/description\"");
+	run_ok("echo 'keep' > \"$M/groups/G/description\"");
 	expect_fail("Invalid argument", "truncate -s 0 \"$M/groups/G/state\"");
 	expect_fail("Invalid argument", "truncate -s 2 \"$M/groups/G/description\"");
 	expect_fail("File too large", "truncate -s 10G \"$M/groups/G/description\"");
