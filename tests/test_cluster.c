@@ -274,6 +274,45 @@ Test(cluster, the_shims_see_a_failover_through_their_notifications)
 	free(out);
 }
 
+/* A resource that keeps failing on its node fails over by its policy
+ * (restart_action failover, past restart_threshold): its group moves to
+ * the next preferred node, whose daemon starts the process there; the
+ * first node's process is stopped. Every node logs the same steps. */
+Test(cluster, a_failing_resource_fails_over_to_the_next_node_by_its_policy)
+{
+	char *out = cl_out(1, WATCHDOG_AFTER(60)
+			   "pid_of() { read -r p _ < $B/n$1/state/agents/$(cat $M/resources/app/id).pid; "
+			   "echo $p; }\n"
+			   "wait_for() { for k in $(seq $(($1 * 50))); do eval \"$2\" && return 0; "
+			   "sleep 0.02; done; echo \"timed out: $2\" >&2; return 1; }\n"
+			   "printf '%%s\\n' 'group-create g' 'group-preferred g n1 n2' "
+			   "'resource-create app \"Generic Application\" g' "
+			   "'resource-param app CommandLine \"sleep 311\"' "
+			   "'resource-policy app restart_threshold 1' 'group-online g' > $M/control\n"
+			   "wait_for 10 '[ \"$(cat $M/resources/app/state)\" = online ]'\n"
+			   "p1=$(pid_of 1); kill -0 $p1\n"
+			   /* the first failure: restarted on n1 */
+			   "kill -9 $p1\n"
+			   "wait_for 10 '[ \"$(pid_of 1 2>/dev/null)\" != $p1 ] && "
+			   "[ \"$(cat $M/resources/app/state)\" = online ]'\n"
+			   "cat $M/groups/g/owner\n"
+			   /* the second, past the threshold: over to n2 */
+			   "kill -9 $(pid_of 1)\n"
+			   "wait_for 10 '[ \"$(cat $M3/groups/g/owner)\" = n2 ] && "
+			   "[ \"$(cat $M3/resources/app/state)\" = online ]'\n"
+			   "cat $M/groups/g/owner $M/groups/g/state\n"
+			   "p2=$(pid_of 2); kill -0 $p2 && echo running on n2\n"
+			   "tr '\\0' ' ' < /proc/$p2/cmdline; echo\n"
+			   "pgrep -f -x 'sleep 311' | wc -l\n");
+	cr_assert_str_eq(out, "n1\nn2\nonline\nrunning on n2\nsleep 311 \n1\n", "%s", out);
+	free(out);
+	wait_same_seq();
+	out = cl_out(1, "for m in $M1 $M2 $M3; do grep -E ' (resource state app|group owner g) ' $m/log "
+			"| cut -d' ' -f2- | md5sum; done | sort -u | wc -l");
+	cr_assert_str_eq(out, "1\n", "the nodes logged the failover differently");
+	free(out);
+}
+
 /* Node 3's daemon, started again as this process's (a subreaper's) child,
  * so that its exit status can be read. */
 static pid_t restart_node3(void)
