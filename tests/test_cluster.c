@@ -389,4 +389,8 @@ Test(cluster, stopping_a_node_during_changes_is_bounded)
 			"cat $M3/nodes/n3/state\n");
 	cr_assert_str_eq(out, "up\n", "node 3 comes back");
 	free(out);
+	/* ...with the cluster's state and history: nothing of what the
+	 * others committed while it stopped, again and again, is missing. */
+	wait_same_seq();
+	assert_same_trees(1, 3);
 }
