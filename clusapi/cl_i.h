@@ -17,7 +17,8 @@
  *
  * Calls run one way: each file calls only files after it in
  * cl_node.c, cl_group.c, cl_resource.c; cl_enum.c, cl_registry.c;
- * cl_cluster.c; cl_notify.c; cl_handle.c, cl_mount.c, cl_wstr.c;
+ * cl_cluster.c; cl_notify*.c (in the order cl_notify_i.h gives); cl_handle.c,
+ * cl_mount.c, cl_wstr.c;
  * cl_error.c. */
 #ifndef CL_I_H
 #define CL_I_H

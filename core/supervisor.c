@@ -1,24 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The supervisor (supervisor.h).
- *
- * Concurrency: `lock` guards the runtime table (struct rt, one per
- * resource this node has acted on) and the counters below it. The main
- * loop takes a snapshot of the model under the engine's read lock, drops
- * it, then decides under `lock`; a decision marks the resource busy and
- * hands a job to a new worker thread. A worker runs its action with no
- * lock held, updates its rt under `lock`, submits its report and waits
- * for the commit (so that the loop never decides on a state the report is
- * about to change), then clears busy and wakes the loop. The engine's
- * commit listener only writes to the wake-up eventfd. */
-#include "supervisor.h"
-
+/* The supervisor (supervisor.h): its start, clean stop (drain) and free;
+ * the main loop, which takes a snapshot, decides what each resource needs
+ * and hands jobs to workers (supervisor_jobs.c), and waits for commits,
+ * timers and process exits; and the scanner of the OCF agents. What the
+ * files share, and the concurrency, is in supervisor_i.h. */
 #include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -27,96 +18,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "agent_scan.h"
 #include "apply_i.h"
-#include "hmap.h"
 #include "proc.h"
-#include "value.h"
-
-/* A failed clean-up stop is tried again after this long. */
-#define CLEANUP_RETRY_NS (10 * 1000000000LL)
-/* A report the engine refused (no quorum, ...) is sent again after this. */
-#define REPORT_RETRY_NS (1 * 1000000000LL)
-#define MAX_WORKERS 64
-
-enum job {
-	JOB_START,	  /* report resource-started */
-	JOB_STOP,	  /* report resource-stopped */
-	JOB_MONITOR,	  /* report resource-monitor failed */
-	JOB_PROBE,	  /* at start: report what differs from the cluster's view */
-	JOB_CLEANUP,	  /* stop, reported only in the log */
-	JOB_RESTART_STOP, /* stop before a restart; a failure fails the start */
-	JOB_REPORT,	  /* send a report again */
-};
-
-/* What this node knows of one resource (guarded by s->lock). */
-struct rt {
-	char id[CFS_ID_LEN + 1];
-	bool active;	    /* something of it may run here */
-	bool busy;	    /* a job in flight */
-	bool validated;	    /* validate-all passed for params_hash */
-	uint64_t params_hash;
-	int64_t last_check; /* monotonic ns of the last start or monitor; 0: never */
-	int64_t not_before;   /* no clean-up or report before this */
-	pid_t app_pid;	    /* a Generic Application's process being watched */
-	int app_pidfd;
-	bool app_exited;
-	char *report;	    /* a report still to be sent (command text) */
-	volatile pid_t pgid; /* of the action in flight */
-};
-
-/* A resource of this node as the last snapshot saw it. */
-struct view {
-	struct cfs_agent_ctx ctx;
-	uint32_t state;
-	bool local;
-	bool providers_online;
-	bool persistent;
-	char *missing; /* a required parameter that is not set */
-	struct cfs_vec dependents; /* char * ids */
-	uint32_t monitor_ms;
-};
-
-struct cfs_supervisor {
-	struct cfs_engine *e;
-	char *ocf_root, *run_dir;
-	void (*log)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-	int wake_fd;
-	pthread_t loop, scanner;
-	bool loop_started, scanner_started;
-	volatile bool stopping;
-
-	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* a worker finished (guarded by lock) */
-	struct cfs_smap rts;	/* id -> struct rt * */
-	unsigned workers;	/* in flight */
-	bool draining;		/* a clean stop: start nothing more */
-	bool ready;		/* the probes are done */
-	uint32_t drain_ms;	/* the longest pending timeout seen */
-};
-
-struct work {
-	struct cfs_supervisor *s;
-	enum job job;
-	struct view v; /* owned */
-	struct rt *rt;
-	char *report;  /* JOB_REPORT */
-};
-
-#define LOG(s, prio, ...)                          \
-	do {                                       \
-		if ((s)->log)                      \
-			(s)->log(prio, __VA_ARGS__); \
-	} while (0)
-
-static void wake(struct cfs_supervisor *s)
-{
-	uint64_t one = 1;
-	if (write(s->wake_fd, &one, sizeof(one)) < 0) {
-		/* The counter is full: the loop is awake anyway. */
-	}
-}
+#include "supervisor_i.h"
 
 /* Whether g holds a resource that runs. */
 static bool group_runs(const struct cfs_model *m, const struct cfs_object *g)
@@ -156,451 +61,10 @@ static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
 			break;
 		}
 		if (wanted) {
-			wake(s);
+			cfs_sup_wake(s);
 			return;
 		}
 	}
-}
-
-/* --- snapshots --- */
-
-static void view_free(struct view *v)
-{
-	cfs_agent_ctx_free(&v->ctx);
-	free(v->missing);
-	for (size_t i = 0; i < v->dependents.n; i++)
-		free(v->dependents.v[i]);
-	cfs_vec_free(&v->dependents);
-	*v = (struct view){0};
-}
-
-static void views_free(struct cfs_vec *vs)
-{
-	for (size_t i = 0; i < vs->n; i++) {
-		view_free(vs->v[i]);
-		free(vs->v[i]);
-	}
-	cfs_vec_free(vs);
-}
-
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (h ^ 0xff) * 1099511628211ULL;
-}
-
-static uint64_t params_hash(const struct view *v)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < v->ctx.params.n; i++)
-		h = fnv(h, v->ctx.params.v[i]);
-	return h;
-}
-
-/* The resource's parameters as name=value (text form of each value). */
-static int copy_params(const struct cfs_object *r, struct cfs_vec *out)
-{
-	struct cfs_key *pk = cfs_key_subkey(r->key, CFS_P_PARAMETERS);
-	for (size_t i = 0; pk && i < pk->values.n; i++) {
-		struct cfs_value *v = pk->values.v[i];
-		struct cfs_buf b = {0};
-		cfs_buf_printf(&b, "%s=", v->name);
-		if (v->type == CFS_REG_DWORD || v->type == CFS_REG_QWORD) {
-			cfs_value_format(v->type, v->data, v->len, &b);
-			while (b.len && b.data[b.len - 1] == '\n')
-				b.data[--b.len] = '\0';
-		} else if (v->type == CFS_REG_SZ || v->type == CFS_REG_EXPAND_SZ) {
-			cfs_buf_puts(&b, (const char *)v->data);
-		} else {
-			cfs_buf_free(&b);
-			continue;
-		}
-		char *s = cfs_buf_steal(&b);
-		if (!s || cfs_vec_push(out, s) < 0) {
-			free(s);
-			return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static int snap_one(struct cfs_supervisor *s, const struct cfs_model *m, struct cfs_object *r,
-		    const struct cfs_object *self, struct view *v)
-{
-	struct cfs_object *type = cfs_obj_ref(m, r, CFS_P_TYPE);
-	v->ctx.kind = cfs_res_agent_kind(m, r);
-	v->ctx.ocf_root = s->ocf_root;
-	v->ctx.run_dir = s->run_dir;
-	v->state = cfs_obj_state(r);
-	v->local = self && cfs_obj_owner(m, r) == self;
-	v->providers_online = cfs_apply_providers_online(m, r);
-	v->persistent = cfs_key_get_dword(r->key, CFS_P_PERSISTENT_STATE, 0) == 1;
-	v->ctx.timeout_ms = cfs_res_policy(m, r, cfs_policy_find(CFS_P_PENDING_TIMEOUT));
-	v->monitor_ms = cfs_res_policy(m, r, cfs_policy_find(CFS_P_MONITOR_INTERVAL));
-	v->ctx.monitor_interval_ms = v->monitor_ms;
-	if (!(v->ctx.res_id = strdup(cfs_obj_id(r))) || !(v->ctx.res_name = strdup(r->name)) ||
-	    !(v->ctx.type_name = strdup(type ? type->name : "")))
-		return -ENOMEM;
-	int e = copy_params(r, &v->ctx.params);
-	struct cfs_param_list l;
-	if (e == 0 && (e = cfs_type_params(m, type, &l)) == 0) {
-		for (size_t i = 0; i < l.n && !v->missing; i++) {
-			const char *p = cfs_agent_param(&v->ctx, l.v[i].name);
-			if (l.v[i].required && (!p || !*p))
-				v->missing = strdup(l.v[i].name);
-		}
-		cfs_param_list_free(&l);
-	}
-	struct cfs_object *g = cfs_obj_ref(m, r, CFS_P_GROUP);
-	for (size_t i = 0; e == 0 && g && i < g->members.n; i++) {
-		struct cfs_object *d = g->members.v[i];
-		if (!cfs_obj_list_has(d, CFS_P_DEPENDENCIES, cfs_obj_id(r)))
-			continue;
-		char *id = strdup(cfs_obj_id(d));
-		if (!id || cfs_vec_push(&v->dependents, id) < 0) {
-			free(id);
-			e = -ENOMEM;
-		}
-	}
-	return e;
-}
-
-/* Every resource that runs an agent (all of them: a resource that moved
- * away may still have something running here). */
-static int snapshot(struct cfs_supervisor *s, struct cfs_vec *out)
-{
-	struct cfs_engine *e = s->e;
-	int r = 0;
-	cfs_engine_rdlock(e);
-	const struct cfs_model *m = &e->model;
-	struct cfs_object *self = e->local_node_id ? cfs_model_by_id(m, e->local_node_id) : NULL;
-	struct cfs_key *rc = m->coll[CFS_KIND_RESOURCE];
-	for (size_t i = 0; r == 0 && i < rc->subkeys.n; i++) {
-		struct cfs_object *o = ((struct cfs_key *)rc->subkeys.v[i])->obj;
-		if (!o || !cfs_res_runs_agent(m, o))
-			continue;
-		struct view *v = calloc(1, sizeof(*v));
-		if (!v || (r = snap_one(s, m, o, self, v)) < 0 || (r = cfs_vec_push(out, v)) < 0) {
-			if (v)
-				view_free(v);
-			free(v);
-			r = r < 0 ? r : -ENOMEM;
-		}
-	}
-	cfs_engine_unlock(e);
-	return r;
-}
-
-static struct rt *rt_get(struct cfs_supervisor *s, const char *id)
-{
-	struct rt *rt = cfs_smap_get(&s->rts, id);
-	if (rt)
-		return rt;
-	rt = calloc(1, sizeof(*rt));
-	if (!rt)
-		return NULL;
-	snprintf(rt->id, sizeof(rt->id), "%s", id);
-	rt->app_pidfd = -1;
-	if (cfs_smap_put(&s->rts, rt->id, rt) < 0) {
-		free(rt);
-		return NULL;
-	}
-	return rt;
-}
-
-static void rt_unwatch(struct rt *rt)
-{
-	if (rt->app_pidfd >= 0)
-		close(rt->app_pidfd);
-	rt->app_pidfd = -1;
-	rt->app_pid = 0;
-	rt->app_exited = false;
-}
-
-/* Watches a Generic Application's process for its exit (lock held). */
-static void rt_watch(struct rt *rt, pid_t pid)
-{
-	if (pid == rt->app_pid && rt->app_pidfd >= 0)
-		return;
-	rt_unwatch(rt);
-	if (pid <= 0)
-		return;
-	int fd = cfs_proc_pidfd(pid);
-	rt->app_pid = pid;
-	rt->app_pidfd = fd >= 0 ? fd : -1;
-}
-
-/* --- jobs --- */
-
-/* Each output line to the log, with the resource's name. */
-static void log_output(struct cfs_supervisor *s, const struct view *v, const char *action,
-		       const struct cfs_buf *out)
-{
-	const char *p = out->data ? out->data : "";
-	int lines = 0;
-	while (*p && lines < 50) {
-		size_t n = strcspn(p, "\n");
-		if (n && strncmp(p, "ocf-exit-reason:", 16) != 0)
-			LOG(s, LOG_INFO, "resource %s: %s: %.*s", v->ctx.res_name, action, (int)n, p);
-		lines += n != 0;
-		p += n + (p[n] ? 1 : 0);
-	}
-}
-
-static char *report_text(const struct view *v, const char *verb, const char *node, bool ok,
-			 const char *reason)
-{
-	const char *a[] = {v->ctx.res_id, node, ok ? "ok" : "failed", reason};
-	struct cfs_cmd *c;
-	enum cfs_op op = strcmp(verb, "started") == 0	? CFS_OP_RES_STARTED
-			 : strcmp(verb, "stopped") == 0 ? CFS_OP_RES_STOPPED
-							: CFS_OP_RES_MONITOR;
-	if (cfs_cmd_new(&c, op, reason ? 4 : 3, a) < 0)
-		return NULL;
-	struct cfs_buf b = {0};
-	cfs_cmd_format(c, &b);
-	cfs_cmd_free(c);
-	return cfs_buf_steal(&b);
-}
-
-/* Submits a report and waits for its commit; on a refusal it is kept in
- * rt to be sent again. */
-static void send_report(struct cfs_supervisor *s, struct rt *rt, const char *name, char *text)
-{
-	if (!text)
-		return;
-	const char *why = NULL;
-	int r = cfs_engine_run_text(s->e, text, &why);
-	if (r < 0 && r != -ESHUTDOWN && !s->stopping) {
-		LOG(s, LOG_WARNING, "resource %s: report not taken (%s): sent again in 1 s", name,
-		    why ? why : strerror(-r));
-		pthread_mutex_lock(&s->lock);
-		free(rt->report);
-		rt->report = text;
-		rt->not_before = cfs_mono_ns() + REPORT_RETRY_NS;
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	free(text);
-}
-
-static const char *node_id(struct cfs_supervisor *s)
-{
-	return s->e->local_node_id ? s->e->local_node_id : "";
-}
-
-/* Runs action a; logs it; returns the result code (or -errno). */
-static int act(struct cfs_supervisor *s, struct work *w, enum cfs_agent_action a,
-	       struct cfs_agent_result *res)
-{
-	int r = cfs_agent_run(&w->v.ctx, a, res, &w->rt->pgid);
-	w->rt->pgid = 0;
-	const char *an = cfs_agent_action_name(a);
-	if (r < 0) {
-		res->rc = CFS_OCF_ERR_GENERIC;
-		cfs_agent_reason(res, "cannot run %s: %s", an, strerror(-r));
-	}
-	log_output(s, &w->v, an, &res->out);
-	if (res->rc != 0 && !(a == CFS_ACT_MONITOR && res->rc == CFS_OCF_NOT_RUNNING &&
-			      w->job == JOB_PROBE))
-		LOG(s, res->rc == CFS_OCF_NOT_RUNNING ? LOG_WARNING : LOG_ERR,
-		    "resource %s: %s: %s", w->v.ctx.res_name, an,
-		    res->reason ? res->reason : "failed");
-	return res->rc;
-}
-
-static void job_start(struct cfs_supervisor *s, struct work *w)
-{
-	struct view *v = &w->v;
-	struct cfs_agent_result res = {0};
-	char *report = NULL;
-	int rc = 0;
-	if (v->missing) {
-		LOG(s, LOG_ERR, "resource %s: start: the required parameter %s is not set",
-		    v->ctx.res_name, v->missing);
-		char *reason;
-		if (asprintf(&reason, "required parameter %s is not set", v->missing) < 0)
-			reason = NULL;
-		report = report_text(v, "started", node_id(s), false, reason);
-		free(reason);
-		goto out;
-	}
-	uint64_t h = params_hash(v);
-	pthread_mutex_lock(&s->lock);
-	bool validated = w->rt->validated && w->rt->params_hash == h;
-	pthread_mutex_unlock(&s->lock);
-	if (!validated && v->ctx.kind == CFS_AGENT_OCF) {
-		rc = act(s, w, CFS_ACT_VALIDATE, &res);
-		if (rc != 0 && rc != CFS_OCF_ERR_UNIMPLEMENTED) {
-			char *reason;
-			if (asprintf(&reason, "validate-all: %s", res.reason ? res.reason : "failed") <
-			    0)
-				reason = NULL;
-			report = report_text(v, "started", node_id(s), false, reason);
-			free(reason);
-			goto out;
-		}
-		cfs_agent_result_free(&res);
-	}
-	pthread_mutex_lock(&s->lock);
-	w->rt->validated = true;
-	w->rt->params_hash = h;
-	pthread_mutex_unlock(&s->lock);
-	rc = act(s, w, CFS_ACT_START, &res);
-	pthread_mutex_lock(&s->lock);
-	w->rt->active = true; /* even a failed start may have left something */
-	w->rt->last_check = cfs_mono_ns();
-	if (rc == 0 && v->ctx.kind == CFS_AGENT_APP)
-		rt_watch(w->rt, cfs_agent_app_pid(&v->ctx));
-	pthread_mutex_unlock(&s->lock);
-	if (rc == 0)
-		LOG(s, LOG_NOTICE, "resource %s: started", v->ctx.res_name);
-	report = report_text(v, "started", node_id(s), rc == 0, rc == 0 ? NULL : res.reason);
-out:
-	cfs_agent_result_free(&res);
-	send_report(s, w->rt, v->ctx.res_name, report);
-}
-
-/* Stops; returns the result code. */
-static int do_stop(struct cfs_supervisor *s, struct work *w, struct cfs_agent_result *res)
-{
-	int rc = act(s, w, CFS_ACT_STOP, res);
-	pthread_mutex_lock(&s->lock);
-	if (rc == 0) {
-		w->rt->active = false;
-		rt_unwatch(w->rt);
-	} else {
-		w->rt->not_before = cfs_mono_ns() + CLEANUP_RETRY_NS;
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (rc == 0)
-		LOG(s, LOG_NOTICE, "resource %s: stopped%s", w->v.ctx.res_name,
-		    w->job == JOB_CLEANUP ? " (clean-up)" : "");
-	return rc;
-}
-
-static void job_stop(struct cfs_supervisor *s, struct work *w)
-{
-	struct cfs_agent_result res = {0};
-	int rc = do_stop(s, w, &res);
-	char *report = NULL;
-	if (w->job == JOB_STOP)
-		report = report_text(&w->v, "stopped", node_id(s), rc == 0, rc ? res.reason : NULL);
-	else if (w->job == JOB_RESTART_STOP && rc != 0) {
-		char *reason;
-		if (asprintf(&reason, "stop before the restart: %s",
-			     res.reason ? res.reason : "failed") < 0)
-			reason = NULL;
-		report = report_text(&w->v, "started", node_id(s), false, reason);
-		free(reason);
-	}
-	cfs_agent_result_free(&res);
-	send_report(s, w->rt, w->v.ctx.res_name, report);
-}
-
-static void job_monitor(struct cfs_supervisor *s, struct work *w)
-{
-	struct view *v = &w->v;
-	struct cfs_agent_result res = {0};
-	int rc = act(s, w, CFS_ACT_MONITOR, &res);
-	char *report = NULL;
-	pthread_mutex_lock(&s->lock);
-	w->rt->last_check = cfs_mono_ns();
-	if (rc == 0 && v->ctx.kind == CFS_AGENT_APP)
-		rt_watch(w->rt, cfs_agent_app_pid(&v->ctx));
-	if (rc != 0)
-		rt_unwatch(w->rt);
-	/* Running, or perhaps half-running: a stop comes before a restart. */
-	w->rt->active = rc != CFS_OCF_NOT_RUNNING || w->job != JOB_PROBE;
-	pthread_mutex_unlock(&s->lock);
-	if (w->job == JOB_PROBE) {
-		bool running = rc == 0;
-		LOG(s, LOG_INFO, "resource %s: probe: %s (the cluster says %s)", v->ctx.res_name,
-		    running ? "running" : rc == CFS_OCF_NOT_RUNNING ? "not running" : "failed",
-		    cfs_state_name(CFS_KIND_RESOURCE, v->state));
-		if (v->local && v->state == CFS_RES_ONLINE && !running)
-			report = report_text(v, "monitor", node_id(s), false,
-					     rc == CFS_OCF_NOT_RUNNING
-						     ? "not running when clusterfs started"
-						     : res.reason);
-		else if (v->local && v->state == CFS_RES_ONLINE_PENDING && running)
-			report = report_text(v, "started", node_id(s), true, NULL);
-	} else if (rc != 0) {
-		report = report_text(v, "monitor", node_id(s), false,
-				     res.reason ? res.reason : "monitor failed");
-	}
-	cfs_agent_result_free(&res);
-	send_report(s, w->rt, v->ctx.res_name, report);
-}
-
-static void *worker_main(void *arg)
-{
-	struct work *w = arg;
-	struct cfs_supervisor *s = w->s;
-	switch (w->job) {
-	case JOB_START:
-		job_start(s, w);
-		break;
-	case JOB_STOP:
-	case JOB_CLEANUP:
-	case JOB_RESTART_STOP:
-		job_stop(s, w);
-		break;
-	case JOB_MONITOR:
-	case JOB_PROBE:
-		job_monitor(s, w);
-		break;
-	case JOB_REPORT:
-		send_report(s, w->rt, w->v.ctx.res_name, w->report);
-		w->report = NULL;
-		break;
-	}
-	pthread_mutex_lock(&s->lock);
-	w->rt->busy = false;
-	s->workers--;
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	wake(s);
-	view_free(&w->v);
-	free(w->report);
-	free(w);
-	return NULL;
-}
-
-/* Hands v to a worker (lock held; takes v's content). */
-static bool dispatch(struct cfs_supervisor *s, struct rt *rt, enum job job, struct view *v)
-{
-	if (s->workers >= MAX_WORKERS)
-		return false;
-	struct work *w = calloc(1, sizeof(*w));
-	if (!w)
-		return false;
-	*w = (struct work){.s = s, .job = job, .v = *v, .rt = rt};
-	if (job == JOB_REPORT) {
-		w->report = rt->report;
-		rt->report = NULL;
-	}
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_t th;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int r = pthread_create(&th, &at, worker_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&at);
-	if (r != 0) {
-		if (job == JOB_REPORT)
-			rt->report = w->report;
-		free(w);
-		return false;
-	}
-	*v = (struct view){0};
-	rt->busy = true;
-	s->workers++;
-	return true;
 }
 
 /* --- decisions --- */
@@ -635,39 +99,39 @@ static int64_t monitor_due(const struct rt *rt, const struct view *v)
 static void decide(struct cfs_supervisor *s, const struct cfs_vec *views, struct view *v,
 		   int64_t now)
 {
-	struct rt *rt = rt_get(s, v->ctx.res_id);
+	struct rt *rt = cfs_sup_rt_get(s, v->ctx.res_id);
 	if (!rt || rt->busy)
 		return;
 	if (v->local && v->ctx.timeout_ms > s->drain_ms)
 		s->drain_ms = v->ctx.timeout_ms;
 	if (rt->report) {
 		if (now >= rt->not_before)
-			dispatch(s, rt, JOB_REPORT, v);
+			cfs_sup_dispatch(s, rt, JOB_REPORT, v);
 		return;
 	}
 	if (!v->local) {
 		if (rt->active && now >= rt->not_before)
-			dispatch(s, rt, JOB_CLEANUP, v);
+			cfs_sup_dispatch(s, rt, JOB_CLEANUP, v);
 		return;
 	}
 	switch (v->state) {
 	case CFS_RES_ONLINE_PENDING:
 		if (rt->active)
-			dispatch(s, rt, JOB_RESTART_STOP, v);
+			cfs_sup_dispatch(s, rt, JOB_RESTART_STOP, v);
 		else if (v->providers_online && !s->draining)
-			dispatch(s, rt, JOB_START, v);
+			cfs_sup_dispatch(s, rt, JOB_START, v);
 		break;
 	case CFS_RES_OFFLINE_PENDING:
 		if (dependents_stopped(s, views, v))
-			dispatch(s, rt, JOB_STOP, v);
+			cfs_sup_dispatch(s, rt, JOB_STOP, v);
 		break;
 	case CFS_RES_ONLINE:
 		if (rt->app_exited || (v->monitor_ms && now >= monitor_due(rt, v)))
-			dispatch(s, rt, JOB_MONITOR, v);
+			cfs_sup_dispatch(s, rt, JOB_MONITOR, v);
 		break;
 	default:
 		if (rt->active && now >= rt->not_before)
-			dispatch(s, rt, JOB_CLEANUP, v);
+			cfs_sup_dispatch(s, rt, JOB_CLEANUP, v);
 		break;
 	}
 }
@@ -694,7 +158,7 @@ static int64_t next_due(struct cfs_supervisor *s, const struct cfs_vec *views, i
 static void probe_all(struct cfs_supervisor *s)
 {
 	struct cfs_vec views = {0};
-	if (snapshot(s, &views) < 0)
+	if (cfs_sup_snapshot(s, &views) < 0)
 		LOG(s, LOG_ERR, "supervisor: out of memory taking the probes' snapshot");
 	/* What a clean stop took offline, to bring back after the probes
 	 * (dispatching a probe takes its view). */
@@ -710,12 +174,12 @@ static void probe_all(struct cfs_supervisor *s)
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < views.n; i++) {
 		struct view *v = views.v[i];
-		struct rt *rt = rt_get(s, v->ctx.res_id);
+		struct rt *rt = cfs_sup_rt_get(s, v->ctx.res_id);
 		/* Probes run a few at a time, each within its timeout. */
 		while (rt && !s->stopping && s->workers >= 8)
 			pthread_cond_wait(&s->cond, &s->lock);
 		if (rt && !s->stopping && (v->local || v->ctx.kind == CFS_AGENT_APP))
-			dispatch(s, rt, JOB_PROBE, v);
+			cfs_sup_dispatch(s, rt, JOB_PROBE, v);
 	}
 	while (s->workers > 0)
 		pthread_cond_wait(&s->cond, &s->lock);
@@ -734,7 +198,7 @@ static void probe_all(struct cfs_supervisor *s)
 		free(back.v[i]);
 	}
 	cfs_vec_free(&back);
-	views_free(&views);
+	cfs_sup_views_free(&views);
 }
 
 static void *loop_main(void *arg)
@@ -743,8 +207,8 @@ static void *loop_main(void *arg)
 	probe_all(s);
 	while (!s->stopping) {
 		struct cfs_vec views = {0};
-		if (snapshot(s, &views) < 0) {
-			views_free(&views);
+		if (cfs_sup_snapshot(s, &views) < 0) {
+			cfs_sup_views_free(&views);
 			usleep(100000);
 			continue;
 		}
@@ -767,7 +231,7 @@ static void *loop_main(void *arg)
 			}
 		}
 		pthread_mutex_unlock(&s->lock);
-		views_free(&views);
+		cfs_sup_views_free(&views);
 		int64_t ms = (due - cfs_mono_ns()) / 1000000;
 		int pr = poll(fds, n, ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms + 1);
 		if (pr <= 0)
@@ -887,7 +351,7 @@ int cfs_supervisor_start(const struct cfs_supervisor_config *cfg, struct cfs_sup
 static bool node_busy(struct cfs_supervisor *s)
 {
 	struct cfs_vec views = {0};
-	bool busy = snapshot(s, &views) < 0;
+	bool busy = cfs_sup_snapshot(s, &views) < 0;
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; !busy && i < views.n; i++) {
 		struct view *v = views.v[i];
@@ -897,7 +361,7 @@ static bool node_busy(struct cfs_supervisor *s)
 				     v->state == CFS_RES_OFFLINE_PENDING));
 	}
 	pthread_mutex_unlock(&s->lock);
-	views_free(&views);
+	cfs_sup_views_free(&views);
 	return busy;
 }
 
@@ -942,7 +406,7 @@ int cfs_supervisor_drain(struct cfs_supervisor *s)
 		free(groups.v[i]);
 	}
 	cfs_vec_free(&groups);
-	wake(s);
+	cfs_sup_wake(s);
 	int64_t end = cfs_mono_ns() + (int64_t)limit_ms * 1000000;
 	while (node_busy(s)) {
 		if (cfs_mono_ns() > end) {
@@ -962,7 +426,7 @@ void cfs_supervisor_free(struct cfs_supervisor *s)
 	cfs_engine_remove_listener(s->e, s);
 	s->stopping = true;
 	if (s->wake_fd >= 0)
-		wake(s);
+		cfs_sup_wake(s);
 	pthread_mutex_lock(&s->lock);
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
@@ -991,7 +455,7 @@ void cfs_supervisor_free(struct cfs_supervisor *s)
 	for (size_t i = 0; i < s->rts.cap; i++) {
 		struct rt *rt = s->rts.slots ? s->rts.slots[i].val : NULL;
 		if (rt) {
-			rt_unwatch(rt);
+			cfs_sup_rt_unwatch(rt);
 			free(rt->report);
 			free(rt);
 		}

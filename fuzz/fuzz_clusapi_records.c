@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libclusapi's record parser (clusapi/cl_notify.c): the JSON Lines a
+/* libclusapi's record parser (clusapi/cl_notify_record.c): the JSON Lines a
  * notification port gives, turned into V1 and V2 events and copied out as
  * GetClusterNotify and GetClusterNotifyV2 do (cl_notify_replay). The first
  * byte is the size of the pieces the text arrives in (0: one piece), the
