@@ -25,10 +25,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 summary=() # meson test log, exit status, pairwise
 failed_setup=0
 
+# Every test of this run makes its temporary directories in a directory of
+# the run's own (tests/test_tmp.h), so the clean-up below touches only what
+# this run's tests left, never the tests of another run on the machine.
+CFS_TEST_TMP=$(mktemp -d /tmp/cfs-run.XXXXXX) || exit 1
+chmod 0755 "$CFS_TEST_TMP" # tests run tools as nobody below it
+export CFS_TEST_TMP
+trap 'sweep; rmdir "$CFS_TEST_TMP" 2>/dev/null || rm -rf "$CFS_TEST_TMP"' EXIT
+
 # Safety net: a test that was killed (timeout, crash) cannot clean up after
 # itself. Detach and remove what such a test left, and say so.
 sweep() {
-	for d in /tmp/cfs-test.*; do
+	for d in "$CFS_TEST_TMP"/cfs-test.*; do
 		[ -d "$d" ] || continue
 		if [ -d "$d/mnt" ] && ! pgrep -f "$d/state" >/dev/null 2>&1; then
 			echo "warning: leftover test directory $d (a test did not clean up)" >&2
@@ -38,14 +46,20 @@ sweep() {
 	done
 	# The same for cluster tests (tests/cluster_harness.c): their guard
 	# normally tears a cluster down; one that could not is torn down here.
-	for d in /tmp/cfs-cluster.*; do
+	for d in "$CFS_TEST_TMP"/cfs-cluster.*; do
 		[ -d "$d" ] || continue
 		echo "warning: leftover cluster test directory $d (a test did not clean up)" >&2
 		bash scripts/cluster.sh down -d "$d" -p "$(ls "$d" 2>/dev/null | sed -n 's/^prefix\.//p')" \
 			>/dev/null 2>&1
 		rm -rf "$d"
 	done
+	# A cluster test's namespaces are named cfst<its pid>-...: those of a
+	# test process that is gone are left over.
+	local ns pid
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^cfst[0-9]+-'); do
+		pid=${ns#cfst}
+		pid=${pid%%-*}
+		kill -0 "$pid" 2>/dev/null && continue
 		echo "warning: leftover network namespace $ns" >&2
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mount_harness.h"
+#include "test_tmp.h"
 
 struct cluster C;
 
@@ -154,7 +155,7 @@ void cl_up(int n, const char *extra)
 	memset(&C, 0, sizeof(C));
 	C.n = n;
 	C.guard_fd = -1;
-	snprintf(C.base, sizeof(C.base), "/tmp/cfs-cluster.XXXXXX");
+	snprintf(C.base, sizeof(C.base), "%s/cfs-cluster.XXXXXX", cfs_test_tmp());
 	cr_assert_not_null(mkdtemp(C.base));
 	snprintf(C.prefix, sizeof(C.prefix), "cfst%d", (int)getpid());
 	/* For scripts/test.sh's last-resort clean-up. */

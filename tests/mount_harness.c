@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "mount_harness.h"
+#include "test_tmp.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -48,7 +49,7 @@ static void make_dirs(struct mnt *m)
 {
 	if (m->dir[0])
 		return;
-	snprintf(m->dir, sizeof(m->dir), "/tmp/cfs-test.XXXXXX");
+	snprintf(m->dir, sizeof(m->dir), "%s/cfs-test.XXXXXX", cfs_test_tmp());
 	cr_assert_not_null(mkdtemp(m->dir), "mkdtemp: %s", strerror(errno));
 	snprintf(m->mnt, sizeof(m->mnt), "%s/mnt", m->dir);
 	snprintf(m->state, sizeof(m->state), "%s/state", m->dir);
