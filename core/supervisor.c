@@ -100,7 +100,10 @@ static void decide(struct cfs_supervisor *s, const struct cfs_vec *views, struct
 		   int64_t now)
 {
 	struct rt *rt = cfs_sup_rt_get(s, v->ctx.res_id);
-	if (!rt || rt->busy)
+	if (!rt)
+		return;
+	rt->seen = true;
+	if (rt->busy)
 		return;
 	if (v->local && v->ctx.timeout_ms > s->drain_ms)
 		s->drain_ms = v->ctx.timeout_ms;
@@ -151,6 +154,34 @@ static int64_t next_due(struct cfs_supervisor *s, const struct cfs_vec *views, i
 			due = monitor_due(rt, v);
 	}
 	return due < now ? now : due;
+}
+
+/* Forgets the resources that are gone from the model and of which
+ * nothing is left here: nothing in flight, nothing that may run, no
+ * report to send, no process watched (lock held). The others' marks are
+ * cleared for the next round. */
+static void forget_gone(struct cfs_supervisor *s)
+{
+	for (size_t i = 0; i < s->rts.cap; i++) {
+		struct rt *rt = s->rts.slots[i].val;
+		if (!rt)
+			continue;
+		if (rt->seen || rt->busy || rt->active || rt->report || rt->app_pidfd >= 0) {
+			rt->seen = false;
+			continue;
+		}
+		/* A deletion leaves a tombstone: the walk goes on safely. */
+		cfs_smap_del(&s->rts, rt->id);
+		free(rt);
+	}
+}
+
+size_t cfs_supervisor_tracked(struct cfs_supervisor *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->rts.n;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 /* --- the main loop --- */
@@ -216,6 +247,7 @@ static void *loop_main(void *arg)
 		pthread_mutex_lock(&s->lock);
 		for (size_t i = 0; i < views.n; i++)
 			decide(s, &views, views.v[i], now);
+		forget_gone(s);
 		int64_t due = next_due(s, &views, now);
 		/* The exits to watch. */
 		struct pollfd fds[1 + MAX_WORKERS * 4];

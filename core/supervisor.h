@@ -54,6 +54,10 @@ int cfs_supervisor_start(const struct cfs_supervisor_config *cfg, struct cfs_sup
  * (group-evacuate); then waits until nothing runs here any more, at most
  * the longest pending timeout of its resources plus 5 s. 0 or -ETIME. */
 int cfs_supervisor_drain(struct cfs_supervisor *s);
+/* How many resources it keeps runtime state for: those in the model that
+ * run agents, and those deleted while something of them was still here,
+ * until that is gone. */
+size_t cfs_supervisor_tracked(struct cfs_supervisor *s);
 /* Stops its threads (actions still in flight are killed) and frees it;
  * what runs keeps running. NULL is a no-op. */
 void cfs_supervisor_free(struct cfs_supervisor *s);

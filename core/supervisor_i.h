@@ -58,6 +58,7 @@ struct rt {
 	bool app_exited;
 	char *report;	    /* a report still to be sent (command text) */
 	volatile pid_t pgid; /* of the action in flight */
+	bool seen;	    /* in the main loop's last snapshot */
 };
 
 /* A resource of this node as the last snapshot saw it. */
