@@ -14,7 +14,7 @@ packages=(
 	python3 procps iproute2 util-linux
 	resource-agents
 	corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
-	clang libfuzzer-14-dev libclang-rt-14-dev
+	clang clang-format libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()
