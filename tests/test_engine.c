@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "engine.h"
 #include "value.h"
 
@@ -32,15 +33,6 @@ static char *gc(char *p)
 	return p;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/cfs-engine-test-XXXXXX");
@@ -55,7 +47,7 @@ static void teardown(void)
 		free(garbage.v[i]);
 	cfs_vec_free(&garbage);
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		cfs_test_rm_rf(dir);
 	dir[0] = '\0';
 }
 

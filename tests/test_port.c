@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "apply.h"
 #include "fault_inject.h"
 #include "port.h"
@@ -64,15 +65,6 @@ static char *gc(char *p)
 	cr_assert_not_null(p);
 	cr_assert_eq(cfs_vec_push(&garbage, p), 0);
 	return p;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 static void engine_new(void)
@@ -145,7 +137,7 @@ static void teardown(void)
 		free(garbage.v[i]);
 	cfs_vec_free(&garbage);
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		cfs_test_rm_rf(dir);
 	dir[0] = '\0';
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "engine.h"
 #include "membership.h"
 #include "replica.h"
@@ -55,15 +56,6 @@ struct node {
 static struct node nodes[MAXN];
 static struct bus buses[2];
 static int nnodes;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 /* ---- the simulated transport ---- */
 
@@ -190,7 +182,7 @@ static void teardown(void)
 		if (nodes[i].e)
 			node_close(i);
 		if (nodes[i].dir[0])
-			nftw(nodes[i].dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+			cfs_test_rm_rf(nodes[i].dir);
 	}
 	for (int b = 0; b < 2; b++) {
 		for (size_t i = 0; i < buses[b].n; i++)

@@ -2,7 +2,9 @@
 /* Tests of the SQLite store: open/lock, batches, load order, values, meta,
  * journal, persistence and durability across kill -9. Every test gets its
  * own state directory under /tmp, removed by the fixture. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "test_tmp.h"
 #include "store.h"
 
 #define LOG_MAX 256
@@ -163,14 +166,6 @@ static int on_record(void *ud, const struct cfs_store_record *rec)
 
 static const struct cfs_store_loader loader = {.key = on_key, .value = on_value};
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cfs-store-test-XXXXXX");
@@ -185,7 +180,7 @@ static void teardown(void)
 	g_store = NULL;
 	log_reset(&g_log);
 	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		cfs_test_rm_rf(tmpdir);
 	tmpdir[0] = '\0';
 }
 

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "engine.h"
 #include "fault_inject.h"
 #include "store.h"
@@ -46,15 +47,6 @@ static char *gc(char *p)
 	cr_assert_not_null(p);
 	cr_assert_eq(cfs_vec_push(&garbage, p), 0);
 	return p;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 static void setup(void)
@@ -75,7 +67,7 @@ static void teardown(void)
 		free(garbage.v[i]);
 	cfs_vec_free(&garbage);
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		cfs_test_rm_rf(dir);
 	dir[0] = '\0';
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_tmp.h"
 #include "backend.h"
 #include "engine.h"
 #include "model.h"
@@ -27,15 +28,6 @@
 static char dir[64];
 static struct cfs_engine *eng;
 static struct cfs_supervisor *sup;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 static void setup(void)
 {
@@ -63,7 +55,7 @@ static void teardown(void)
 	cfs_engine_free(eng);
 	eng = NULL;
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		cfs_test_rm_rf(dir);
 	dir[0] = '\0';
 }
 
