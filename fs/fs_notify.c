@@ -323,7 +323,8 @@ static void run_op(struct cfs_notify *nt, const struct cfs_selfop *o)
 		[CFS_SOP_RMDIR] = CFS_R_RMDIR,     [CFS_SOP_RENAME] = CFS_R_RENAME,
 		[CFS_SOP_MODIFY] = CFS_R_MODIFY,   [CFS_SOP_ATTRIB] = CFS_R_ATTRIB,
 	};
-	if (!o->path || ((o->op == CFS_SOP_RENAME || o->op == CFS_SOP_SYMLINK) && !o->path2))
+	if (o->skip || !o->path ||
+	    ((o->op == CFS_SOP_RENAME || o->op == CFS_SOP_SYMLINK) && !o->path2))
 		return;
 	/* The name may have been reused since (a user's mkdir of a name the
 	 * cluster just deleted): then it is not ours to remove or touch. The
@@ -463,6 +464,47 @@ static void wait_answered(struct cfs_notify *nt, const struct cfs_unit *u)
 	pthread_mutex_unlock(&nt->qlock);
 }
 
+/* Whether a later unit already queued modifies the same file as o, with
+ * nothing in between that could take its path away. inotify merges
+ * modifications a watcher has not read yet anyway ("changed since you
+ * last looked"), so when the replays lag behind the commits (many
+ * writers), o's event is left to that later replay, which comes after a
+ * newer content: the file still shows new content when its event
+ * arrives. Only plain modifications qualify. Bounded, as the queue can be
+ * long. */
+static bool modified_later(struct cfs_notify *nt, const struct cfs_unit *u, size_t from,
+			   const struct cfs_selfop *o)
+{
+	enum { SCAN_OPS = 4096 };
+	size_t seen = 0;
+	bool found = false;
+	pthread_mutex_lock(&nt->qlock);
+	const struct cfs_unit *w = u;
+	size_t i = from;
+	while (w && !found && seen < SCAN_OPS) {
+		for (; i < w->nops && seen < SCAN_OPS; i++, seen++) {
+			const struct cfs_selfop *x = &w->ops[i];
+			if (x->op != CFS_SOP_MODIFY && x->op != CFS_SOP_ATTRIB) {
+				seen = SCAN_OPS; /* a name may change: stop */
+				break;
+			}
+			if (w != u && x->op == CFS_SOP_MODIFY && x->ino == o->ino && !x->ntomb &&
+			    x->path && strcmp(x->path, o->path) == 0) {
+				found = true;
+				break;
+			}
+		}
+		/* Units whose replay waits for a user's answer, or that a
+		 * user's call waits for, keep their own events. */
+		w = w == u ? nt->qhead : w->next;
+		if (w && (w->sync || w->norigins || w->origins_overflow))
+			break;
+		i = 0;
+	}
+	pthread_mutex_unlock(&nt->qlock);
+	return found;
+}
+
 static void *notify_main(void *arg)
 {
 	struct cfs_notify *nt = arg;
@@ -471,6 +513,12 @@ static void *notify_main(void *arg)
 	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
 		if (!u->sync)
 			wait_answered(nt, u);
+		for (size_t i = 0; !u->sync && i < u->nops; i++) {
+			struct cfs_selfop *o = &u->ops[i];
+			if (o->op == CFS_SOP_MODIFY && !o->ntomb && o->path &&
+			    modified_later(nt, u, i + 1, o))
+				o->skip = true;
+		}
 		run_unit(nt, u);
 		pthread_mutex_lock(&nt->qlock);
 		nt->replayed = u->gen;
