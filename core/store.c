@@ -267,6 +267,13 @@ static int setup_db(struct cfs_store *s)
 	int64_t version;
 	int r;
 
+	/* This connection is the database's only user (DIR/lock keeps other
+	 * daemons out): it takes SQLite's file locks once and keeps them, and
+	 * the WAL index lives in its memory, instead of 6 fcntl() locks per
+	 * transaction. Set before WAL mode, so that no -shm file is used. */
+	r = query_one(s->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, mode, sizeof(mode));
+	if (r < 0)
+		return r;
 	r = query_one(s->db, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
 	if (r < 0)
 		return r;

@@ -323,17 +323,17 @@ static void run_op(struct cfs_notify *nt, const struct cfs_selfop *o)
 		[CFS_SOP_RMDIR] = CFS_R_RMDIR,     [CFS_SOP_RENAME] = CFS_R_RENAME,
 		[CFS_SOP_MODIFY] = CFS_R_MODIFY,   [CFS_SOP_ATTRIB] = CFS_R_ATTRIB,
 	};
-	if (!o->path || ((o->op == CFS_SOP_RENAME || o->op == CFS_SOP_SYMLINK) && !o->path2))
+	if (o->skip || !o->path ||
+	    ((o->op == CFS_SOP_RENAME || o->op == CFS_SOP_SYMLINK) && !o->path2))
 		return;
 	/* The name may have been reused since (a user's mkdir of a name the
 	 * cluster just deleted): then it is not ours to remove or touch. The
-	 * check runs with no view set: it sees the tree as everyone does. */
+	 * check runs with no view set: it sees the tree as everyone does. A
+	 * modification or a touch is checked by the handlers instead
+	 * (cfs_notify_self_target), which saves a hop and a GETATTR before
+	 * the event. */
 	bool removes = o->op == CFS_SOP_UNLINK || o->op == CFS_SOP_RMDIR || o->op == CFS_SOP_RENAME;
-	uint64_t expect = 0;
-	if (o->op == CFS_SOP_MODIFY || o->op == CFS_SOP_ATTRIB)
-		expect = o->ino;
-	else if (o->ntomb && removes)
-		expect = o->tomb[0].ino;
+	uint64_t expect = o->ntomb && removes ? o->tomb[0].ino : 0;
 	struct stat cur;
 	if (expect && cfs_replayer_call(nt->rp, CFS_R_LSTAT, o->path, NULL, &cur) == 0 &&
 	    (uint64_t)cur.st_ino != expect)
@@ -464,6 +464,47 @@ static void wait_answered(struct cfs_notify *nt, const struct cfs_unit *u)
 	pthread_mutex_unlock(&nt->qlock);
 }
 
+/* Whether a later unit already queued modifies the same file as o, with
+ * nothing in between that could take its path away. inotify merges
+ * modifications a watcher has not read yet anyway ("changed since you
+ * last looked"), so when the replays lag behind the commits (many
+ * writers), o's event is left to that later replay, which comes after a
+ * newer content: the file still shows new content when its event
+ * arrives. Only plain modifications qualify. Bounded, as the queue can be
+ * long. */
+static bool modified_later(struct cfs_notify *nt, const struct cfs_unit *u, size_t from,
+			   const struct cfs_selfop *o)
+{
+	enum { SCAN_OPS = 4096 };
+	size_t seen = 0;
+	bool found = false;
+	pthread_mutex_lock(&nt->qlock);
+	const struct cfs_unit *w = u;
+	size_t i = from;
+	while (w && !found && seen < SCAN_OPS) {
+		for (; i < w->nops && seen < SCAN_OPS; i++, seen++) {
+			const struct cfs_selfop *x = &w->ops[i];
+			if (x->op != CFS_SOP_MODIFY && x->op != CFS_SOP_ATTRIB) {
+				seen = SCAN_OPS; /* a name may change: stop */
+				break;
+			}
+			if (w != u && x->op == CFS_SOP_MODIFY && x->ino == o->ino && !x->ntomb &&
+			    x->path && strcmp(x->path, o->path) == 0) {
+				found = true;
+				break;
+			}
+		}
+		/* Units whose replay waits for a user's answer, or that a
+		 * user's call waits for, keep their own events. */
+		w = w == u ? nt->qhead : w->next;
+		if (w && (w->sync || w->norigins || w->origins_overflow))
+			break;
+		i = 0;
+	}
+	pthread_mutex_unlock(&nt->qlock);
+	return found;
+}
+
 static void *notify_main(void *arg)
 {
 	struct cfs_notify *nt = arg;
@@ -472,6 +513,12 @@ static void *notify_main(void *arg)
 	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
 		if (!u->sync)
 			wait_answered(nt, u);
+		for (size_t i = 0; !u->sync && i < u->nops; i++) {
+			struct cfs_selfop *o = &u->ops[i];
+			if (o->op == CFS_SOP_MODIFY && !o->ntomb && o->path &&
+			    modified_later(nt, u, i + 1, o))
+				o->skip = true;
+		}
 		run_unit(nt, u);
 		pthread_mutex_lock(&nt->qlock);
 		nt->replayed = u->gen;
@@ -546,6 +593,18 @@ int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint
 	}
 	pthread_mutex_unlock(&nt->view_lock);
 	return r;
+}
+
+bool cfs_notify_self_target(struct cfs_fs *fs, uint64_t ino)
+{
+	struct cfs_notify *nt = fs->notify;
+	bool ok = true;
+	pthread_mutex_lock(&nt->view_lock);
+	const struct cfs_selfop *o = nt->cur;
+	if (o && (o->op == CFS_SOP_MODIFY || o->op == CFS_SOP_ATTRIB) && o->ino && o->ino != ino)
+		ok = false;
+	pthread_mutex_unlock(&nt->view_lock);
+	return ok;
 }
 
 int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,

@@ -64,6 +64,10 @@ void cfs_notify_answered(struct cfs_fs *fs);
  * it is a tombstone (ino and mode filled), 0 otherwise. */
 int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint64_t *ret_ino,
 		      mode_t *ret_mode);
+/* For the notifier's OPEN and SETATTR: false when its modification or
+ * touch reached another inode than the one it is for (the name was reused
+ * since): the handler refuses it (ENOENT), and no event is raised. */
+bool cfs_notify_self_target(struct cfs_fs *fs, uint64_t ino);
 /* The tombstone for (parent, name) whatever the op: 0 or -ENOENT. */
 int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 			  uint64_t *ret_ino, mode_t *ret_mode);

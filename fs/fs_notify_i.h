@@ -52,6 +52,9 @@ struct cfs_selfop {
 	uint64_t ino;	/* modify/attrib: the inode */
 	struct cfs_tomb tomb[6];
 	int ntomb;
+	/* A later unit queued modifies the same file: its replay raises the
+	 * event (fs_notify.c, modified_later). Notifier thread only. */
+	bool skip;
 };
 
 /* One commit's work: what to invalidate, then the self-ops in order. */

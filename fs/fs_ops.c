@@ -271,6 +271,10 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	struct cfs_fs *fs = cfs_fs_of(req);
 	struct cfs_node n;
 	struct cfs_vec cmds = {0};
+	if (cfs_notify_is_self(fs, req) && !cfs_notify_self_target(fs, ino)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
 	if (cfs_notify_is_self(fs, req) || cfs_fsports_owns(ino)) {
 		/* An acknowledgement (the notifier's), or a port file or the log,
 		 * whose truncation and times mean nothing: current attributes. */
@@ -405,6 +409,10 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (cfs_notify_is_self(fs, req)) {
 		/* The notifier's open+ftruncate+close raises IN_MODIFY and
 		 * IN_CLOSE_WRITE; it changes nothing and caches nothing. */
+		if (!cfs_notify_self_target(fs, ino)) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
 		struct cfs_fh *h = cfs_fh_new(fs, CFS_FH_SELF, ino);
 		if (!h) {
 			fuse_reply_err(req, ENOMEM);

@@ -21,7 +21,10 @@
 #   3. port throughput: the journal pre-filled (reg-set batches, one write of
 #      whole lines < 1 MiB each), a named port with filter `all` and start 1
 #      (resume from the first retained record); 1 reader (3 runs) and 100
-#      readers read everything with a 64 KiB buffer.
+#      readers read everything with a 64 KiB buffer, each opening the
+#      events file read-write (the stream that programs read; read-only it
+#      is the tools' mode, one line per read). scripts/bench-commit.sh has
+#      the tmpfs reference and the ratios of issue 14.
 #   4. peak rate of daemon-side changes with inotify: distinct registry
 #      values set through the control file in batches, an inotify watcher
 #      on every key directory counting IN_MODIFY per file.
@@ -367,7 +370,7 @@ echo all >"$MNT/ports/tp/filter"
 echo 1 >"$MNT/ports/tp/start"
 TP1=()
 for i in 1 2 3; do
-	run_prog "tput1-$i" 120 "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"'
+	run_prog "tput1-$i" 120 "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"' rw
 	TP1+=("$R")
 	[ "$i" = 1 ] && echo "   start 1: first record read $(getv "$R" first_seq)$([ "$(getv "$R" specials)" != 0 ] && echo ", after a not_retained error record"), last $(getv "$R" end_seq)"
 	echo "   1 reader, run $i: $(getv "$R" records) records in $(getv "$R" wall_s) s = $(f0 "$(getv "$R" agg_rps)") records/s ($(getv "$R" MBps) MB/s, $(getv "$R" bytes_per_record) bytes/record, $(getv "$R" bytes_per_read) bytes/read); complete $(getv "$R" complete)/1$([ "$(getv "$R" first_incomplete)" != n/a ] && echo " ($(getv "$R" first_incomplete))")"
@@ -375,7 +378,7 @@ done
 TPUT1=$(for r in "${TP1[@]}"; do getv "$r" agg_rps; done | grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "n/a" }')
 echo "   1 reader: median $(f0 "$TPUT1") records/s"
 wait_idle
-run_prog "tput$READERS" 300 "$BINDIR/tput" "$MNT/ports/tp/events" "$READERS" 65536 '"prop":"end"'
+run_prog "tput$READERS" 300 "$BINDIR/tput" "$MNT/ports/tp/events" "$READERS" 65536 '"prop":"end"' rw
 R_TPN=$R
 echo "   $READERS readers: $(getv "$R" records) records in $(getv "$R" wall_s) s: aggregate $(f0 "$(getv "$R" agg_rps)") records/s ($(getv "$R" MBps) MB/s); per reader min/median/max $(getv "$R" reader_rps_min) / $(getv "$R" reader_rps_med) / $(getv "$R" reader_rps_max) records/s; complete $(getv "$R" complete)/$READERS$([ "$(getv "$R" first_incomplete)" != n/a ] && echo " ($(getv "$R" first_incomplete))")"
 sleep 1 # the readers' releases

@@ -260,6 +260,63 @@ Test(persist, kill9_keeps_acknowledged_registry_values)
 	stop_check(false);
 }
 
+/* Group commit: writers whose changes reach the daemon together (each
+ * its own value file, so the kernel lets their write()s through at once)
+ * commit in shared transactions, yet each is answered on its own: a
+ * refused write gets its own EINVAL and changes nothing, the others
+ * succeed, and everything acknowledged survives kill -9. */
+Test(persist, concurrent_writers_get_their_own_errno)
+{
+	run("mkdir registry/K\n"
+	    "for k in 0 1 2 3 4 5 6 7; do echo 0 > registry/K/d$k;"
+	    " setfattr -n user.cluster.type -v REG_DWORD registry/K/d$k; done");
+	static const char PY[] =
+		"import errno, os, threading\n"
+		"M = os.environ['M']; D = os.environ['D']\n"
+		"res = {}\n"
+		"def writer(k):\n"
+		"    last, bad = 0, []\n"
+		"    for i in range(1, 61):\n"
+		"        refused = k % 2 == 1 and i % 3 == 0\n"
+		"        data = b'notanumber\\n' if refused else b'%d\\n' % (k * 1000 + i)\n"
+		"        try:\n"
+		"            fd = os.open('%s/registry/K/d%d' % (M, k), os.O_WRONLY | os.O_TRUNC)\n"
+		"            try:\n"
+		"                os.write(fd, data)\n"
+		"            finally:\n"
+		"                os.close(fd)\n"
+		"            if refused:\n"
+		"                bad.append('write %d of d%d was accepted' % (i, k))\n"
+		"            else:\n"
+		"                last = k * 1000 + i\n"
+		"        except OSError as e:\n"
+		"            if not refused or e.errno != errno.EINVAL:\n"
+		"                bad.append('write %d of d%d: %s' % (i, k, errno.errorcode.get(e.errno, e.errno)))\n"
+		"    res[k] = (last, bad)\n"
+		"ts = [threading.Thread(target=writer, args=(k,)) for k in range(8)]\n"
+		"for t in ts: t.start()\n"
+		"for t in ts: t.join()\n"
+		"with open(D + '/last', 'w') as f:\n"
+		"    for k in range(8):\n"
+		"        f.write('%d %d\\n' % (k, res[k][0]))\n"
+		"for k in range(8):\n"
+		"    for b in res[k][1]:\n"
+		"        print(b)\n";
+	char *e = NULL;
+	cr_assert_eq(sh(&M, NULL, &e, "cat > \"$D/gc.py\" <<'EOF'\n%sEOF\n", PY), 0, "%s", e);
+	free(e);
+	expect_out("", "timeout 60 python3 \"$D/gc.py\"");
+	/* Every writer's last acknowledged value shows, and survives kill -9. */
+	const char *check = "while read k v; do [ \"$(cat registry/K/d$k)\" = $v ] || "
+			    "echo \"d$k: $(cat registry/K/d$k), last acknowledged $v\"; done < \"$D/last\"";
+	expect_out("", check);
+	mnt_kill9(&M);
+	mnt_start(&M, NULL);
+	expect_out("", check);
+	expect_out("REG_DWORD", "getfattr --only-values -n user.cluster.type registry/K/d7");
+	stop_check(false);
+}
+
 Test(persist, kill9_control_batches_are_atomic)
 {
 	/* Each batch is one write() of 20 lines: 10 groups and 10 registry

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Port read throughput.
  *
- *   tput EVENTS NREADERS BUFSZ MARKER
+ *   tput EVENTS NREADERS BUFSZ MARKER [rw]
  *
+ * rw: each reader opens EVENTS read-write, a stream that gives as many
+ * whole lines as fit (what programs and libclusapi use); without it,
+ * read-only, the seekable tool mode that gives one line per read.
  * Opens EVENTS (a named port's events file; its start is a sequence
  * number) NREADERS times: each open is an independent reader. Then all
  * reader threads start together and read(2) with a BUFSZ buffer as fast as
@@ -85,14 +88,15 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 5)
-		die("usage: tput EVENTS NREADERS BUFSZ MARKER");
+		die("usage: tput EVENTS NREADERS BUFSZ MARKER [rw]");
+	int mode = argc > 5 && strcmp(argv[5], "rw") == 0 ? O_RDWR : O_RDONLY;
 	int n = atoi(argv[2]);
 	bufsz = (size_t)atol(argv[3]);
 	marker = argv[4];
 	struct rd *rs = calloc((size_t)n, sizeof(*rs));
 	int64_t o0 = now_ns();
 	for (int i = 0; i < n; i++) {
-		rs[i].fd = open(argv[1], O_RDONLY);
+		rs[i].fd = open(argv[1], mode);
 		if (rs[i].fd < 0)
 			die("open %s (reader %d): %s", argv[1], i + 1, strerror(errno));
 	}
