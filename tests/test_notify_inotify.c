@@ -436,7 +436,9 @@ Test(inotify, daemon_state_changes_in_dependency_order)
 {
 	free(run("printf '%%s\\n' begin 'group-create g' 'resource-create z \"IP Address\" g' "
 	         "'resource-create m \"IP Address\" g' 'resource-create a \"IP Address\" g' "
-	         "'resource-depend m z' 'resource-depend a m' commit > control\n"));
+	         "'resource-depend m z' 'resource-depend a m' commit > control\n"
+		 /* the setup's own events come and go before the watcher starts */
+		 "sleep 0.5\n"));
 	const char *ids = "\"$(cat groups/g/id)=G\" \"$(cat resources/z/id)=Z\" "
 			  "\"$(cat resources/m/id)=MM\" \"$(cat resources/a/id)=A\"";
 	const char *all = "groups/g/state MODIFY\n"
