@@ -49,6 +49,7 @@
 /* How long start() waits for the first sync before the daemon mounts
  * anyway (read-only until it syncs). */
 #define FIRST_SYNC_MS 20000
+#define QUORATE_MS 10000 /* then, for a quorate partition */
 #define RECONNECT_MS 200
 
 struct out_msg {
@@ -569,7 +570,21 @@ static int cs_start(struct cfs_engine *e, void **ret_state)
 	if ((r = start_thread(&c->dispatch, dispatch_main, c)) < 0)
 		goto fail;
 	c->dispatch_started = true;
+	/* A Corosync just started may first form a ring of its own and merge
+	 * with the others a moment later: a daemon that mounted after that
+	 * first sync would show its old state until the merge. So when
+	 * Corosync itself is not quorate yet, the daemon waits for a sync in
+	 * a quorate partition (the cluster's state) before it mounts, at most
+	 * QUORATE_MS more. (When Corosync is quorate, the daemons of the
+	 * others may simply not run yet: the first one must not wait.) */
 	if (cfs_replica_wait_synced(c->rep, FIRST_SYNC_MS) == 0) {
+		pthread_mutex_lock(&c->vlock);
+		bool ring_quorate = c->quorate;
+		pthread_mutex_unlock(&c->vlock);
+		if (!ring_quorate && cfs_replica_wait_quorate(c->rep, QUORATE_MS) < 0)
+			cfs_engine_log(e, LOG_WARNING, "cluster: no quorum after %d s; serving "
+						       "this node's last state read-only meanwhile",
+				       QUORATE_MS / 1000);
 		settle(e); /* the first membership step is applied */
 	} else {
 		cfs_engine_log(e, LOG_WARNING, "cluster: not in sync with a cluster after %d s; "

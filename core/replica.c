@@ -508,6 +508,7 @@ static void set_quorate(struct cfs_replica *r, bool q)
 {
 	pthread_mutex_lock(&r->lock);
 	r->quorate = q;
+	pthread_cond_broadcast(&r->synced_cond); /* cfs_replica_wait_quorate */
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -929,7 +930,27 @@ bool cfs_replica_synced(struct cfs_replica *r)
 	return s;
 }
 
-int cfs_replica_wait_synced(struct cfs_replica *r, int timeout_ms)
+/* Waits (lock held by the caller, until the absolute time) for cond. */
+static bool wait_until(struct cfs_replica *r, const struct timespec *until,
+		       bool (*cond)(const struct cfs_replica *))
+{
+	int err = 0;
+	while (!cond(r) && err == 0)
+		err = pthread_cond_timedwait(&r->synced_cond, &r->lock, until);
+	return cond(r);
+}
+
+static bool is_synced(const struct cfs_replica *r)
+{
+	return r->synced_once;
+}
+
+static bool is_synced_quorate(const struct cfs_replica *r)
+{
+	return r->synced_once && r->quorate;
+}
+
+static struct timespec deadline(int timeout_ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -939,13 +960,25 @@ int cfs_replica_wait_synced(struct cfs_replica *r, int timeout_ms)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
+	return until;
+}
+
+int cfs_replica_wait_quorate(struct cfs_replica *r, int timeout_ms)
+{
+	struct timespec until = deadline(timeout_ms);
 	pthread_mutex_lock(&r->lock);
-	int err = 0;
-	while (!r->synced_once && err == 0)
-		err = pthread_cond_timedwait(&r->synced_cond, &r->lock, &until);
-	bool s = r->synced_once;
+	bool ok = wait_until(r, &until, is_synced_quorate);
 	pthread_mutex_unlock(&r->lock);
-	return s ? 0 : -ETIMEDOUT;
+	return ok ? 0 : -ETIMEDOUT;
+}
+
+int cfs_replica_wait_synced(struct cfs_replica *r, int timeout_ms)
+{
+	struct timespec until = deadline(timeout_ms);
+	pthread_mutex_lock(&r->lock);
+	bool ok = wait_until(r, &until, is_synced);
+	pthread_mutex_unlock(&r->lock);
+	return ok ? 0 : -ETIMEDOUT;
 }
 
 void cfs_replica_set_self(struct cfs_replica *r, struct cfs_member self)

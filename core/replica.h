@@ -148,6 +148,9 @@ void cfs_replica_lost(struct cfs_replica *r);
 bool cfs_replica_synced(struct cfs_replica *r);
 /* Waits up to timeout_ms for the first sync; 0 or -ETIMEDOUT. */
 int cfs_replica_wait_synced(struct cfs_replica *r, int timeout_ms);
+/* Waits up to timeout_ms until this node has synced and is in a quorate
+ * partition (then it has the cluster's state); 0 or -ETIMEDOUT. */
+int cfs_replica_wait_quorate(struct cfs_replica *r, int timeout_ms);
 
 /* The errno clients get while the cluster has no quorum. */
 #define CFS_ENOQUORUM EROFS

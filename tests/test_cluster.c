@@ -39,7 +39,12 @@ static void wait_same_seq(void)
 	bool same = cl_wait(1, 10, "1", "for m in $M1 $M2 $M3; do tail -n 1 $m/log | cut -d' ' -f2; "
 				      "done | sort -u | wc -l");
 	char *seqs = cl_out(1, "for m in $M1 $M2 $M3; do tail -n 1 $m/log | cut -d' ' -f2; done");
-	cr_assert(same, "the nodes' logs end at different records: %s", seqs);
+	if (!same) {
+		char *tails = cl_out(1, "for i in 1 2 3; do echo \"--- node $i: log\"; "
+					"tail -n 12 $B/n$i/mnt/log; echo \"--- node $i: daemon\"; "
+					"tail -n 30 $B/n$i/log/clusterfs.log; done");
+		cr_assert_fail("the nodes' logs end at different records: %s%s", seqs, tails);
+	}
 	free(seqs);
 }
 

@@ -629,6 +629,21 @@ Test(replica, a_sync_interrupted_during_the_snapshot_starts_over)
 	assert_word(2, CFS_KIND_GROUP, "early", "State", "offline");
 }
 
+/* A daemon waits before it mounts for a sync in a quorate partition
+ * (backend_corosync.c): alone of three it is synced but not quorate; once
+ * a majority has synced it is. */
+Test(replica, waiting_for_a_quorate_sync)
+{
+	form(1);
+	cr_assert_eq(cfs_replica_wait_synced(nodes[0].r, 1000), 0);
+	cr_assert_eq(cfs_replica_wait_quorate(nodes[0].r, 50), -ETIMEDOUT);
+	node_open(1, true);
+	confchg(&buses[0], 3);
+	run_all();
+	cr_assert_eq(cfs_replica_wait_quorate(nodes[0].r, 1000), 0);
+	cr_assert_eq(cfs_replica_wait_quorate(nodes[1].r, 1000), 0);
+}
+
 Test(replica, quorum_follows_what_corosync_says)
 {
 	form(7);
