@@ -63,10 +63,12 @@ daemon_pid() {
 }
 
 # Starts node i's daemon in the node's network namespace but this mount
-# namespace (nsenter --net), so that its mount is visible here. The daemon
-# forks and its parent returns once the mount is up.
+# namespace (nsenter --net), so that its mount is visible here. It runs in
+# the foreground (-f) in the background of this script, so that what it
+# logs goes to BASE/n<i>/log/clusterfs.log (a daemonized one logs to
+# syslog); this returns once the mount is up, as a daemonized start does.
 daemon_start() {
-	local i=$1 d=$BASE/n$1 bin
+	local i=$1 d=$BASE/n$1 bin p from
 	shift
 	bin=$(daemon_bin) || return 1
 	mkdir -p "$d/mnt" "$d/state" "$d/log"
@@ -74,15 +76,20 @@ daemon_start() {
 		echo "node $i: clusterfs already running"
 		return 0
 	fi
-	nsenter --net="/run/netns/$PREFIX-n$i" "$bin" --backend=corosync --state-dir="$d/state" \
-		"$@" "$d/mnt" >>"$d/log/clusterfs.log" 2>&1 || {
-		echo "node $i: clusterfs did not start:" >&2
-		tail -5 "$d/log/clusterfs.log" >&2
-		return 1
-	}
-	# The daemon (forked, same command line) is the one serving that
-	# state directory.
-	pgrep -f -o -- "--state-dir=$d/state " >"$d/clusterfs.pid"
+	from=$(($(stat -c %s "$d/log/clusterfs.log" 2>/dev/null || echo 0) + 1))
+	nsenter --net="/run/netns/$PREFIX-n$i" "$bin" -f --backend=corosync --state-dir="$d/state" \
+		"$@" "$d/mnt" >>"$d/log/clusterfs.log" 2>&1 </dev/null &
+	p=$!
+	echo "$p" >"$d/clusterfs.pid"
+	# The first sync may take up to 30 s (backend_corosync.c).
+	for _ in $(seq 2000); do
+		tail -c +"$from" "$d/log/clusterfs.log" | grep -q "mounted on" && return 0
+		alive "$p" || break
+		sleep 0.02
+	done
+	echo "node $i: clusterfs did not start:" >&2
+	tail -5 "$d/log/clusterfs.log" >&2
+	return 1
 }
 
 daemon_stop() {
