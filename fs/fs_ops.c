@@ -777,9 +777,22 @@ static void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 
 /* --- extended attributes: registry values only (fs_registry.c) --- */
 
+/* Only the user namespace exists here (user.cluster.type). A name in any
+ * other (security.*, system.*, trusted.*) is answered "not supported", not
+ * "no such attribute": ls -l asks security.selinux and
+ * system.posix_acl_access of every entry, and coreutils remembers an
+ * unsupported answer per device and stops asking, but asks again after
+ * each ENODATA. That halves the requests of a warm ls -l. */
+static bool xattr_ns_supported(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0;
+}
+
 static void cfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	if (cfs_fsports_owns(ino))
+	if (!xattr_ns_supported(name))
+		fuse_reply_err(req, EOPNOTSUPP);
+	else if (cfs_fsports_owns(ino))
 		fuse_reply_err(req, ENODATA);
 	else
 		cfs_fsreg_getxattr(req, ino, name, size);
@@ -802,6 +815,14 @@ static void cfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 		fuse_reply_err(req, ENOTSUP);
 	else
 		cfs_fsreg_setxattr(req, ino, name, value, size, flags);
+}
+
+static void cfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	if (!xattr_ns_supported(name))
+		fuse_reply_err(req, EOPNOTSUPP);
+	else
+		cfs_fsreg_removexattr(req, ino, name);
 }
 
 /* --- the rest --- */
@@ -927,7 +948,7 @@ const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.setxattr = cfs_setxattr,
 	.getxattr = cfs_getxattr,
 	.listxattr = cfs_listxattr,
-	.removexattr = cfs_fsreg_removexattr,
+	.removexattr = cfs_removexattr,
 	.access = cfs_access,
 	.poll = cfs_poll,
 };
