@@ -277,6 +277,15 @@ Test(registry, xattrs)
 	/* Keys have no type. */
 	expect_err("No such attribute", "getfattr -n user.cluster.type K");
 	expect_err("Operation not supported", "setfattr -n user.other -v x K/v");
+	expect_err("No such attribute", "getfattr -n user.other K/v");
+	/* Other namespaces are not supported (rather than empty), so that
+	 * ls -l stops asking for security.selinux and ACLs after one answer. */
+	expect_err("Operation not supported", "getfattr -n security.selinux K/v");
+	expect_err("Operation not supported", "getfattr -n system.posix_acl_access K");
+	expect_err("Operation not supported", "getfattr -n trusted.x K/v");
+	expect_err("Operation not supported", "getfattr -n security.selinux \"$M/ports/clone\"");
+	expect_err("Operation not supported", "setfattr -x security.selinux K/v");
+	expect_err("Operation not supported", "setfattr -n security.x -v y K/v");
 	/* The type cannot be removed, only changed. */
 	expect_err("Operation not permitted", "setfattr -x user.cluster.type K/v");
 	expect_out("REG_SZ", "getfattr --only-values -n user.cluster.type K/v");
