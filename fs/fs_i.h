@@ -206,7 +206,7 @@ void cfs_fsroot_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size
 
 /* --- a resource's parameters/ (fs_params.c) --- */
 
-/* N_PARAMS and N_PARAM nodes (model read-locked, like the others). */
+/* CFS_NODE_PARAMS and CFS_NODE_PARAM nodes (model read-locked, like the others). */
 int cfs_fsparam_stat(const struct cfs_model *m, const struct cfs_node *n, struct stat *st,
 		     int64_t *ret_mtime);
 int cfs_fsparam_render(const struct cfs_model *m, const struct cfs_node *n, struct cfs_buf *out);
@@ -215,7 +215,7 @@ void cfs_fsparam_list(const struct cfs_model *m, const struct cfs_node *n, struc
 		      uint64_t min);
 /* A write to a parameter file (takes the lock itself; one reply). */
 void cfs_fsparam_write(fuse_req_t req, uint64_t ino, const char *buf, size_t size);
-/* Commands for a new parameter file and for its removal (p: N_PARAMS). */
+/* Commands for a new parameter file and for its removal (p: CFS_NODE_PARAMS). */
 int cfs_fsparam_mknod(const struct cfs_node *p, const char *name, struct cfs_vec *cmds);
 int cfs_fsparam_remove(const struct cfs_node *p, const char *name, bool dir, struct cfs_vec *cmds);
 /* truncate(2) of a parameter file: to its size, nothing; to 0, the
@@ -233,7 +233,7 @@ int cfs_fsobj_render(const struct cfs_model *m, const struct cfs_node *n, struct
 uint64_t cfs_fsobj_child(const struct cfs_model *m, const struct cfs_node *p, const char *name);
 void cfs_fsobj_list(const struct cfs_model *m, const struct cfs_node *n, struct cfs_dirbuf *d,
 		    uint64_t min);
-/* A member link's target (N_MEMBER). */
+/* A member link's target (CFS_NODE_MEMBER). */
 void cfs_fsobj_link_target(const struct cfs_node *n, char *buf, size_t size);
 void cfs_fsobj_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char *buf,
 		     size_t size);
@@ -261,7 +261,7 @@ uint64_t cfs_fsreg_child(const struct cfs_node *p, const char *name);
 void cfs_fsreg_list(const struct cfs_node *n, struct cfs_dirbuf *d, uint64_t min);
 void cfs_fsreg_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char *buf,
 		     size_t size, off_t off);
-/* A value link's target (N_REGVAL of type REG_LINK), or -EINVAL. */
+/* A value link's target (CFS_NODE_REGVAL of type REG_LINK), or -EINVAL. */
 int cfs_fsreg_link_target(const struct cfs_node *n, char *buf, size_t size);
 /* open(2) of a value with O_TRUNC: 0 with cmds filled when the value is
  * emptied now (answer the open once they commit), or with none (nothing

@@ -28,26 +28,26 @@ int cfs_resolve(const struct cfs_model *m, uint64_t ino, struct cfs_node *ret)
 	if (ino < CFS_INO_FIXED_END) {
 		if (ino == 0)
 			return -ENOENT;
-		ret->type = N_FIXED;
+		ret->type = CFS_NODE_FIXED;
 		return 0;
 	}
 	uint64_t id = cfs_ino_id(ino);
 	unsigned tag = cfs_ino_tag(ino);
 	struct cfs_key *k;
 	switch (tag) {
-	case TAG_REGKEY:
-		ret->type = N_REGKEY;
+	case CFS_TAG_REGKEY:
+		ret->type = CFS_NODE_REGKEY;
 		ret->key = cfs_reg_key(&m->reg, id);
 		return ret->key ? 0 : -ENOENT;
-	case TAG_REGVAL:
-		ret->type = N_REGVAL;
+	case CFS_TAG_REGVAL:
+		ret->type = CFS_NODE_REGVAL;
 		ret->val = cfs_reg_value(&m->reg, id);
 		if (!ret->val)
 			return -ENOENT;
 		ret->key = ret->val->key;
 		return 0;
-	case TAG_PARAM:
-	case TAG_PARAMVAL:
+	case CFS_TAG_PARAM:
+	case CFS_TAG_PARAMVAL:
 		return cfs_fsparam_resolve(m, id, tag, ret);
 	default:
 		break;
@@ -58,23 +58,23 @@ int cfs_resolve(const struct cfs_model *m, uint64_t ino, struct cfs_node *ret)
 	ret->key = k;
 	ret->obj = k->obj;
 	switch (tag) {
-	case TAG_OBJDIR:
-		ret->type = N_OBJDIR;
+	case CFS_TAG_OBJDIR:
+		ret->type = CFS_NODE_OBJDIR;
 		return 0;
-	case TAG_MEMBERS:
-		ret->type = N_MEMBERS;
+	case CFS_TAG_MEMBERS:
+		ret->type = CFS_NODE_MEMBERS;
 		return k->obj->kind == CFS_KIND_GROUP ? 0 : -ENOENT;
-	case TAG_MEMBER:
-		ret->type = N_MEMBER;
+	case CFS_TAG_MEMBER:
+		ret->type = CFS_NODE_MEMBER;
 		return k->obj->kind == CFS_KIND_RESOURCE ? 0 : -ENOENT;
-	case TAG_PARAMS:
-		ret->type = N_PARAMS;
+	case CFS_TAG_PARAMS:
+		ret->type = CFS_NODE_PARAMS;
 		return k->obj->kind == CFS_KIND_RESOURCE ? 0 : -ENOENT;
 	default:
-		if (tag < TAG_ATTR)
+		if (tag < CFS_TAG_ATTR)
 			return -ENOENT;
-		ret->type = N_ATTR;
-		ret->spec = cfs_attr_spec(k->obj->kind, tag - TAG_ATTR);
+		ret->type = CFS_NODE_ATTR;
+		ret->spec = cfs_attr_spec(k->obj->kind, tag - CFS_TAG_ATTR);
 		return ret->spec ? 0 : -ENOENT;
 	}
 }

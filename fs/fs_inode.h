@@ -10,19 +10,19 @@
  *   (id << 6) | tag      everything else, where id is a registry id (keys
  *                        and values share one id space, ids are never
  *                        reused) and tag says which view of it:
- *      TAG_REGKEY        a registry key as a directory under registry/
- *      TAG_REGVAL        a registry value as a file under registry/
- *      TAG_OBJDIR        an object's directory (groups/web); id = its key
- *      TAG_MEMBERS       a group's resources/ directory; id = group key
- *      TAG_MEMBER        a symlink in it; id = the resource's key
- *      TAG_PARAMS        a resource's parameters/ directory; id = its key
- *      TAG_PARAM         a parameter its type lists (fs_params.c); id =
+ *      CFS_TAG_REGKEY        a registry key as a directory under registry/
+ *      CFS_TAG_REGVAL        a registry value as a file under registry/
+ *      CFS_TAG_OBJDIR        an object's directory (groups/web); id = its key
+ *      CFS_TAG_MEMBERS       a group's resources/ directory; id = group key
+ *      CFS_TAG_MEMBER        a symlink in it; id = the resource's key
+ *      CFS_TAG_PARAMS        a resource's parameters/ directory; id = its key
+ *      CFS_TAG_PARAM         a parameter its type lists (fs_params.c); id =
  *                        (the resource's key id << 12) | the parameter's
  *                        1-based place in the type's list (by name)
- *      TAG_PARAMVAL      a parameter set that its type does not list; id =
+ *      CFS_TAG_PARAMVAL      a parameter set that its type does not list; id =
  *                        the registry value's id
- *      TAG_ATTR + slot   an object's file (groups/web/state); id = its key
- *      TAG_PORT*         a named port's directory and files; id = the
+ *      CFS_TAG_ATTR + slot   an object's file (groups/web/state); id = its key
+ *      CFS_TAG_PORT*         a named port's directory and files; id = the
  *                        port's own id (ports have their own id space,
  *                        never reused either; fs_ports_dir.c)
  *
@@ -64,21 +64,21 @@ enum cfs_fixed_ino {
 };
 
 enum cfs_tag {
-	TAG_REGKEY = 1,
-	TAG_REGVAL = 2,
-	TAG_OBJDIR = 3,
-	TAG_MEMBERS = 4,
-	TAG_MEMBER = 5,
-	TAG_PARAMS = 6,
-	TAG_PARAM = 7,
-	TAG_ATTR = 8, /* TAG_ATTR + slot, slot < 32 */
+	CFS_TAG_REGKEY = 1,
+	CFS_TAG_REGVAL = 2,
+	CFS_TAG_OBJDIR = 3,
+	CFS_TAG_MEMBERS = 4,
+	CFS_TAG_MEMBER = 5,
+	CFS_TAG_PARAMS = 6,
+	CFS_TAG_PARAM = 7,
+	CFS_TAG_ATTR = 8, /* CFS_TAG_ATTR + slot, slot < 32 */
 	/* Named ports: id is the port's id (its own id space). */
-	TAG_PORTDIR = 40,
-	TAG_PORT_FILTER = 41,
-	TAG_PORT_EVENTS = 42,
-	TAG_PORT_START = 43,
-	TAG_PORT_STATS = 44,
-	TAG_PARAMVAL = 45,
+	CFS_TAG_PORTDIR = 40,
+	CFS_TAG_PORT_FILTER = 41,
+	CFS_TAG_PORT_EVENTS = 42,
+	CFS_TAG_PORT_START = 43,
+	CFS_TAG_PORT_STATS = 44,
+	CFS_TAG_PARAMVAL = 45,
 };
 
 #define CFS_TAG_BITS 6
@@ -123,21 +123,21 @@ const struct cfs_attr_spec *cfs_attr_spec(enum cfs_kind kind, unsigned slot);
 struct cfs_node {
 	uint64_t ino;
 	enum {
-		N_FIXED,
-		N_REGKEY,
-		N_REGVAL,
-		N_OBJDIR,
-		N_MEMBERS,
-		N_MEMBER,
-		N_ATTR,
-		N_PARAMS, /* a resource's parameters/ (obj: the resource) */
-		N_PARAM,  /* a file in it (obj; slot, or val for TAG_PARAMVAL) */
+		CFS_NODE_FIXED,
+		CFS_NODE_REGKEY,
+		CFS_NODE_REGVAL,
+		CFS_NODE_OBJDIR,
+		CFS_NODE_MEMBERS,
+		CFS_NODE_MEMBER,
+		CFS_NODE_ATTR,
+		CFS_NODE_PARAMS, /* a resource's parameters/ (obj: the resource) */
+		CFS_NODE_PARAM,  /* a file in it (obj; slot, or val for CFS_TAG_PARAMVAL) */
 	} type;
 	struct cfs_key *key;
 	struct cfs_value *val;
 	struct cfs_object *obj;
 	const struct cfs_attr_spec *spec;
-	unsigned slot; /* N_PARAM of TAG_PARAM: the place in the type's list */
+	unsigned slot; /* CFS_NODE_PARAM of CFS_TAG_PARAM: the place in the type's list */
 };
 
 /* A parameter file's inode (fs_params.c): 0 or -ENOENT. */

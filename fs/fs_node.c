@@ -12,13 +12,13 @@ int cfs_node_render(struct cfs_fs *fs, const struct cfs_model *m, const struct c
 		    struct cfs_buf *out)
 {
 	switch (n->type) {
-	case N_FIXED:
+	case CFS_NODE_FIXED:
 		return cfs_fsroot_render(fs, m, n->ino, out);
-	case N_REGVAL:
+	case CFS_NODE_REGVAL:
 		return cfs_fsreg_render(n, out);
-	case N_ATTR:
+	case CFS_NODE_ATTR:
 		return cfs_fsobj_render(m, n, out);
-	case N_PARAM:
+	case CFS_NODE_PARAM:
 		return cfs_fsparam_render(m, n, out);
 	default:
 		return -EISDIR;
@@ -42,16 +42,16 @@ int cfs_fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs
 	int64_t t = m->reg.root->mtime_ns;
 	int r;
 	switch (n->type) {
-	case N_FIXED:
+	case CFS_NODE_FIXED:
 		r = cfs_coll_kind(n->ino) >= 0 ? cfs_fsobj_stat(m, n, st, &t)
 					       : cfs_fsroot_stat(fs, m, n, st, &t);
 		break;
-	case N_REGKEY:
-	case N_REGVAL:
+	case CFS_NODE_REGKEY:
+	case CFS_NODE_REGVAL:
 		r = cfs_fsreg_stat(n, st, &t);
 		break;
-	case N_PARAMS:
-	case N_PARAM:
+	case CFS_NODE_PARAMS:
+	case CFS_NODE_PARAM:
 		r = cfs_fsparam_stat(m, n, st, &t);
 		break;
 	default:
@@ -68,12 +68,12 @@ int cfs_fill_attr(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs
 bool cfs_node_is_dir(const struct cfs_node *n)
 {
 	switch (n->type) {
-	case N_FIXED:
+	case CFS_NODE_FIXED:
 		return n->ino == CFS_INO_ROOT || cfs_coll_kind(n->ino) >= 0;
-	case N_OBJDIR:
-	case N_MEMBERS:
-	case N_REGKEY:
-	case N_PARAMS:
+	case CFS_NODE_OBJDIR:
+	case CFS_NODE_MEMBERS:
+	case CFS_NODE_REGKEY:
+	case CFS_NODE_PARAMS:
 		return true;
 	default:
 		return false;
@@ -84,16 +84,16 @@ bool cfs_node_is_dir(const struct cfs_node *n)
 static uint64_t child_ino(const struct cfs_model *m, const struct cfs_node *p, const char *name)
 {
 	switch (p->type) {
-	case N_FIXED:
+	case CFS_NODE_FIXED:
 		if (p->ino == CFS_INO_ROOT)
 			return cfs_fsroot_child(name);
 		return cfs_coll_kind(p->ino) >= 0 ? cfs_fsobj_child(m, p, name) : 0;
-	case N_OBJDIR:
-	case N_MEMBERS:
+	case CFS_NODE_OBJDIR:
+	case CFS_NODE_MEMBERS:
 		return cfs_fsobj_child(m, p, name);
-	case N_REGKEY:
+	case CFS_NODE_REGKEY:
 		return cfs_fsreg_child(p, name);
-	case N_PARAMS:
+	case CFS_NODE_PARAMS:
 		return cfs_fsparam_child(m, p, name);
 	default:
 		return 0;
@@ -105,7 +105,7 @@ static uint64_t child_ino(const struct cfs_model *m, const struct cfs_node *p, c
  * follows: they are not cached. */
 double cfs_node_timeout(const struct cfs_fs *fs, const struct cfs_node *n)
 {
-	return n->type == N_PARAMS || n->type == N_PARAM ? 0.0 : fs->timeout;
+	return n->type == CFS_NODE_PARAMS || n->type == CFS_NODE_PARAM ? 0.0 : fs->timeout;
 }
 
 int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
@@ -168,15 +168,15 @@ size_t cfs_first_from(const struct cfs_vec *v, uint64_t min_id)
 static uint64_t parent_of(const struct cfs_node *n)
 {
 	switch (n->type) {
-	case N_FIXED:
+	case CFS_NODE_FIXED:
 		return CFS_INO_ROOT;
-	case N_OBJDIR:
+	case CFS_NODE_OBJDIR:
 		return cfs_coll_ino(n->obj->kind);
-	case N_MEMBERS:
-	case N_PARAMS:
-		return cfs_ino(n->key->id, TAG_OBJDIR);
-	case N_REGKEY:
-		return n->key->parent ? cfs_ino(n->key->parent->id, TAG_REGKEY) : CFS_INO_ROOT;
+	case CFS_NODE_MEMBERS:
+	case CFS_NODE_PARAMS:
+		return cfs_ino(n->key->id, CFS_TAG_OBJDIR);
+	case CFS_NODE_REGKEY:
+		return n->key->parent ? cfs_ino(n->key->parent->id, CFS_TAG_REGKEY) : CFS_INO_ROOT;
 	default:
 		return CFS_INO_ROOT;
 	}
@@ -186,20 +186,20 @@ static void list_children(const struct cfs_model *m, const struct cfs_node *n, u
 			  struct cfs_dirbuf *d)
 {
 	switch (n->type) {
-	case N_FIXED:
+	case CFS_NODE_FIXED:
 		if (n->ino == CFS_INO_ROOT)
 			cfs_fsroot_list(d, min);
 		else
 			cfs_fsobj_list(m, n, d, min);
 		break;
-	case N_OBJDIR:
-	case N_MEMBERS:
+	case CFS_NODE_OBJDIR:
+	case CFS_NODE_MEMBERS:
 		cfs_fsobj_list(m, n, d, min);
 		break;
-	case N_REGKEY:
+	case CFS_NODE_REGKEY:
 		cfs_fsreg_list(n, d, min);
 		break;
-	case N_PARAMS:
+	case CFS_NODE_PARAMS:
 		cfs_fsparam_list(m, n, d, min);
 		break;
 	default:

@@ -209,7 +209,7 @@ static void obj_file(struct cfs_unit *u, const struct cfs_origin *origin, enum c
 		return;
 	char path[2 * CFS_NAME_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s/%s", coll_dir(kind), name, file);
-	cfs_unit_modify(u, origin, path, cfs_ino(key_id, TAG_ATTR + (unsigned)slot));
+	cfs_unit_modify(u, origin, path, cfs_ino(key_id, CFS_TAG_ATTR + (unsigned)slot));
 }
 
 /* Every attribute inode of an object: invalidated (cheap, and safe). */
@@ -217,8 +217,8 @@ static void obj_inval_all(struct cfs_unit *u, enum cfs_kind kind, uint64_t key_i
 {
 	const struct cfs_attr_spec *s = cfs_attr_specs(kind);
 	for (unsigned i = 0; s && s[i].name; i++)
-		cfs_unit_inval(u, cfs_ino(key_id, TAG_ATTR + i), NULL);
-	cfs_unit_inval(u, cfs_ino(key_id, TAG_OBJDIR), NULL);
+		cfs_unit_inval(u, cfs_ino(key_id, CFS_TAG_ATTR + i), NULL);
+	cfs_unit_inval(u, cfs_ino(key_id, CFS_TAG_OBJDIR), NULL);
 }
 
 static void members_file(struct cfs_unit *u, const struct cfs_origin *origin,
@@ -252,13 +252,13 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 			const char *name, uint64_t key_id)
 {
 	uint64_t coll = cfs_coll_ino(kind);
-	uint64_t dir_ino = cfs_ino(key_id, TAG_OBJDIR);
+	uint64_t dir_ino = cfs_ino(key_id, CFS_TAG_OBJDIR);
 	char path[2 * CFS_NAME_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", coll_dir(kind), name);
 	obj_inval_all(u, kind, key_id);
 	const struct cfs_attr_spec *specs = cfs_attr_specs(kind);
 	for (unsigned i = 0; specs && specs[i].name; i++)
-		tomb_earlier(u, cfs_ino(key_id, TAG_ATTR + i), dir_ino, coll, name, dir_ino);
+		tomb_earlier(u, cfs_ino(key_id, CFS_TAG_ATTR + i), dir_ino, coll, name, dir_ino);
 	/* Children first, unless the user's own rmdir already removed the
 	 * directory: then only its IN_DELETE exists (the kernel's). */
 	if (!origin_is(origin, CFS_ORIGIN_DELETE, coll, name)) {
@@ -269,7 +269,7 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 			snprintf(fpath, sizeof(fpath), "%s/%s", path, s[i].name);
 			size_t before = u->nops;
 			op_remove(u, NULL, CFS_SOP_UNLINK, fpath, dir_ino, s[i].name,
-				  cfs_ino(key_id, TAG_ATTR + i), S_IFREG | 0444, NULL);
+				  cfs_ino(key_id, CFS_TAG_ATTR + i), S_IFREG | 0444, NULL);
 			if (u->nops > before) {
 				/* The object's own directory stays reachable for it. */
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
@@ -288,7 +288,7 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 			snprintf(rpath, sizeof(rpath), "%s/%s", path, sub);
 			size_t before = u->nops;
 			op_remove(u, NULL, CFS_SOP_RMDIR, rpath, dir_ino, sub,
-				  cfs_ino(key_id, kind == CFS_KIND_GROUP ? TAG_MEMBERS : TAG_PARAMS),
+				  cfs_ino(key_id, kind == CFS_KIND_GROUP ? CFS_TAG_MEMBERS : CFS_TAG_PARAMS),
 				  kind == CFS_KIND_GROUP ? S_IFDIR | 0555 : S_IFDIR | 0775, NULL);
 			if (u->nops > before) {
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
@@ -324,8 +324,8 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 {
 	const struct cfs_origin *origin = r->origin;
 	struct cfs_key *k = cfs_reg_key(&m->reg, r->key_id);
-	uint64_t dir = cfs_ino(r->key_id, TAG_REGKEY);
-	uint64_t pdir = r->parent_key_id ? cfs_ino(r->parent_key_id, TAG_REGKEY) : 0;
+	uint64_t dir = cfs_ino(r->key_id, CFS_TAG_REGKEY);
+	uint64_t pdir = r->parent_key_id ? cfs_ino(r->parent_key_id, CFS_TAG_REGKEY) : 0;
 	char *kpath = reg_dir(r->obj_name ? r->obj_name : "");
 	if (!kpath)
 		return;
@@ -341,25 +341,25 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 			break;
 		if (r->flags & CFS_REC_CREATED)
 			op_create(u, origin, is_link ? CFS_SOP_SYMLINK : CFS_SOP_MKNOD, vpath, dir,
-				  r->prop, cfs_ino(r->value_id, TAG_REGVAL),
+				  r->prop, cfs_ino(r->value_id, CFS_TAG_REGVAL),
 				  is_link ? (const char *)val->data : NULL);
 		else if (is_link) /* a link's target changed: nothing to replay */
-			cfs_unit_inval(u, cfs_ino(r->value_id, TAG_REGVAL), NULL);
+			cfs_unit_inval(u, cfs_ino(r->value_id, CFS_TAG_REGVAL), NULL);
 		else
-			cfs_unit_modify(u, origin, vpath, cfs_ino(r->value_id, TAG_REGVAL));
+			cfs_unit_modify(u, origin, vpath, cfs_ino(r->value_id, CFS_TAG_REGVAL));
 		cfs_unit_inval(u, dir, NULL);
 		break;
 	case CFS_CH_VALUE_DELETED:
-		tomb_earlier(u, cfs_ino(r->value_id, TAG_REGVAL), dir, 0, NULL, 0);
+		tomb_earlier(u, cfs_ino(r->value_id, CFS_TAG_REGVAL), dir, 0, NULL, 0);
 		if (r->flags & CFS_REC_REPLACED)
-			replaced(u, dir, r->prop, cfs_ino(r->value_id, TAG_REGVAL), vmode);
+			replaced(u, dir, r->prop, cfs_ino(r->value_id, CFS_TAG_REGVAL), vmode);
 		else if (vpath)
 			op_remove(u, origin, CFS_SOP_UNLINK, vpath, dir, r->prop,
-				  cfs_ino(r->value_id, TAG_REGVAL), vmode, NULL);
+				  cfs_ino(r->value_id, CFS_TAG_REGVAL), vmode, NULL);
 		break;
 	case CFS_CH_VALUE_RENAMED:
 		op_rename(u, origin, kpath, dir, r->old_value, r->new_value,
-			  cfs_ino(r->value_id, TAG_REGVAL), vmode);
+			  cfs_ino(r->value_id, CFS_TAG_REGVAL), vmode);
 		break;
 	case CFS_CH_KEY_ADDED:
 		op_create(u, origin, CFS_SOP_MKDIR, kpath, pdir, last_component(r->obj_name), dir,
@@ -402,7 +402,7 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 		if (r->prop) {
 			/* A value's own security. */
 			if (vpath)
-				op_attrib(u, origin, vpath, cfs_ino(r->value_id, TAG_REGVAL));
+				op_attrib(u, origin, vpath, cfs_ino(r->value_id, CFS_TAG_REGVAL));
 			break;
 		}
 		op_attrib(u, origin, kpath, dir);
@@ -416,7 +416,7 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 			if ((v->flags & CFS_VAL_OWN_SECURITY) || v->type == CFS_REG_LINK)
 				continue;
 			if (asprintf(&p, "%s/%s", kpath, v->name) >= 0) {
-				op_attrib(u, NULL, p, cfs_ino(v->id, TAG_REGVAL));
+				op_attrib(u, NULL, p, cfs_ino(v->id, CFS_TAG_REGVAL));
 				free(p);
 			}
 		}
@@ -456,21 +456,21 @@ static void map_object(struct cfs_unit *u, const struct cfs_model *m, const stru
 	case CFS_CH_ADDED:
 		/* The directory appears complete, with its files. */
 		op_create(u, origin, CFS_SOP_MKDIR, path, coll, name,
-			  cfs_ino(r->key_id, TAG_OBJDIR), NULL);
+			  cfs_ino(r->key_id, CFS_TAG_OBJDIR), NULL);
 		break;
 	case CFS_CH_DELETED:
 		obj_deleted(u, origin, kind, name, r->key_id);
 		break;
 	case CFS_CH_RENAMED:
 		op_rename(u, origin, dir, coll, r->old_value, r->new_value,
-			  cfs_ino(r->key_id, TAG_OBJDIR), S_IFDIR | 0555);
+			  cfs_ino(r->key_id, CFS_TAG_OBJDIR), S_IFDIR | 0555);
 		if (kind == CFS_KIND_RESOURCE && o) {
 			struct cfs_object *g = cfs_obj_ref(m, o, CFS_P_GROUP);
 			if (g) {
 				char gdir[2 * CFS_NAME_MAX + 64];
 				snprintf(gdir, sizeof(gdir), "groups/%s/resources", g->name);
-				op_rename(u, NULL, gdir, cfs_ino(g->key->id, TAG_MEMBERS),
-					  r->old_value, r->new_value, cfs_ino(r->key_id, TAG_MEMBER),
+				op_rename(u, NULL, gdir, cfs_ino(g->key->id, CFS_TAG_MEMBERS),
+					  r->old_value, r->new_value, cfs_ino(r->key_id, CFS_TAG_MEMBER),
 					  S_IFLNK | 0777);
 				/* Siblings that depend on it show its name. */
 				for (size_t i = 0; i < g->members.n; i++) {
@@ -534,15 +534,15 @@ static void map_object(struct cfs_unit *u, const struct cfs_model *m, const stru
 		char lpath[3 * CFS_NAME_MAX + 64], target[CFS_NAME_MAX + 32];
 		snprintf(lpath, sizeof(lpath), "groups/%s/resources/%s", name, r->new_value);
 		snprintf(target, sizeof(target), "../../../resources/%s", r->new_value);
-		op_create(u, origin, CFS_SOP_SYMLINK, lpath, cfs_ino(r->key_id, TAG_MEMBERS),
-			  r->new_value, cfs_ino(r->value_id, TAG_MEMBER), target);
+		op_create(u, origin, CFS_SOP_SYMLINK, lpath, cfs_ino(r->key_id, CFS_TAG_MEMBERS),
+			  r->new_value, cfs_ino(r->value_id, CFS_TAG_MEMBER), target);
 		break;
 	}
 	case CFS_CH_MEMBER_REMOVED: {
 		char lpath[3 * CFS_NAME_MAX + 64];
 		snprintf(lpath, sizeof(lpath), "groups/%s/resources/%s", name, r->old_value);
-		op_remove(u, origin, CFS_SOP_UNLINK, lpath, cfs_ino(r->key_id, TAG_MEMBERS),
-			  r->old_value, cfs_ino(r->value_id, TAG_MEMBER), S_IFLNK | 0777, NULL);
+		op_remove(u, origin, CFS_SOP_UNLINK, lpath, cfs_ino(r->key_id, CFS_TAG_MEMBERS),
+			  r->old_value, cfs_ino(r->value_id, CFS_TAG_MEMBER), S_IFLNK | 0777, NULL);
 		break;
 	}
 	default:

@@ -26,7 +26,7 @@ int cfs_fsobj_stat(const struct cfs_model *m, const struct cfs_node *n, struct s
 		   int64_t *ret_mtime)
 {
 	switch (n->type) {
-	case N_FIXED: {
+	case CFS_NODE_FIXED: {
 		enum cfs_kind k = cfs_coll_kind(n->ino);
 		bool writable = k == CFS_KIND_GROUP || k == CFS_KIND_RESOURCE ||
 				k == CFS_KIND_RESTYPE || k == CFS_KIND_NODE;
@@ -35,25 +35,25 @@ int cfs_fsobj_stat(const struct cfs_model *m, const struct cfs_node *n, struct s
 		*ret_mtime = m->coll[k]->mtime_ns;
 		return 0;
 	}
-	case N_OBJDIR:
+	case CFS_NODE_OBJDIR:
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = n->obj->kind == CFS_KIND_GROUP || n->obj->kind == CFS_KIND_RESOURCE
 				       ? 3
 				       : 2;
 		*ret_mtime = cfs_key_values_mtime(n->key);
 		return 0;
-	case N_MEMBERS:
+	case CFS_NODE_MEMBERS:
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
 		*ret_mtime = cfs_key_values_mtime(n->key);
 		return 0;
-	case N_MEMBER:
+	case CFS_NODE_MEMBER:
 		st->st_mode = S_IFLNK | 0777;
 		st->st_nlink = 1;
 		st->st_size = (off_t)(strlen(MEMBER_TARGET) + strlen(n->obj->name));
 		*ret_mtime = n->key->mtime_ns;
 		return 0;
-	case N_ATTR: {
+	case CFS_NODE_ATTR: {
 		struct cfs_buf b = {0};
 		st->st_mode = S_IFREG | (n->spec->writable ? 0664 : 0444);
 		st->st_nlink = 1;
@@ -76,25 +76,25 @@ int cfs_fsobj_render(const struct cfs_model *m, const struct cfs_node *n, struct
 uint64_t cfs_fsobj_child(const struct cfs_model *m, const struct cfs_node *p, const char *name)
 {
 	switch (p->type) {
-	case N_FIXED: {
+	case CFS_NODE_FIXED: {
 		struct cfs_object *o = cfs_model_by_name(m, cfs_coll_kind(p->ino), name);
-		return o ? cfs_ino(o->key->id, TAG_OBJDIR) : 0;
+		return o ? cfs_ino(o->key->id, CFS_TAG_OBJDIR) : 0;
 	}
-	case N_OBJDIR: {
+	case CFS_NODE_OBJDIR: {
 		const struct cfs_attr_spec *s = cfs_attr_specs(p->obj->kind);
 		for (unsigned i = 0; s && s[i].name; i++)
 			if (strcmp(s[i].name, name) == 0)
-				return cfs_ino(p->key->id, TAG_ATTR + i);
+				return cfs_ino(p->key->id, CFS_TAG_ATTR + i);
 		if (p->obj->kind == CFS_KIND_GROUP && strcmp(name, "resources") == 0)
-			return cfs_ino(p->key->id, TAG_MEMBERS);
+			return cfs_ino(p->key->id, CFS_TAG_MEMBERS);
 		if (p->obj->kind == CFS_KIND_RESOURCE && strcmp(name, "parameters") == 0)
-			return cfs_ino(p->key->id, TAG_PARAMS);
+			return cfs_ino(p->key->id, CFS_TAG_PARAMS);
 		return 0;
 	}
-	case N_MEMBERS: {
+	case CFS_NODE_MEMBERS: {
 		struct cfs_object *r = cfs_model_by_name(m, CFS_KIND_RESOURCE, name);
 		if (r && cfs_vec_find(&p->obj->members, r) >= 0)
-			return cfs_ino(r->key->id, TAG_MEMBER);
+			return cfs_ino(r->key->id, CFS_TAG_MEMBER);
 		return 0;
 	}
 	default:
@@ -106,36 +106,36 @@ void cfs_fsobj_list(const struct cfs_model *m, const struct cfs_node *n, struct 
 		    uint64_t min)
 {
 	switch (n->type) {
-	case N_FIXED: {
+	case CFS_NODE_FIXED: {
 		struct cfs_key *c = m->coll[cfs_coll_kind(n->ino)];
 		for (size_t i = cfs_first_from(&c->subkeys, min); i < c->subkeys.n; i++) {
 			struct cfs_key *k = c->subkeys.v[i];
 			if (k->obj)
-				cfs_dir_add(d, k->obj->name, cfs_ino(k->id, TAG_OBJDIR), S_IFDIR,
+				cfs_dir_add(d, k->obj->name, cfs_ino(k->id, CFS_TAG_OBJDIR), S_IFDIR,
 					    CFS_DIR_OFF(k->id));
 		}
 		break;
 	}
-	case N_OBJDIR: {
+	case CFS_NODE_OBJDIR: {
 		const struct cfs_attr_spec *s = cfs_attr_specs(n->obj->kind);
 		for (unsigned i = 0; s && s[i].name; i++)
 			if (i >= min)
-				cfs_dir_add(d, s[i].name, cfs_ino(n->key->id, TAG_ATTR + i),
+				cfs_dir_add(d, s[i].name, cfs_ino(n->key->id, CFS_TAG_ATTR + i),
 					    S_IFREG, CFS_DIR_OFF(i));
 		if (n->obj->kind == CFS_KIND_GROUP && min <= MEMBERS_SLOT)
-			cfs_dir_add(d, "resources", cfs_ino(n->key->id, TAG_MEMBERS), S_IFDIR,
+			cfs_dir_add(d, "resources", cfs_ino(n->key->id, CFS_TAG_MEMBERS), S_IFDIR,
 				    CFS_DIR_OFF(MEMBERS_SLOT));
 		if (n->obj->kind == CFS_KIND_RESOURCE && min <= PARAMS_SLOT)
-			cfs_dir_add(d, "parameters", cfs_ino(n->key->id, TAG_PARAMS), S_IFDIR,
+			cfs_dir_add(d, "parameters", cfs_ino(n->key->id, CFS_TAG_PARAMS), S_IFDIR,
 				    CFS_DIR_OFF(PARAMS_SLOT));
 		break;
 	}
-	case N_MEMBERS: {
+	case CFS_NODE_MEMBERS: {
 		const struct cfs_vec *v = &n->obj->members;
 		for (size_t i = 0; i < v->n; i++) {
 			struct cfs_object *r = v->v[i];
 			if (r->key->id >= min)
-				cfs_dir_add(d, r->name, cfs_ino(r->key->id, TAG_MEMBER), S_IFLNK,
+				cfs_dir_add(d, r->name, cfs_ino(r->key->id, CFS_TAG_MEMBER), S_IFLNK,
 					    CFS_DIR_OFF(r->key->id));
 		}
 		break;
@@ -166,7 +166,7 @@ void cfs_fsobj_write(fuse_req_t req, uint64_t ino, struct cfs_fh *h, const char 
 	cfs_engine_rdlock(fs->e);
 	if (r == 0)
 		r = cfs_resolve(&fs->e->model, ino, &n);
-	acc = r == 0 && n.type == N_ATTR && n.spec->accumulate;
+	acc = r == 0 && n.type == CFS_NODE_ATTR && n.spec->accumulate;
 	cfs_engine_unlock(fs->e);
 	/* All or nothing: a write that would take the text past a value's
 	 * limit, or that may be a piece of a longer write(), is refused
@@ -216,7 +216,7 @@ int cfs_fsobj_truncate(const struct cfs_model *m, const struct cfs_node *n, off_
 {
 	if (size == cur)
 		return 0; /* it has that size: nothing to do */
-	bool writable = n->type == N_ATTR ? n->spec->writable
+	bool writable = n->type == CFS_NODE_ATTR ? n->spec->writable
 					  : n->ino == CFS_INO_NAME || n->ino == CFS_INO_CONTROL;
 	if (!writable)
 		return -EACCES;
@@ -225,7 +225,7 @@ int cfs_fsobj_truncate(const struct cfs_model *m, const struct cfs_node *n, off_
 	/* A list or free text can be emptied (a list then shows nothing, free
 	 * text its one empty line). Other files hold one value, which
 	 * cannot be cut: a state word or a name cut short is not a value. */
-	if (size == 0 && n->type == N_ATTR && n->spec->accumulate) {
+	if (size == 0 && n->type == CFS_NODE_ATTR && n->spec->accumulate) {
 		const char *why = NULL;
 		int r = n->spec->write(m, n->obj, "", cmds, &why);
 		if (r < 0)
@@ -244,7 +244,7 @@ void cfs_fsobj_truncate_at_release(struct cfs_fs *fs, uint64_t ino)
 	const char *why = NULL;
 	cfs_engine_rdlock(fs->e);
 	int r = cfs_resolve(&fs->e->model, ino, &n);
-	if (r == 0 && n.type == N_ATTR && n.spec->accumulate && n.spec->write)
+	if (r == 0 && n.type == CFS_NODE_ATTR && n.spec->accumulate && n.spec->write)
 		r = n.spec->write(&fs->e->model, n.obj, "", &cmds, &why);
 	cfs_engine_unlock(fs->e);
 	if (r < 0) {

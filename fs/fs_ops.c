@@ -80,7 +80,7 @@ static int resolve_locked(struct cfs_fs *fs, fuse_ino_t ino, struct cfs_node *n)
 static bool gone_attr(struct cfs_fs *fs, uint64_t ino, struct stat *st)
 {
 	bool found = false;
-	if (cfs_ino_tag(ino) != TAG_REGVAL || ino < CFS_INO_FIXED_END)
+	if (cfs_ino_tag(ino) != CFS_TAG_REGVAL || ino < CFS_INO_FIXED_END)
 		return false;
 	pthread_mutex_lock(&fs->fh_lock);
 	for (struct cfs_fh *h = fs->fh_open; h && !found; h = h->next) {
@@ -118,11 +118,11 @@ static mode_t ino_mode(uint64_t ino)
 		return ino == CFS_INO_ROOT || cfs_coll_kind(ino) >= 0 ? S_IFDIR | 0555
 								      : S_IFREG | 0444;
 	switch (cfs_ino_tag(ino)) {
-	case TAG_REGKEY:
-	case TAG_OBJDIR:
-	case TAG_MEMBERS:
+	case CFS_TAG_REGKEY:
+	case CFS_TAG_OBJDIR:
+	case CFS_TAG_MEMBERS:
 		return S_IFDIR | 0555;
-	case TAG_MEMBER:
+	case CFS_TAG_MEMBER:
 		return S_IFLNK | 0777;
 	default:
 		return S_IFREG | 0444;
@@ -283,7 +283,7 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	}
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
-	if (r == 0 && (n.type == N_REGKEY || n.type == N_REGVAL)) {
+	if (r == 0 && (n.type == CFS_NODE_REGKEY || n.type == CFS_NODE_REGVAL)) {
 		r = cfs_fsreg_setattr(&n, attr, to_set, &cmds);
 	} else if (r == 0 &&
 		   (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
@@ -294,7 +294,7 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 			r = -EISDIR;
 		else if ((r = cfs_fill_attr(fs, &fs->e->model, &n, &cur)) < 0)
 			;
-		else if (n.type == N_PARAM)
+		else if (n.type == CFS_NODE_PARAM)
 			r = cfs_fsparam_truncate(&fs->e->model, &n, attr->st_size, cur.st_size, &cmds);
 		else
 			r = cfs_fsobj_truncate(&fs->e->model, &n, attr->st_size, cur.st_size, &cmds);
@@ -331,9 +331,9 @@ static void cfs_readlink(fuse_req_t req, fuse_ino_t ino)
 	char target[CFS_LINK_MAX + 1];
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
-	if (r == 0 && n.type == N_REGVAL)
+	if (r == 0 && n.type == CFS_NODE_REGVAL)
 		r = cfs_fsreg_link_target(&n, target, sizeof(target));
-	else if (r == 0 && n.type != N_MEMBER)
+	else if (r == 0 && n.type != CFS_NODE_MEMBER)
 		r = -EINVAL;
 	else if (r == 0)
 		cfs_fsobj_link_target(&n, target, sizeof(target));
@@ -367,8 +367,8 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	}
 	/* The kernel may cache listings: every change to one is invalidated
 	 * (but a parameters/ listing, which follows the type's meta-data). */
-	fi->cache_readdir = n.type != N_PARAMS;
-	fi->keep_cache = n.type != N_PARAMS;
+	fi->cache_readdir = n.type != CFS_NODE_PARAMS;
+	fi->keep_cache = n.type != CFS_NODE_PARAMS;
 	fuse_reply_open(req, fi);
 }
 
@@ -431,21 +431,21 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct cfs_vec cmds = {0};
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
-	if (r == 0 && n.type != N_REGVAL && n.type != N_ATTR && n.type != N_FIXED &&
-	    n.type != N_PARAM)
+	if (r == 0 && n.type != CFS_NODE_REGVAL && n.type != CFS_NODE_ATTR && n.type != CFS_NODE_FIXED &&
+	    n.type != CFS_NODE_PARAM)
 		r = -EISDIR;
-	if (r == 0 && n.type == N_FIXED && (ino == CFS_INO_ROOT || cfs_coll_kind(ino) >= 0))
+	if (r == 0 && n.type == CFS_NODE_FIXED && (ino == CFS_INO_ROOT || cfs_coll_kind(ino) >= 0))
 		r = -EISDIR;
 	if (r == 0 && (fi->flags & O_ACCMODE) != O_RDONLY) {
-		if ((n.type == N_ATTR && !n.spec->writable) ||
-		    (n.type == N_FIXED && ino != CFS_INO_NAME && ino != CFS_INO_CONTROL))
+		if ((n.type == CFS_NODE_ATTR && !n.spec->writable) ||
+		    (n.type == CFS_NODE_FIXED && ino != CFS_INO_NAME && ino != CFS_INO_CONTROL))
 			r = -EACCES;
 	}
 	if (r == 0 && ino == CFS_INO_CONTROL && (fi->flags & O_ACCMODE) != O_WRONLY)
 		r = -EACCES;
-	enum cfs_fh_kind kind = n.type == N_REGVAL ? CFS_FH_VALUE
-				: n.type == N_ATTR ? CFS_FH_ATTR
-				: n.type == N_PARAM ? CFS_FH_PARAM
+	enum cfs_fh_kind kind = n.type == CFS_NODE_REGVAL ? CFS_FH_VALUE
+				: n.type == CFS_NODE_ATTR ? CFS_FH_ATTR
+				: n.type == CFS_NODE_PARAM ? CFS_FH_PARAM
 				: ino == CFS_INO_CONTROL ? CFS_FH_CONTROL
 							 : CFS_FH_FIXED;
 	/* O_TRUNC (passed with the open: FUSE_CAP_ATOMIC_O_TRUNC): a value
@@ -653,7 +653,7 @@ static void cfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, con
 	int r = resolve_locked(fs, parent, &p);
 	/* Links in a registry key are REG_LINK values; the group listings'
 	 * links are the cluster's. */
-	if (r == 0 && p.type != N_REGKEY)
+	if (r == 0 && p.type != CFS_NODE_REGKEY)
 		r = -EPERM;
 	if (r == 0)
 		r = cfs_fsreg_symlink(&p, name, link, &cmds);
@@ -684,7 +684,7 @@ static void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	mode &= 07777 & ~fuse_req_ctx(req)->umask;
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, parent, &p);
-	if (r == 0 && p.type == N_REGKEY)
+	if (r == 0 && p.type == CFS_NODE_REGKEY)
 		r = cfs_fsreg_mkdir(&p, name, mode, &cmds);
 	else if (r == 0)
 		r = cfs_fsobj_mkdir(parent, name, &cmds);
@@ -703,9 +703,9 @@ static void cfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct cfs_vec cmds = {0};
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, parent, &p);
-	if (r == 0 && p.type == N_PARAMS)
+	if (r == 0 && p.type == CFS_NODE_PARAMS)
 		r = cfs_fsparam_mknod(&p, name, &cmds);
-	else if (r == 0 && p.type != N_REGKEY)
+	else if (r == 0 && p.type != CFS_NODE_REGKEY)
 		r = -EPERM; /* only registry values and parameters are made by the user */
 	else if (r == 0)
 		r = cfs_fsreg_mknod(&p, name, mode, &cmds);
@@ -722,9 +722,9 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 	struct cfs_vec cmds = {0};
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, parent, &p);
-	if (r == 0 && p.type == N_REGKEY)
+	if (r == 0 && p.type == CFS_NODE_REGKEY)
 		r = cfs_fsreg_remove(&p, name, dir, &cmds);
-	else if (r == 0 && p.type == N_PARAMS)
+	else if (r == 0 && p.type == CFS_NODE_PARAMS)
 		r = cfs_fsparam_remove(&p, name, dir, &cmds);
 	else if (r == 0)
 		r = cfs_fsobj_remove(parent, name, dir, &cmds);
@@ -767,7 +767,7 @@ static void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 	struct cfs_vec cmds = {0};
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, parent, &p);
-	if (r == 0 && p.type == N_REGKEY)
+	if (r == 0 && p.type == CFS_NODE_REGKEY)
 		r = cfs_fsreg_rename(&p, name, newname, flags, &cmds);
 	else if (r == 0)
 		r = cfs_fsobj_rename(parent, name, newname, &cmds);

@@ -39,13 +39,13 @@ static struct cfs_key *params_key(const struct cfs_object *r)
 int cfs_fsparam_resolve(const struct cfs_model *m, uint64_t id, unsigned tag,
 			struct cfs_node *ret)
 {
-	if (tag == TAG_PARAMVAL) {
+	if (tag == CFS_TAG_PARAMVAL) {
 		struct cfs_value *v = cfs_reg_value(&m->reg, id);
 		struct cfs_key *k = v ? v->key : NULL;
 		if (!k || strcmp(k->name, CFS_P_PARAMETERS) != 0 || !k->parent ||
 		    !k->parent->obj || k->parent->obj->kind != CFS_KIND_RESOURCE)
 			return -ENOENT;
-		ret->type = N_PARAM;
+		ret->type = CFS_NODE_PARAM;
 		ret->val = v;
 		ret->obj = k->parent->obj;
 		ret->key = k->parent;
@@ -62,7 +62,7 @@ int cfs_fsparam_resolve(const struct cfs_model *m, uint64_t id, unsigned tag,
 	cfs_param_list_free(&l);
 	if (!ok)
 		return -ENOENT;
-	ret->type = N_PARAM;
+	ret->type = CFS_NODE_PARAM;
 	ret->obj = k->obj;
 	ret->key = k;
 	ret->slot = slot;
@@ -84,7 +84,7 @@ static char *param_name(const struct cfs_model *m, const struct cfs_node *n)
 
 int cfs_fsparam_render(const struct cfs_model *m, const struct cfs_node *n, struct cfs_buf *out)
 {
-	if (n->type != N_PARAM)
+	if (n->type != CFS_NODE_PARAM)
 		return -EISDIR;
 	char *name = param_name(m, n);
 	if (!name)
@@ -106,7 +106,7 @@ int cfs_fsparam_stat(const struct cfs_model *m, const struct cfs_node *n, struct
 {
 	struct cfs_key *pk = params_key(n->obj);
 	*ret_mtime = pk ? cfs_key_values_mtime(pk) : n->obj->key->mtime_ns;
-	if (n->type == N_PARAMS) {
+	if (n->type == CFS_NODE_PARAMS) {
 		st->st_mode = S_IFDIR | 0775;
 		st->st_nlink = 2;
 		return 0;
@@ -128,11 +128,11 @@ uint64_t cfs_fsparam_child(const struct cfs_model *m, const struct cfs_node *p, 
 	uint64_t ino = 0;
 	for (size_t i = 0; i < l.n && i < SLOT_MAX && !ino; i++)
 		if (strcmp(l.v[i].name, name) == 0)
-			ino = cfs_ino(p->obj->key->id << SLOT_BITS | (i + 1), TAG_PARAM);
+			ino = cfs_ino(p->obj->key->id << SLOT_BITS | (i + 1), CFS_TAG_PARAM);
 	cfs_param_list_free(&l);
 	struct cfs_key *pk = params_key(p->obj);
 	struct cfs_value *v = !ino && pk ? cfs_key_value(pk, name) : NULL;
-	return v ? cfs_ino(v->id, TAG_PARAMVAL) : ino;
+	return v ? cfs_ino(v->id, CFS_TAG_PARAMVAL) : ino;
 }
 
 void cfs_fsparam_list(const struct cfs_model *m, const struct cfs_node *n, struct cfs_dirbuf *d,
@@ -144,14 +144,14 @@ void cfs_fsparam_list(const struct cfs_model *m, const struct cfs_node *n, struc
 	for (size_t i = 0; i < l.n && i < SLOT_MAX; i++)
 		if (i + 1 >= min)
 			cfs_dir_add(d, l.v[i].name,
-				    cfs_ino(n->obj->key->id << SLOT_BITS | (i + 1), TAG_PARAM),
+				    cfs_ino(n->obj->key->id << SLOT_BITS | (i + 1), CFS_TAG_PARAM),
 				    S_IFREG, CFS_DIR_OFF(i + 1));
 	struct cfs_key *pk = params_key(n->obj);
 	for (size_t i = 0; pk && i < pk->values.n; i++) {
 		struct cfs_value *v = pk->values.v[i];
 		if (cfs_param_find(&l, v->name) || EXTRA_BASE + v->id < min)
 			continue;
-		cfs_dir_add(d, v->name, cfs_ino(v->id, TAG_PARAMVAL), S_IFREG,
+		cfs_dir_add(d, v->name, cfs_ino(v->id, CFS_TAG_PARAMVAL), S_IFREG,
 			    CFS_DIR_OFF(EXTRA_BASE + v->id));
 	}
 	cfs_param_list_free(&l);

@@ -52,13 +52,13 @@ bool cfs_fsports_owns(uint64_t ino)
 	    ino == CFS_INO_LOG1)
 		return true;
 	unsigned tag = cfs_ino_tag(ino);
-	return ino >= CFS_INO_FIXED_END && tag >= TAG_PORTDIR && tag <= TAG_PORT_STATS;
+	return ino >= CFS_INO_FIXED_END && tag >= CFS_TAG_PORTDIR && tag <= CFS_TAG_PORT_STATS;
 }
 
 bool cfs_fsports_owns_dir(uint64_t ino)
 {
 	return ino == CFS_INO_PORTS ||
-	       (ino >= CFS_INO_FIXED_END && cfs_ino_tag(ino) == TAG_PORTDIR);
+	       (ino >= CFS_INO_FIXED_END && cfs_ino_tag(ino) == CFS_TAG_PORTDIR);
 }
 
 mode_t cfs_fsports_type(uint64_t ino)
@@ -197,17 +197,17 @@ void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi)
 	if (r == 0) {
 		h->magic = PFH_MAGIC;
 		unsigned tag = cfs_ino_tag(ino);
-		if (ino == CFS_INO_PORTS || (ino >= CFS_INO_FIXED_END && tag == TAG_PORTDIR)) {
+		if (ino == CFS_INO_PORTS || (ino >= CFS_INO_FIXED_END && tag == CFS_TAG_PORTDIR)) {
 			r = -EISDIR;
 		} else if (ino == CFS_INO_LOG || ino == CFS_INO_LOG1) {
 			r = cfs_fsports_log_open(req, ino, acc, h);
-		} else if (ino == CFS_INO_CLONE || tag == TAG_PORT_EVENTS) {
+		} else if (ino == CFS_INO_CLONE || tag == CFS_TAG_PORT_EVENTS) {
 			r = cfs_fsports_reader_open(req, ino, acc, h);
 		} else {
 			h->kind = PFH_FILE;
 			h->port_id = cfs_ino_id(ino);
-			h->file = cfs_fsports_files[tag - TAG_PORT_FILTER];
-			if (acc != O_RDONLY && tag == TAG_PORT_STATS)
+			h->file = cfs_fsports_files[tag - CFS_TAG_PORT_FILTER];
+			if (acc != O_RDONLY && tag == CFS_TAG_PORT_STATS)
 				r = -EACCES;
 		}
 	}

@@ -49,14 +49,14 @@ static int fill(struct cfs_fsports *fp, uint64_t ino, struct stat *st)
 	st->st_gid = p->uid ? p->uid : fp->fs->admin_gid;
 	cfs_fsports_set_times(st, p->ctime_ns);
 	switch (cfs_ino_tag(ino)) {
-	case TAG_PORTDIR:
+	case CFS_TAG_PORTDIR:
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 		return 0;
-	case TAG_PORT_EVENTS:
+	case CFS_TAG_PORT_EVENTS:
 		st->st_mode = S_IFREG | 0644;
 		return 0;
-	case TAG_PORT_STATS:
+	case CFS_TAG_PORT_STATS:
 		st->st_mode = S_IFREG | 0444;
 		break;
 	default:
@@ -67,7 +67,7 @@ static int fill(struct cfs_fsports *fp, uint64_t ino, struct stat *st)
 	struct cfs_buf b = {0};
 	unsigned tag = cfs_ino_tag(ino);
 	pthread_mutex_unlock(&fp->ports.lock);
-	int r = cfs_port_render(&fp->ports, p->id, cfs_fsports_files[tag - TAG_PORT_FILTER], &b);
+	int r = cfs_port_render(&fp->ports, p->id, cfs_fsports_files[tag - CFS_TAG_PORT_FILTER], &b);
 	pthread_mutex_lock(&fp->ports.lock);
 	st->st_size = (off_t)b.len;
 	cfs_buf_free(&b);
@@ -105,13 +105,13 @@ void cfs_fsports_lookup(fuse_req_t req, uint64_t parent, const char *name)
 			pthread_mutex_lock(&fp->ports.lock);
 			struct cfs_port *p = cfs_port_find(&fp->ports, name);
 			if (p)
-				ino = port_ino(p->id, TAG_PORTDIR);
+				ino = port_ino(p->id, CFS_TAG_PORTDIR);
 			pthread_mutex_unlock(&fp->ports.lock);
 		}
-	} else if (cfs_ino_tag(parent) == TAG_PORTDIR) {
+	} else if (cfs_ino_tag(parent) == CFS_TAG_PORTDIR) {
 		for (unsigned i = 0; i < CFS_ARRAY_SIZE(cfs_fsports_files); i++)
 			if (strcmp(cfs_fsports_files[i], name) == 0)
-				ino = port_ino(cfs_ino_id(parent), TAG_PORT_FILTER + i);
+				ino = port_ino(cfs_ino_id(parent), CFS_TAG_PORT_FILTER + i);
 	}
 	struct fuse_entry_param e;
 	int r = ino ? make_entry(fp, ino, &e) : -ENOENT;
@@ -172,14 +172,14 @@ void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
 			struct cfs_port *p = fp->ports.ports.v[i];
 			if (!p->name || p->closed || (off_t)(p->id + 4) <= off)
 				continue;
-			ok = add_dirent(req, buf, size, &len, p->name, port_ino(p->id, TAG_PORTDIR),
+			ok = add_dirent(req, buf, size, &len, p->name, port_ino(p->id, CFS_TAG_PORTDIR),
 					S_IFDIR, (off_t)(p->id + 4));
 		}
 	} else if (cfs_port_by_id(&fp->ports, cfs_ino_id(ino))) {
 		for (unsigned i = 0; ok && i < CFS_ARRAY_SIZE(cfs_fsports_files); i++)
 			if ((off_t)(i + 3) > off)
 				ok = add_dirent(req, buf, size, &len, cfs_fsports_files[i],
-						port_ino(cfs_ino_id(ino), TAG_PORT_FILTER + i), S_IFREG,
+						port_ino(cfs_ino_id(ino), CFS_TAG_PORT_FILTER + i), S_IFREG,
 						(off_t)(i + 3));
 	} else {
 		pthread_mutex_unlock(&fp->ports.lock);
@@ -213,7 +213,7 @@ void cfs_fsports_mkdir(fuse_req_t req, uint64_t parent, const char *name)
 	}
 	struct fuse_entry_param e;
 	if (r == 0)
-		r = make_entry(fp, port_ino(id, TAG_PORTDIR), &e);
+		r = make_entry(fp, port_ino(id, CFS_TAG_PORTDIR), &e);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else

@@ -121,7 +121,7 @@ int cfs_fsports_req_cred(fuse_req_t req, struct cfs_cred *ret);
 
 /* --- fs_ports_dir.c --- */
 
-/* A port directory's files, in the order of their tags (TAG_PORT_FILTER
+/* A port directory's files, in the order of their tags (CFS_TAG_PORT_FILTER
  * and on). */
 extern const char *const cfs_fsports_files[4];
 

@@ -35,7 +35,7 @@
 
 int cfs_fsreg_stat(const struct cfs_node *n, struct stat *st, int64_t *ret_mtime)
 {
-	if (n->type == N_REGKEY) {
+	if (n->type == CFS_NODE_REGKEY) {
 		st->st_uid = n->key->uid;
 		st->st_gid = n->key->gid;
 		st->st_mode = S_IFDIR | n->key->mode;
@@ -68,7 +68,7 @@ int cfs_fsreg_render(const struct cfs_node *n, struct cfs_buf *out)
 
 int cfs_fsreg_link_target(const struct cfs_node *n, char *buf, size_t size)
 {
-	if (n->type != N_REGVAL || n->val->type != CFS_REG_LINK || n->val->len >= size)
+	if (n->type != CFS_NODE_REGVAL || n->val->type != CFS_REG_LINK || n->val->len >= size)
 		return -EINVAL;
 	memcpy(buf, n->val->data, n->val->len);
 	buf[n->val->len] = '\0';
@@ -79,9 +79,9 @@ uint64_t cfs_fsreg_child(const struct cfs_node *p, const char *name)
 {
 	struct cfs_key *k = cfs_key_subkey(p->key, name);
 	if (k)
-		return cfs_ino(k->id, TAG_REGKEY);
+		return cfs_ino(k->id, CFS_TAG_REGKEY);
 	struct cfs_value *v = cfs_key_value(p->key, name);
-	return v ? cfs_ino(v->id, TAG_REGVAL) : 0;
+	return v ? cfs_ino(v->id, CFS_TAG_REGVAL) : 0;
 }
 
 void cfs_fsreg_list(const struct cfs_node *n, struct cfs_dirbuf *d, uint64_t min)
@@ -93,11 +93,11 @@ void cfs_fsreg_list(const struct cfs_node *n, struct cfs_dirbuf *d, uint64_t min
 		struct cfs_key *k = i < ks->n ? ks->v[i] : NULL;
 		struct cfs_value *v = j < vs->n ? vs->v[j] : NULL;
 		if (k && (!v || k->id < v->id)) {
-			cfs_dir_add(d, k->name, cfs_ino(k->id, TAG_REGKEY), S_IFDIR,
+			cfs_dir_add(d, k->name, cfs_ino(k->id, CFS_TAG_REGKEY), S_IFDIR,
 				    CFS_DIR_OFF(k->id));
 			i++;
 		} else {
-			cfs_dir_add(d, v->name, cfs_ino(v->id, TAG_REGVAL),
+			cfs_dir_add(d, v->name, cfs_ino(v->id, CFS_TAG_REGVAL),
 				    v->type == CFS_REG_LINK ? S_IFLNK : S_IFREG,
 				    CFS_DIR_OFF(v->id));
 			j++;
@@ -379,16 +379,16 @@ int cfs_fsreg_setattr(const struct cfs_node *n, const struct stat *attr, int to_
 {
 	int r = 0;
 	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-		uint32_t mode = n->type == N_REGKEY ? n->key->mode : cfs_value_mode(n->val);
-		uint32_t uid = n->type == N_REGKEY ? n->key->uid : cfs_value_uid(n->val);
-		uint32_t gid = n->type == N_REGKEY ? n->key->gid : cfs_value_gid(n->val);
+		uint32_t mode = n->type == CFS_NODE_REGKEY ? n->key->mode : cfs_value_mode(n->val);
+		uint32_t uid = n->type == CFS_NODE_REGKEY ? n->key->uid : cfs_value_uid(n->val);
+		uint32_t gid = n->type == CFS_NODE_REGKEY ? n->key->gid : cfs_value_gid(n->val);
 		char m[16], u[16], g[16];
 		snprintf(m, sizeof(m), "%o",
 			 (unsigned)((to_set & FUSE_SET_ATTR_MODE ? attr->st_mode : mode) & 07777));
 		snprintf(u, sizeof(u), "%u", to_set & FUSE_SET_ATTR_UID ? (unsigned)attr->st_uid : uid);
 		snprintf(g, sizeof(g), "%u", to_set & FUSE_SET_ATTR_GID ? (unsigned)attr->st_gid : gid);
 		const char *a[] = {m, u, g};
-		r = n->type == N_REGKEY
+		r = n->type == CFS_NODE_REGKEY
 			    ? key_cmd(cmds, CFS_OP_REG_SECURITY, n->key, 3, a, NULL)
 			    : value_cmd(cmds, CFS_OP_REG_VALUE_SECURITY, n->val, 3, a, NULL);
 	}
@@ -396,7 +396,7 @@ int cfs_fsreg_setattr(const struct cfs_node *n, const struct stat *attr, int to_
 		char size[32];
 		snprintf(size, sizeof(size), "%lld", (long long)attr->st_size);
 		const char *a[] = {size};
-		if (n->type == N_REGKEY)
+		if (n->type == CFS_NODE_REGKEY)
 			r = -EISDIR;
 		else if (attr->st_size > CFS_VALUE_MAX)
 			r = -EFBIG;
@@ -428,7 +428,7 @@ void cfs_fsreg_getxattr(fuse_req_t req, uint64_t ino, const char *name, size_t s
 	char value[32] = "";
 	cfs_engine_rdlock(fs->e);
 	int r = cfs_resolve(&fs->e->model, ino, &n);
-	if (r == 0 && (n.type != N_REGVAL || strcmp(name, XATTR_TYPE) != 0))
+	if (r == 0 && (n.type != CFS_NODE_REGVAL || strcmp(name, XATTR_TYPE) != 0))
 		r = -ENODATA;
 	if (r == 0)
 		snprintf(value, sizeof(value), "%s", cfs_regtype_name(n.val->type));
@@ -451,7 +451,7 @@ void cfs_fsreg_listxattr(fuse_req_t req, uint64_t ino, size_t size)
 	cfs_engine_rdlock(fs->e);
 	int r = cfs_resolve(&fs->e->model, ino, &n);
 	cfs_engine_unlock(fs->e);
-	size_t len = r == 0 && n.type == N_REGVAL ? sizeof(XATTR_TYPE) : 0;
+	size_t len = r == 0 && n.type == CFS_NODE_REGVAL ? sizeof(XATTR_TYPE) : 0;
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (size == 0)
@@ -472,7 +472,7 @@ void cfs_fsreg_setxattr(fuse_req_t req, uint64_t ino, const char *name, const ch
 	char vname[CFS_NAME_MAX + 1] = "", type[32] = "";
 	cfs_engine_rdlock(fs->e);
 	int r = cfs_resolve(&fs->e->model, ino, &n);
-	if (r == 0 && (n.type != N_REGVAL || strcmp(name, XATTR_TYPE) != 0))
+	if (r == 0 && (n.type != CFS_NODE_REGVAL || strcmp(name, XATTR_TYPE) != 0))
 		r = -ENOTSUP;
 	if (r == 0 && (flags & XATTR_CREATE))
 		r = -EEXIST;

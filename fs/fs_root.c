@@ -69,7 +69,7 @@ int cfs_fsroot_stat(struct cfs_fs *fs, const struct cfs_model *m, const struct c
 uint64_t cfs_fsroot_child(const char *name)
 {
 	if (strcmp(name, "registry") == 0)
-		return cfs_ino(CFS_REG_ROOT_ID, TAG_REGKEY);
+		return cfs_ino(CFS_REG_ROOT_ID, CFS_TAG_REGKEY);
 	for (uint64_t i = CFS_INO_NODES; i < CFS_INO_FIXED_END; i++)
 		if (root_names[i] && strcmp(root_names[i], name) == 0)
 			return i;
@@ -85,7 +85,7 @@ void cfs_fsroot_list(struct cfs_dirbuf *d, uint64_t min)
 		cfs_dir_add(d, root_names[i], i, t, CFS_DIR_OFF(i));
 	}
 	if (min <= CFS_INO_FIXED_END)
-		cfs_dir_add(d, "registry", cfs_ino(CFS_REG_ROOT_ID, TAG_REGKEY), S_IFDIR,
+		cfs_dir_add(d, "registry", cfs_ino(CFS_REG_ROOT_ID, CFS_TAG_REGKEY), S_IFDIR,
 			    CFS_DIR_OFF(CFS_INO_FIXED_END));
 }
 
