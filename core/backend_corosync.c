@@ -50,6 +50,7 @@
  * anyway (read-only until it syncs). */
 #define FIRST_SYNC_MS 20000
 #define QUORATE_MS 10000 /* then, for a quorate partition */
+#define MERGE_GRACE_MS 1000 /* the same, when Corosync is quorate */
 #define RECONNECT_MS 200
 
 struct out_msg {
@@ -572,16 +573,20 @@ static int cs_start(struct cfs_engine *e, void **ret_state)
 	c->dispatch_started = true;
 	/* A Corosync just started may first form a ring of its own and merge
 	 * with the others a moment later: a daemon that mounted after that
-	 * first sync would show its old state until the merge. So when
-	 * Corosync itself is not quorate yet, the daemon waits for a sync in
-	 * a quorate partition (the cluster's state) before it mounts, at most
-	 * QUORATE_MS more. (When Corosync is quorate, the daemons of the
-	 * others may simply not run yet: the first one must not wait.) */
+	 * first sync would show its old state until the merge. So the daemon
+	 * mounts once it synced in a quorate partition (the cluster's state),
+	 * waiting for one at most QUORATE_MS more when Corosync itself is not
+	 * quorate. When Corosync is quorate, the daemons of the others may
+	 * simply not run yet and the first one must not wait long; but the
+	 * ring may also have merged just after this daemon's first sync, with
+	 * the group's configuration change on its way: MERGE_GRACE_MS covers
+	 * that. */
 	if (cfs_replica_wait_synced(c->rep, FIRST_SYNC_MS) == 0) {
 		pthread_mutex_lock(&c->vlock);
 		bool ring_quorate = c->quorate;
 		pthread_mutex_unlock(&c->vlock);
-		if (!ring_quorate && cfs_replica_wait_quorate(c->rep, QUORATE_MS) < 0)
+		if (cfs_replica_wait_quorate(c->rep, ring_quorate ? MERGE_GRACE_MS : QUORATE_MS) < 0 &&
+		    !ring_quorate)
 			cfs_engine_log(e, LOG_WARNING, "cluster: no quorum after %d s; serving "
 						       "this node's last state read-only meanwhile",
 				       QUORATE_MS / 1000);

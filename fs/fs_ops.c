@@ -221,9 +221,10 @@ static void cfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_da
 	fuse_reply_none(req);
 }
 
-static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Replies with the current attributes of ino, cached by the kernel for
+ * the node's timeout, or not at all (cache false). */
+static void reply_attr(fuse_req_t req, fuse_ino_t ino, bool cache)
 {
-	(void)fi;
 	struct cfs_fs *fs = cfs_fs_of(req);
 	if (cfs_fsports_owns(ino)) {
 		cfs_fsports_getattr(req, ino);
@@ -231,12 +232,12 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	}
 	struct cfs_node n;
 	struct stat st;
-	double timeout = fs->timeout;
+	double timeout = 0;
 	cfs_engine_rdlock(fs->e);
 	int r = resolve_locked(fs, ino, &n);
 	if (r == 0)
 		r = cfs_fill_attr(fs, &fs->e->model, &n, &st);
-	if (r == 0)
+	if (r == 0 && cache)
 		timeout = cfs_node_timeout(fs, &n);
 	cfs_engine_unlock(fs->e);
 	if (r == -ENOENT && gone_attr(fs, ino, &st)) {
@@ -261,10 +262,24 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_attr(req, &st, timeout);
 }
 
+static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	reply_attr(req, ino, true);
+}
+
 /* Object files: a truncate(2) to their size changes nothing; a list or
  * free text can be emptied; anything else is refused
  * (cfs_fsobj_truncate). The times are the cluster's (each file's last
  * change): setting them changes nothing, and the reply shows them. */
+/* Every reply here leaves the kernel's attributes uncached (timeout 0):
+ * the kernel takes a SETATTR reply's attributes, size included, without
+ * the check it makes on a GETATTR reply against an invalidation that
+ * overtook it. A reply made before a later commit but read by the kernel
+ * after that commit's invalidation would otherwise pin the old size for
+ * the cache timeout (seen as a read cut to the old size; the notifier's
+ * own truncations, fs_replay.c, race with every commit). The next stat
+ * asks the daemon. */
 static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			struct fuse_file_info *fi)
 {
@@ -278,7 +293,7 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 	if (cfs_notify_is_self(fs, req) || cfs_fsports_owns(ino)) {
 		/* An acknowledgement (the notifier's), or a port file or the log,
 		 * whose truncation and times mean nothing: current attributes. */
-		cfs_getattr(req, ino, fi);
+		reply_attr(req, ino, false);
 		return;
 	}
 	cfs_engine_rdlock(fs->e);
@@ -316,7 +331,7 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 		if (r < 0)
 			fuse_reply_err(req, -r);
 		else
-			fuse_reply_attr(req, &st, cfs_node_timeout(fs, &n));
+			fuse_reply_attr(req, &st, 0);
 		return;
 	}
 	/* Reply with the new attributes once committed. */

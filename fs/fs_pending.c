@@ -57,7 +57,7 @@ static void pending_done(void *ud, int err, const char *why, int line)
 		if (err < 0)
 			fuse_reply_err(p->req, -err);
 		else
-			fuse_reply_attr(p->req, &st, p->fs->timeout);
+			fuse_reply_attr(p->req, &st, 0); /* uncached: fs_ops.c, cfs_setattr */
 		break;
 	}
 	case CFS_REPLY_OPEN:

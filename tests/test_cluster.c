@@ -41,8 +41,16 @@ static void wait_same_seq(void)
 	char *seqs = cl_out(1, "for m in $M1 $M2 $M3; do tail -n 1 $m/log | cut -d' ' -f2; done");
 	if (!same) {
 		char *tails = cl_out(1, "for i in 1 2 3; do echo \"--- node $i: log\"; "
-					"tail -n 12 $B/n$i/mnt/log; echo \"--- node $i: daemon\"; "
-					"tail -n 30 $B/n$i/log/clusterfs.log; done");
+					"tail -n 12 $B/n$i/mnt/log; echo \"--- node $i: interfaces\"; "
+					"grep -r '' $B/n$i/mnt/netinterfaces/*/state; "
+					"echo \"--- node $i: log size $(stat -c %%s $B/n$i/mnt/log) "
+					"$(wc -c < $B/n$i/mnt/log); journal after the 4th last line:\"; "
+					"s=$(tail -n 4 $B/n$i/mnt/log | head -n 1 | cut -d' ' -f2); "
+					"mkdir -p $B/n$i/mnt/ports/dbg; touch $B/go; "
+					"START=$s FILTER=all GO=$B/go TIMEOUT=1 $PORT_CLIENT drain "
+					"$B/n$i/mnt/ports/dbg/events | cut -c1-150; "
+					"echo \"--- node $i: daemon\"; "
+					"tail -n 40 $B/n$i/log/clusterfs.log; done");
 		cr_assert_fail("the nodes' logs end at different records: %s%s", seqs, tails);
 	}
 	free(seqs);
