@@ -307,12 +307,13 @@ static void *committer_main(void *arg)
 		}
 		struct cfs_batch *list = e->qhead;
 		e->qhead = e->qtail = NULL;
-		bool stop = e->stopping;
+		bool stop = e->stopping && !list;
+		if (stop)
+			e->exited = true; /* cfs_engine_call_sync runs calls itself now */
 		pthread_mutex_unlock(&e->qlock);
-		if (list)
-			run_queue(e, list);
-		else if (stop)
+		if (stop)
 			break;
+		run_queue(e, list);
 	}
 	return NULL;
 }
@@ -732,8 +733,68 @@ int cfs_engine_start_backend(struct cfs_engine *e)
 	return e->backend ? e->backend->start(e, &e->backend_state) : 0;
 }
 
-/* Listeners change only while no commit runs (start-up and shutdown, with
- * the committer idle or stopped), so the committer reads them unlocked. */
+/* A call that its caller waits for. */
+struct sync_call {
+	void (*fn)(struct cfs_engine *e, void *ud);
+	void *ud;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void sync_call_run(struct cfs_engine *e, void *ud)
+{
+	struct sync_call *c = ud;
+	c->fn(e, c->ud);
+	pthread_mutex_lock(&c->lock);
+	c->done = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int cfs_engine_call_sync(struct cfs_engine *e, void (*fn)(struct cfs_engine *e, void *ud),
+			 void *ud)
+{
+	if (!e->running || pthread_equal(pthread_self(), e->committer)) {
+		fn(e, ud);
+		return 0;
+	}
+	struct sync_call c = {.fn = fn, .ud = ud};
+	struct cfs_batch *b;
+	int r = cfs_batch_new(NULL, 0, NULL, &c, NULL, &b);
+	if (r < 0)
+		return r;
+	b->call = sync_call_run;
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	/* Queued even while the engine stops (a stopping committer empties
+	 * its queue before it ends); once it ended, nothing runs concurrently
+	 * any more and fn runs here. */
+	pthread_mutex_lock(&e->qlock);
+	bool exited = e->exited;
+	if (!exited) {
+		if (e->qtail)
+			e->qtail->next = b;
+		else
+			e->qhead = b;
+		e->qtail = b;
+		pthread_cond_signal(&e->qcond);
+	}
+	pthread_mutex_unlock(&e->qlock);
+	if (exited) {
+		cfs_batch_free(b);
+		fn(e, ud);
+	} else {
+		pthread_mutex_lock(&c.lock);
+		while (!c.done)
+			pthread_cond_wait(&c.cond, &c.lock);
+		pthread_mutex_unlock(&c.lock);
+	}
+	pthread_cond_destroy(&c.cond);
+	pthread_mutex_destroy(&c.lock);
+	return 0;
+}
+
 void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 {
 	e->listeners[0].fn = fn;
@@ -741,17 +802,75 @@ void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 	e->listeners[0].ud = ud;
 }
 
-int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
+struct listener_change {
+	cfs_listener_fn fn;
+	cfs_reset_fn reset;
+	void *ud;
+	int r;
+};
+
+static void add_listener_now(struct cfs_engine *e, void *ud)
 {
+	struct listener_change *c = ud;
+	c->r = -ENOSPC;
 	for (size_t i = 1; i < CFS_ARRAY_SIZE(e->listeners); i++) {
 		if (!e->listeners[i].fn) {
-			e->listeners[i].fn = fn;
+			e->listeners[i].fn = c->fn;
 			e->listeners[i].reset = NULL;
-			e->listeners[i].ud = ud;
-			return 0;
+			e->listeners[i].ud = c->ud;
+			c->r = 0;
+			return;
 		}
 	}
-	return -ENOSPC;
+}
+
+int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
+{
+	struct listener_change c = {.fn = fn, .ud = ud};
+	int r = cfs_engine_call_sync(e, add_listener_now, &c);
+	return r < 0 ? r : c.r;
+}
+
+static void set_reset_now(struct cfs_engine *e, void *ud)
+{
+	struct listener_change *c = ud;
+	c->r = -ENOENT;
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
+		if (e->listeners[i].fn && e->listeners[i].ud == c->ud) {
+			e->listeners[i].reset = c->reset;
+			c->r = 0;
+			return;
+		}
+	}
+}
+
+int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn)
+{
+	struct listener_change c = {.reset = fn, .ud = ud};
+	int r = cfs_engine_call_sync(e, set_reset_now, &c);
+	return r < 0 ? r : c.r;
+}
+
+static void remove_listener_now(struct cfs_engine *e, void *ud)
+{
+	struct listener_change *c = ud;
+	c->r = -ENOENT;
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
+		if (e->listeners[i].fn && e->listeners[i].ud == c->ud) {
+			e->listeners[i].fn = NULL;
+			e->listeners[i].reset = NULL;
+			e->listeners[i].ud = NULL;
+			c->r = 0;
+			return;
+		}
+	}
+}
+
+int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)
+{
+	struct listener_change c = {.ud = ud};
+	int r = cfs_engine_call_sync(e, remove_listener_now, &c);
+	return r < 0 ? r : c.r;
 }
 
 void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud)
@@ -760,30 +879,6 @@ void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud)
 	__atomic_store_n(&e->gate, NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&e->gate_ud, ud, __ATOMIC_RELEASE);
 	__atomic_store_n(&e->gate, fn, __ATOMIC_RELEASE);
-}
-
-int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn)
-{
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
-		if (e->listeners[i].fn && e->listeners[i].ud == ud) {
-			e->listeners[i].reset = fn;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)
-{
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
-		if (e->listeners[i].fn && e->listeners[i].ud == ud) {
-			e->listeners[i].fn = NULL;
-			e->listeners[i].reset = NULL;
-			e->listeners[i].ud = NULL;
-			return 0;
-		}
-	}
-	return -ENOENT;
 }
 
 void cfs_engine_stop(struct cfs_engine *e)

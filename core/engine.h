@@ -102,10 +102,12 @@ struct cfs_engine {
 	pthread_cond_t qcond;
 	struct cfs_batch *qhead, *qtail; /* delivered batches; guarded by qlock */
 	bool stopping;			 /* guarded by qlock */
+	bool exited;			 /* the committer ended; guarded by qlock */
 	pthread_t committer;
 	bool running;
 
-	/* Called in order after each commit (set before the back-end starts). */
+	/* Called in order after each commit; changed only on the committer
+	 * (cfs_engine_call_sync), or before it runs. */
 	struct {
 		cfs_listener_fn fn;
 		cfs_reset_fn reset;
@@ -128,10 +130,24 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 		    const char **why);
 /* Starts the back-end, if there is one (after the listener is set). */
 int cfs_engine_start_backend(struct cfs_engine *e);
-/* Sets the first listener (fn NULL: removes it). */
+/* Runs fn(e, ud) on the committer, between two commits, and returns once
+ * it ran (on the calling thread when that is the committer, or when the
+ * committer does not run). fn sees everything committed before that point
+ * applied and published (model, journal), and nothing commits while it
+ * runs. It runs also while the engine stops. 0, or -ENOMEM (fn did not
+ * run). */
+int cfs_engine_call_sync(struct cfs_engine *e, void (*fn)(struct cfs_engine *e, void *ud),
+			 void *ud);
+/* Sets the first listener (fn NULL: removes it); before the committer
+ * has anything to commit (tests). */
 void cfs_engine_set_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
-/* Adds a listener after the others (at most 4); removes it when fn is
- * NULL and ud matches. 0 or -ENOSPC. */
+/* Listeners change at a point of the order (cfs_engine_call_sync), so they
+ * can be added and removed while the cluster changes (a back-end applies
+ * other nodes' changes from the start): a listener hears exactly the
+ * commits after the point it was added at. To start from a state that
+ * matches, read it in the same cfs_engine_call_sync call as the add.
+ *
+ * Adds a listener after the others (at most 4). 0 or -ENOSPC. */
 int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud);
 /* Gives the listener registered with ud a reset callback. 0 or -ENOENT. */

@@ -641,6 +641,22 @@ int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode)
 	return r;
 }
 
+/* The notifier follows the commits from a point of the order, with the
+ * quorum word as of that point (committer thread). */
+struct follow {
+	struct cfs_notify *nt;
+	int r;
+};
+
+static void follow_commits(struct cfs_engine *e, void *ud)
+{
+	struct follow *a = ud;
+	snprintf(a->nt->quorum, sizeof(a->nt->quorum), "%s", quorum_word(&e->model));
+	a->r = cfs_engine_add_listener(e, on_commit, a->nt);
+	if (a->r == 0 && (a->r = cfs_engine_set_reset(e, a->nt, on_reset)) == 0)
+		cfs_engine_set_gate(e, replay_gate, a->nt);
+}
+
 int cfs_notify_start(struct cfs_fs *fs, const char *mnt, dev_t dev, struct cfs_replayer *rp)
 {
 	struct cfs_notify *nt = calloc(1, sizeof(*nt));
@@ -662,9 +678,6 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, dev_t dev, struct cfs_r
 	pthread_cond_init(&nt->pre_cond, NULL);
 	pthread_cond_init(&nt->replay_cond, NULL);
 	pthread_cond_init(&nt->answer_cond, NULL);
-	cfs_engine_rdlock(fs->e);
-	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&fs->e->model));
-	cfs_engine_unlock(fs->e);
 	fs->notify = nt;
 	sigset_t all, old;
 	sigfillset(&all);
@@ -684,11 +697,10 @@ int cfs_notify_start(struct cfs_fs *fs, const char *mnt, dev_t dev, struct cfs_r
 		free(nt);
 		return -r;
 	}
-	int lr = cfs_engine_add_listener(fs->e, on_commit, nt);
-	if (lr == 0) {
-		cfs_engine_set_reset(fs->e, nt, on_reset);
-		cfs_engine_set_gate(fs->e, replay_gate, nt);
-	}
+	struct follow a = {nt, 0};
+	int lr = cfs_engine_call_sync(fs->e, follow_commits, &a);
+	if (lr == 0)
+		lr = a.r;
 	if (lr < 0) {
 		cfs_notify_stop(fs);
 		return lr;

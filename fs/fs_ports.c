@@ -86,6 +86,26 @@ static void on_reset(void *ud, const struct cfs_engine_reset *rs)
 	cfs_fsports_wake_later(fp);
 }
 
+/* The log starts from the journal and follows the commits from the same
+ * point of the order (committer thread): a back-end may be committing
+ * other nodes' changes while the mount starts. */
+struct attach {
+	struct cfs_fsports *fp;
+	int r;
+};
+
+static void attach(struct cfs_engine *e, void *ud)
+{
+	struct attach *a = ud;
+	a->r = cfs_eventlog_init(&a->fp->log, &e->journal);
+	if (a->r == 0 && (a->r = cfs_engine_add_listener(e, on_commit, a->fp)) == 0)
+		a->r = cfs_engine_set_reset(e, a->fp, on_reset);
+	if (a->r < 0) {
+		cfs_engine_remove_listener(e, a->fp);
+		cfs_eventlog_free(&a->fp->log);
+	}
+}
+
 int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
 		      const struct cfs_port_limits *lim)
 {
@@ -102,13 +122,13 @@ int cfs_fsports_start(struct cfs_fs *fs, const char *state_dir,
 	pthread_cond_init(&fp->wake_cv, NULL);
 	int r = cfs_ports_open(&fp->ports, fs->e, state_dir, lim);
 	if (r == 0)
-		r = cfs_eventlog_init(&fp->log, &fs->e->journal);
-	if (r == 0)
 		r = cfs_fsports_waker_start(fp);
-	if (r == 0)
-		r = cfs_engine_add_listener(fs->e, on_commit, fp);
-	if (r == 0)
-		cfs_engine_set_reset(fs->e, fp, on_reset);
+	if (r == 0) {
+		struct attach a = {fp, 0};
+		r = cfs_engine_call_sync(fs->e, attach, &a);
+		if (r == 0)
+			r = a.r;
+	}
 	if (r < 0) {
 		cfs_fsports_waker_stop(fp);
 		cfs_ports_close(&fp->ports);

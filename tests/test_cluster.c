@@ -79,7 +79,19 @@ static void assert_same_trees(int a, int b)
 			break;
 		usleep(200000);
 	}
-	cr_assert_str_eq(ta, tb, "nodes %d and %d differ", a, b);
+	if (strcmp(ta, tb) != 0) {
+		/* Where they differ, for the report. */
+		char pa[64], pb[64];
+		snprintf(pa, sizeof(pa), "/tmp/cfs-tree-%d-a", (int)getpid());
+		snprintf(pb, sizeof(pb), "/tmp/cfs-tree-%d-b", (int)getpid());
+		FILE *fa = fopen(pa, "w"), *fb = fopen(pb, "w");
+		if (fa)
+			fputs(ta, fa), fclose(fa);
+		if (fb)
+			fputs(tb, fb), fclose(fb);
+		char *d = cl_out(1, "diff %s %s | head -n 40; rm -f %s %s", pa, pb, pa, pb);
+		cr_assert_fail("nodes %d and %d differ:\n%s", a, b, d);
+	}
 	free(ta);
 	free(tb);
 }

@@ -682,6 +682,47 @@ Test(engine, concurrent_submits)
 	heard_reset();
 }
 
+/* A listener added while others commit (a back-end applying other nodes'
+ * changes as the mount starts) hears exactly the commits after the point
+ * it was added at, and one removed meanwhile hears none after its own. */
+static uint64_t added_at;
+
+static void add_at_point(struct cfs_engine *e, void *ud)
+{
+	(void)ud;
+	added_at = cfs_journal_next_seq(&e->journal);
+	cr_assert_eq(cfs_engine_add_listener(e, listener, &heard), 0);
+}
+
+Test(engine, listener_added_while_committing_misses_nothing)
+{
+	heard_reset();
+	open_engine(true);
+	pthread_t th[THREADS];
+	for (intptr_t k = 0; k < THREADS; k++)
+		cr_assert_eq(pthread_create(&th[k], NULL, submitter, (void *)k), 0);
+	usleep(20000);
+	cr_assert_eq(cfs_engine_call_sync(eng, add_at_point, NULL), 0);
+	usleep(20000);
+	cr_assert_eq(cfs_engine_remove_listener(eng, &heard), 0);
+	pthread_mutex_lock(&heard.lock);
+	size_t n_at_removal = heard.n;
+	pthread_mutex_unlock(&heard.lock);
+	uint64_t end = next_seq();
+	for (int k = 0; k < THREADS; k++) {
+		void *failures;
+		pthread_join(th[k], &failures);
+		cr_assert_eq((intptr_t)failures, 0);
+	}
+	cr_assert_gt(heard.n, 0, "nothing committed while the listener was there");
+	cr_assert_eq(heard.n, n_at_removal, "heard commits after its removal");
+	for (size_t i = 0; i < heard.n; i++)
+		cr_assert_eq(heard.recs[i].seq, added_at + i, "record %zu", i);
+	cr_assert_leq(added_at + heard.n, end);
+	close_engine();
+	heard_reset();
+}
+
 /* ------------------------------------------------------------------ */
 /* Opening and stopping.                                               */
 
