@@ -116,7 +116,14 @@ char *cl_out(int i, const char *fmt, ...)
 	char *out, *err;
 	int r = vrun(i, &out, &err, fmt, ap);
 	va_end(ap);
-	cr_assert_eq(r, 0, "node %d: script failed (%d): %s\nstderr: %s", i, r, fmt, err);
+	if (r != 0) {
+		/* What the daemons said, for the report. */
+		char *logs = NULL, *ignored = NULL;
+		cl_sh(0, &logs, &ignored,
+		      "for f in $B/n*/log/clusterfs.log; do echo \"--- $f\"; tail -n 15 $f; done");
+		cr_assert_fail("node %d: script failed (%d): %s\nstderr: %s\n%s", i, r, fmt, err,
+			       logs ? logs : "");
+	}
 	free(err);
 	return out;
 }
