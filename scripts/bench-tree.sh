@@ -107,13 +107,18 @@ fi
 [ -x "$SRC_BIN" ] || { echo "bench-tree: no $SRC_BIN after the build" >&2; exit 1; }
 
 # ---- 2. temp dirs, cleanup, daemon ------------------------------------------
+# The FUSE floor's mount (below), if a run ends while it is up.
+pt_cleanup() {
+	if [ -n "${PT:-}" ] && is_mounted "$PT"; then fusermount3 -u -z "$PT" 2>/dev/null || umount -l "$PT"; fi
+	return 0
+}
 TMP=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/bench-tree.XXXXXX")
 STATE=$TMP/state MNT=$TMP/mnt TMPFS=$TMP/tmpfs LOG=$TMP/daemon.log
 mkdir -p "$STATE" "$MNT" "$TMPFS"
 : >"$LOG"
 : >"$TMP/problems"
 DPID=""
-trap cleanup EXIT
+trap 'rc_=$?; pt_cleanup; (exit $rc_); cleanup' EXIT
 trap 'echo "bench-tree: interrupted" >&2; exit 130' INT
 trap 'echo "bench-tree: terminated" >&2; exit 143' TERM
 # Every daemon of this run is the same build, whatever happens to build/.
@@ -310,6 +315,54 @@ done
 stop_daemon "the warm runs"
 echo "   (clusterfs CPU: the command's processes plus the daemon; tmpfs CPU: the command's processes)"
 
+# ---- the FUSE floor ------------------------------------------------------------
+# What FUSE itself costs on this machine: libfuse's own passthrough_ll
+# example (built from the installed libfuse3-dev, not kept here) serving
+# the tmpfs copy, with kernel caching as the daemon has it (cache=always,
+# the same timeout, multi-threaded). It does no work of its own, so its
+# ratio to tmpfs is the least any FUSE file system pays for these walks.
+PT_SRC=/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c
+PT=$TMP/floor PT_PID=""
+pt_start() {
+	"$TMP/passthrough_ll" -f -o source="$TMPFS",cache=always,timeout=3600 "$PT" 2>>"$TMP/floor.log" &
+	PT_PID=$!
+	for _ in $(seq 500); do is_mounted "$PT" && return 0; sleep 0.01; done
+	return 1
+}
+pt_stop() {
+	is_mounted "$PT" && fusermount3 -u "$PT"
+	[ -n "$PT_PID" ] && wait "$PT_PID" 2>/dev/null
+	PT_PID=""
+}
+echo
+if [ -f "$PT_SRC" ] && mkdir -p "$PT" &&
+	cc -O2 -I"$(dirname "$PT_SRC")" $(pkg-config --cflags fuse3) -o "$TMP/passthrough_ll" "$PT_SRC" \
+		$(pkg-config --libs fuse3) 2>"$TMP/floor.log"; then
+	echo "-- the FUSE floor: libfuse's passthrough_ll over the tmpfs copy (cache=always, timeout 3600; cold: remounted before each)"
+	for kind in ls read; do
+		pw=()
+		for ((i = 1; i <= COLD_RUNS; i++)); do
+			pt_start || break
+			timed "$kind" "$PT"; pw+=("$T")
+			pt_stop
+		done
+		record "cold_${kind}_floor" "${pw[@]}"
+		printf '   %-15s runs %s -> median %s s\n' "cold $(label "$kind")" "$(fmt_list "${pw[@]}")" "$(fmtx "${RES[cold_${kind}_floor]}")"
+	done
+	if pt_start; then
+		for kind in ls read; do
+			pw=()
+			timed "$kind" "$PT"
+			for ((i = 1; i <= RUNS; i++)); do timed "$kind" "$PT"; pw+=("$T"); done
+			record "warm_${kind}_floor" "${pw[@]}"
+			printf '   %-15s runs %s -> median %s s\n' "warm $(label "$kind")" "$(fmt_list "${pw[@]}")" "$(fmtx "${RES[warm_${kind}_floor]}")"
+		done
+		pt_stop
+	fi
+else
+	echo "-- the FUSE floor: skipped (no $PT_SRC, or it did not build: $(tail -n 1 "$TMP/floor.log" 2>/dev/null))"
+fi
+
 echo
 echo "-- daemon start-up and memory"
 STARTUP=$(median "${STARTS[@]}")
@@ -342,6 +395,14 @@ row warm_ls "warm ls -lR"
 row warm_read "warm read"
 row cold_ls "cold ls -lR"
 row cold_read "cold read"
+if [ -n "${RES[warm_ls_floor]:-}" ]; then
+	echo "-- the FUSE floor (passthrough_ll over tmpfs; ratio = floor / tmpfs, then clusterfs / floor)"
+	printf '   %-12s %10s %7s %12s\n' measurement floor "/tmpfs" "cfs/floor"
+	for m in warm_ls:"warm ls -lR" warm_read:"warm read" cold_ls:"cold ls -lR" cold_read:"cold read"; do
+		k=${m%%:*} f=${RES[${m%%:*}_floor]:-}
+		printf '   %-12s %10s %7s %12s\n' "${m#*:}" "$(fmtx "$f")" "$(xr "$f" "${RES[${k}_tmpfs]}")" "$(xr "${RES[${k}_fuse]}" "$f")"
+	done
+fi
 echo "   (tmpfs \"cold\": drop_caches cannot evict tmpfs pages or its pinned dentries, so it stays about warm)"
 echo "   aside: cp -a to tmpfs took $(fmt "$COPY_SECS") s$COPY_NOTE"
 
