@@ -339,6 +339,27 @@ static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 			       to_set & FUSE_SET_ATTR_SIZE ? CFS_ORIGIN_WRITE : CFS_ORIGIN_ATTRIB);
 }
 
+/* fallocate(2) is how the notifier raises IN_MODIFY on a file it changes
+ * nothing of (fs_replay.c): with FALLOC_FL_KEEP_SIZE the kernel neither
+ * takes a size from the answer nor keeps its cached attributes, where a
+ * truncation to the file's size would have the kernel set the size the
+ * answer carried, stale when a later commit overtook it. Files here are
+ * not storage: anyone else is refused. */
+static void cfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+			  struct fuse_file_info *fi)
+{
+	(void)offset;
+	(void)length;
+	(void)fi;
+	struct cfs_fs *fs = cfs_fs_of(req);
+	if (!cfs_notify_is_self(fs, req) || mode != FALLOC_FL_KEEP_SIZE)
+		fuse_reply_err(req, EOPNOTSUPP);
+	else if (!cfs_notify_self_target(fs, ino))
+		fuse_reply_err(req, ENOENT);
+	else
+		fuse_reply_err(req, 0);
+}
+
 static void cfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct cfs_fs *fs = cfs_fs_of(req);
@@ -944,6 +965,7 @@ const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.forget_multi = cfs_forget_multi,
 	.getattr = cfs_getattr,
 	.setattr = cfs_setattr,
+	.fallocate = cfs_fallocate,
 	.readlink = cfs_readlink,
 	.mknod = cfs_mknod,
 	.symlink = cfs_symlink,

@@ -217,23 +217,24 @@ static int perform(struct child *c, const struct msg *m, struct stat *st)
 		r = renameat(da, a, db, b);
 		break;
 	case CFS_R_MODIFY:
-		/* IN_OPEN, IN_MODIFY and IN_CLOSE_WRITE, as for a writer. The
-		 * truncation to its size is only acknowledged by the daemon.
-		 * (Measured: OPEN, GETXATTR (the kernel asks whether the
-		 * truncation drops privileges), SETATTR,
-		 * RELEASE. O_TRUNC at the open would save the SETATTR, but the
-		 * kernel then sets the cached size to 0 without marking it
-		 * stale, and a reader racing with the replay sees an empty
-		 * file; a one-byte direct write instead hung test
-		 * many_changes_while_reading.) */
+		/* IN_OPEN, IN_MODIFY and IN_CLOSE_WRITE, as for a writer: an
+		 * fallocate that keeps the size, only acknowledged by the
+		 * daemon (fs_ops.c, cfs_fallocate): OPEN, FALLOCATE, FLUSH,
+		 * RELEASE. Not a truncation to the file's size: the kernel sets
+		 * the size a SETATTR answer carries without checking it against
+		 * a later invalidation, so a reader could see the old length
+		 * (test cache::size_after_quick_rewrites). Not O_TRUNC at the
+		 * open: the kernel then sets the cached size to 0 without
+		 * marking it stale. Not a one-byte direct write: it hung test
+		 * many_changes_while_reading. */
 		fd = openat(da, a, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
-		r = fstat(fd, st);
-		if (r == 0)
-			r = ftruncate(fd, st->st_size);
+		r = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1);
 		if (r < 0)
 			r = -errno;
+		else
+			memset(st, 0, sizeof(*st));
 		close(fd);
 		return r;
 	case CFS_R_ATTRIB:

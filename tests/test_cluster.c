@@ -289,7 +289,11 @@ Test(cluster, the_shims_see_a_failover_through_their_notifications)
 			   "echo --- cmm; cat $B/cmm.out $B/cmm.err\n",
 			   watch, cmm);
 	cr_assert(strstr(out, "master\nvicemaster\nn1\n"), "%s", out);
-	cr_assert(strstr(out, "master\nn2\nonline\n"), "after the failover: %s", out);
+	if (!strstr(out, "master\nn2\nonline\n")) {
+		char *logs = cl_out(2, "for i in 1 2 3; do echo \"--- node $i: daemon\"; "
+				       "tail -n 25 $B/n$i/log/clusterfs.log; done");
+		cr_assert_fail("after the failover: %s%s", out, logs);
+	}
 	const char *w = strstr(out, "--- clusapi");
 	cr_assert_not_null(w);
 	cr_assert(strstr(w, "NODE_STATE n1"), "%s", out);

@@ -233,6 +233,30 @@ Test(cache, long_lived_fd_pread)
 	stop_check(true);
 }
 
+/* The notifier's own truncation of a changed file (its inotify replay)
+ * races with the next change: the kernel must not keep the size its
+ * answer carried. Each value change is read through one long-lived fd at
+ * once, content and length, many times over, with lengths going up and
+ * down. */
+Test(cache, size_after_quick_rewrites)
+{
+	expect_clean("mkdir registry/Q; echo 1 > registry/Q/v\n"
+		     "python3 -c '\n"
+		     "import os\n"
+		     "fd = os.open(\"registry/Q/v\", os.O_RDONLY)\n"
+		     "for i in range(300):\n"
+		     "    v = \"x\" * (1 + (i * 7) % 13)\n"
+		     "    with open(\"control\", \"w\") as f:\n"
+		     "        f.write(\"reg-set Q v REG_SZ \" + v + \"\\n\")\n"
+		     "    got = os.pread(fd, 100, 0).decode()\n"
+		     "    if got != v + \"\\n\":\n"
+		     "        print(\"change %d: expected %r, got %r\" % (i, v + \"\\n\", got))\n"
+		     "    st = os.fstat(fd).st_size\n"
+		     "    if st != len(v) + 1:\n"
+		     "        print(\"change %d: size %d, expected %d\" % (i, st, len(v) + 1))\n'");
+	stop_check(true);
+}
+
 /* A read-only shared mapping sees each change (the invalidation drops its
  * pages); a file opened for writing bypasses the page cache, so the kernel
  * refuses a shared mapping of it (README: "Design"), while a private one
