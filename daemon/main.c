@@ -546,6 +546,12 @@ int main(int argc, char **argv)
 		ret = fuse_session_loop_mt(se, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
+	if (!cfs_stop_requested() && !cfs_stop_saw_unmount())
+		/* Neither a signal nor an unmount seen: the kernel ended the
+		 * session (the mount was detached by someone, or its
+		 * connection aborted), or reading requests failed. */
+		cfs_log(LOG_WARNING, "the FUSE session ended by itself (%s): stopping",
+			ret < 0 ? strerror(-ret) : "the mount went away");
 	ret = ret < 0 ? 1 : 0;
 out_loop:
 	/* Shutdown (stop.h; fuse-notify.md §5.5): a clean stop takes this

@@ -187,10 +187,14 @@ void cl_up(int n, const char *extra)
 	free(out);
 	free(err);
 	for (int i = 1; i <= n; i++) {
-		bool ok = cl_wait(i, 20, "quorate", "cat $M/quorum");
-		if (!ok)
-			cl_down();
-		cr_assert(ok, "node %d never became quorate", i);
+		if (cl_wait(i, 20, "quorate", "cat $M/quorum"))
+			continue;
+		char *logs = NULL;
+		cl_sh(0, &logs, NULL,
+		      "for d in $B/n*; do echo \"--- $d\"; cat $d/mnt/quorum; tail -n 15 $d/log/*; done "
+		      "2>&1");
+		cl_down();
+		cr_assert_fail("node %d never became quorate\n%s", i, logs ? logs : "");
 	}
 }
 

@@ -291,7 +291,7 @@ Test(cluster, the_shims_see_a_failover_through_their_notifications)
 	cr_assert(strstr(out, "master\nvicemaster\nn1\n"), "%s", out);
 	if (!strstr(out, "master\nn2\nonline\n")) {
 		char *logs = cl_out(2, "for i in 1 2 3; do echo \"--- node $i: daemon\"; "
-				       "tail -n 25 $B/n$i/log/clusterfs.log; done");
+				       "tail -n 70 $B/n$i/log/clusterfs.log; done");
 		cr_assert_fail("after the failover: %s%s", out, logs);
 	}
 	const char *w = strstr(out, "--- clusapi");
