@@ -112,9 +112,16 @@ start_daemon() {
 
 # abort_conn: aborts the FUSE connection of the daemon's mount, which
 # fails every request waiting on it (the only way out when a daemon
-# thread waits for its own mount).
+# thread waits for its own mount). Only while the mount at $MNT still has
+# that connection: once it is unmounted, the kernel gives its number to
+# the next FUSE mount on the machine, whatever it is, and aborting it
+# would kill another file system's session (seen: other test runs' mounts
+# failing with ECONNABORTED while a benchmark stopped its daemon).
 abort_conn() {
-	if [ -n "${FUSE_CONN:-}" ] && [ -e "/sys/fs/fuse/connections/$FUSE_CONN/abort" ]; then
+	local cur
+	cur=$(awk -v m="$MNT" '$5 == m { split($3, d, ":"); c = d[2] } END { print c }' /proc/self/mountinfo)
+	if [ -n "${FUSE_CONN:-}" ] && [ "$cur" = "$FUSE_CONN" ] &&
+		[ -e "/sys/fs/fuse/connections/$FUSE_CONN/abort" ]; then
 		echo 1 >"/sys/fs/fuse/connections/$FUSE_CONN/abort" 2>/dev/null && echo "     (aborted FUSE connection $FUSE_CONN)"
 	fi
 }
