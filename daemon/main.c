@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* clusterfs: mounts a live cluster as a file system. */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -266,6 +267,18 @@ static void abort_connection(unsigned minor)
 		}
 		close(fd);
 	}
+}
+
+/* Whether this session's connection still lives (its mount's superblock
+ * does). Once it ended, its number in /sys/fs/fuse/connections is free
+ * and the kernel gives it to the next FUSE mount on the machine, whose
+ * session an abort by that number would kill. */
+static bool session_connected(struct fuse_session *se)
+{
+	struct pollfd p = {.fd = fuse_session_fd(se), .events = 0};
+	if (p.fd < 0 || poll(&p, 1, 0) < 0)
+		return false;
+	return !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 /* A mount left behind by a daemon that died (kill -9, a crash) is
@@ -569,7 +582,7 @@ out_unmount:
 	/* After the mount point was unmounted, libfuse must not unmount
 	 * whatever is on it now: with the connection aborted first, it only
 	 * closes the device. */
-	if (dev && cfs_stop_saw_unmount() && geteuid() == 0)
+	if (dev && cfs_stop_saw_unmount() && geteuid() == 0 && session_connected(se))
 		abort_connection(minor(dev));
 	fuse_session_unmount(se);
 	cfs_notify_stop(&fs);
