@@ -30,9 +30,10 @@
 #      run multi-threaded (fuse_session_loop_mt, as the daemon) and
 #      single-threaded (fuse_session_loop); the same reader program.
 #      The journal keeps 65536 records (13 MB, some 10 ms of reading), so
-#      each of the three runs BENCH_REPS times (default 9): medians, and
-#      min..max. The port's first pass, which formats each record's JSON
-#      (kept with the record for every later reader), is shown apart.
+#      each of the four runs BENCH_REPS times (default 15; 31 without
+#      --small), in turn: medians, and min..max. The port's first pass,
+#      which formats each record's JSON (kept with the record for every
+#      later reader), is shown apart.
 #   Then the summary, and with --plots DIR, the latency distributions as
 #   PNG (gnuplot; scripts/bench-deps.sh installs it) with the data files.
 #   With --trace, where the time goes: the FUSE requests per change by
@@ -77,9 +78,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$SMALL" = 1 ]; then
-	N=${BENCH_N:-500} SECS=${BENCH_SECS:-4} PREFILL=${BENCH_PREFILL:-60000} REPS=${BENCH_REPS:-9}
+	N=${BENCH_N:-500} SECS=${BENCH_SECS:-4} PREFILL=${BENCH_PREFILL:-60000} REPS=${BENCH_REPS:-15}
 else
-	N=${BENCH_N:-2000} SECS=${BENCH_SECS:-10} PREFILL=${BENCH_PREFILL:-200000} REPS=${BENCH_REPS:-15}
+	N=${BENCH_N:-2000} SECS=${BENCH_SECS:-10} PREFILL=${BENCH_PREFILL:-200000} REPS=${BENCH_REPS:-31}
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench-commit: needs root (tmpfs; the daemon replays inotify events only as root)" >&2
@@ -109,16 +110,16 @@ cleanup() {
 		alive "$DPID" && kill -KILL "$DPID"
 		wait "$DPID" 2>/dev/null
 	fi
-	if alive "${FPID:-}"; then
-		kill -TERM "$FPID"
-		wait "$FPID" 2>/dev/null
-	fi
-	if [ -n "${FMNT:-}" ] && is_mounted "$FMNT"; then fusermount3 -u -z "$FMNT" 2>/dev/null || umount -l "$FMNT"; fi
+	for i in "${FPID:-}" "${FPID1:-}"; do alive "$i" && { kill -TERM "$i"; wait "$i" 2>/dev/null; }; done
+	for i in "${FMNT:-}" "${FMNT1:-}"; do
+		if [ -n "$i" ] && is_mounted "$i"; then fusermount3 -u -z "$i" 2>/dev/null || umount -l "$i"; fi
+	done
 	if [ -n "${MNT:-}" ] && is_mounted "$MNT"; then fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; fi
 	if [ -n "${TMPFS:-}" ] && is_mounted "$TMPFS"; then umount "$TMPFS" 2>/dev/null || umount -l "$TMPFS"; fi
 	if [ -n "${TMP:-}" ] && [ -d "$TMP" ]; then
 		if { [ -n "${MNT:-}" ] && is_mounted "$MNT"; } || { [ -n "${TMPFS:-}" ] && is_mounted "$TMPFS"; } ||
-			{ [ -n "${FMNT:-}" ] && is_mounted "$FMNT"; }; then
+			{ [ -n "${FMNT:-}" ] && is_mounted "$FMNT"; } ||
+			{ [ -n "${FMNT1:-}" ] && is_mounted "$FMNT1"; }; then
 			echo "bench-commit: something is still mounted; leaving $TMP" >&2
 		else
 			rm -rf --one-file-system "$TMP"
@@ -159,9 +160,9 @@ if [ -z "${BENCH_BIN:-}" ] && { [ ! -x "$SRC_BIN" ] || ! ninja -C build -n 2>/de
 	bash scripts/build.sh >/dev/null || [ -x "$SRC_BIN" ] || { echo "bench-commit: the build failed" >&2; exit 1; }
 fi
 TMP=$(mktemp -d "${BENCH_TMP:-/var/tmp}/bench-commit.XXXXXX")
-STATE=$TMP/state MNT=$TMP/mnt FMNT=$TMP/fmnt TMPFS=$TMP/tmpfs LOG=$TMP/daemon.log BINDIR=$TMP/bin DATA=$TMP/data
-mkdir -p "$STATE" "$MNT" "$FMNT" "$TMPFS" "$BINDIR" "$DATA"
-DPID="" FPID=""
+STATE=$TMP/state MNT=$TMP/mnt FMNT=$TMP/fmnt FMNT1=$TMP/fmnt1 TMPFS=$TMP/tmpfs LOG=$TMP/daemon.log BINDIR=$TMP/bin DATA=$TMP/data
+mkdir -p "$STATE" "$MNT" "$FMNT" "$FMNT1" "$TMPFS" "$BINDIR" "$DATA"
+DPID="" FPID="" FPID1=""
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -287,37 +288,32 @@ med() { local k=$1 r m=$(((($# - 1) + 1) / 2)); shift; for r in "$@"; do echo "$
 spread() { local k=$1 r; shift; for r in "$@"; do getv "$r" "$k"; done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f..%.2f M", v[1] / 1e6, v[NR] / 1e6 }'; }
 run tput-first "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"' rw
 R4FIRST=$R
-TPS=()
+RECS=$(getv "$R4FIRST" records)
+head -n "$RECS" "$MNT/ports/tp/events" >"$TMPFS/records"
+# The ceiling: the same records from fusemin, the same reader (tput),
+# multi-threaded (as the daemon) and single-threaded. The four are run in
+# turn in each round, so that other work on the machine weighs on them
+# alike.
+"$BINDIR/fusemin" "$FMNT" "$TMPFS/records" mt 2>>"$TMP/err.fusemin" &
+FPID=$!
+"$BINDIR/fusemin" "$FMNT1" "$TMPFS/records" st 2>>"$TMP/err.fusemin" &
+FPID1=$!
+for ((i = 0; i < 100; i++)); do [ -e "$FMNT/events" ] && [ -e "$FMNT1/events" ] && break; sleep 0.05; done
+TPS=() CS=() CT=() FR=()
 for ((i = 1; i <= REPS; i++)); do
 	run "tput$i" "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"' rw
 	TPS+=("$R")
+	run "fusemin-mt$i" "$BINDIR/tput" "$FMNT/events" 1 65536 '"prop":"end"' rw
+	CS+=("$R")
+	run "fusemin-st$i" "$BINDIR/tput" "$FMNT1/events" 1 65536 '"prop":"end"' rw
+	CT+=("$R")
+	run "fread$i" "$BINDIR/fread64" "$TMPFS/records" 65536 0.02
+	FR+=("$R")
 done
 run tput-ro "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"'
 R4RO=$R
-R4=$(med agg_rps "${TPS[@]}")
-RECS=$(getv "$R4" records)
-head -n "$RECS" "$MNT/ports/tp/events" >"$TMPFS/records"
-FR=()
-for ((i = 1; i <= REPS; i++)); do
-	run "fread$i" "$BINDIR/fread64" "$TMPFS/records" 65536 0.2
-	FR+=("$R")
-done
-R4F=$(med rps "${FR[@]}")
-# The ceiling: the same records from fusemin, the same reader (tput).
-for mode in mt st; do
-	"$BINDIR/fusemin" "$FMNT" "$TMPFS/records" "$mode" 2>>"$TMP/err.fusemin" &
-	FPID=$!
-	for ((i = 0; i < 100; i++)); do [ -e "$FMNT/events" ] && break; sleep 0.05; done
-	CS=()
-	for ((i = 1; i <= REPS; i++)); do
-		run "fusemin-$mode$i" "$BINDIR/tput" "$FMNT/events" 1 65536 '"prop":"end"' rw
-		CS+=("$R")
-	done
-	fusermount3 -u "$FMNT" 2>/dev/null || umount -l "$FMNT"
-	wait "$FPID" 2>/dev/null || true
-	FPID=""
-	if [ "$mode" = mt ]; then R4C=$(med agg_rps "${CS[@]}") R4CS=$(spread agg_rps "${CS[@]}"); else R4T=$(med agg_rps "${CS[@]}") R4TS=$(spread agg_rps "${CS[@]}"); fi
-done
+R4=$(med agg_rps "${TPS[@]}") R4C=$(med agg_rps "${CS[@]}") R4T=$(med agg_rps "${CT[@]}") R4F=$(med rps "${FR[@]}")
+R4CS=$(spread agg_rps "${CS[@]}") R4TS=$(spread agg_rps "${CT[@]}")
 PORT_BPS=$(calc "$(getv "$R4" MBps) * 1e6")
 echo "   port, first pass (formats each record once): $(printf '%.0f' "$(getv "$R4FIRST" agg_rps)") records/s"
 echo "   port (median of $REPS, $(spread agg_rps "${TPS[@]}")): $(getv "$R4" records) records in $(getv "$R4" wall_s) s = $(printf '%.0f' "$(getv "$R4" agg_rps)") records/s, $(getv "$R4" MBps) MB/s ($(getv "$R4" bytes_per_record) bytes/record, $(getv "$R4" bytes_per_read) bytes/read); complete $(getv "$R4" complete)/1"
@@ -326,6 +322,8 @@ echo "   ceiling, fusemin multi-threaded (median of $REPS, $R4CS): $(printf '%.0
 echo "   ceiling, fusemin single-threaded (median of $REPS, $R4TS): $(printf '%.0f' "$(getv "$R4T" agg_rps)") records/s, $(getv "$R4T" MBps) MB/s; port/ceiling $(ratio "$(getv "$R4" agg_rps)" "$(getv "$R4T" agg_rps)")"
 echo "   tmpfs file (median of $REPS, $(spread rps "${FR[@]}")): $(printf '%.0f' "$(getv "$R4F" rps)") records/s, $(calc "sprintf(\"%.1f\", $(getv "$R4F" Bps) / 1e6)") MB/s; port/tmpfs $(ratio "$(getv "$R4" agg_rps)" "$(getv "$R4F" rps)"), ceiling (mt)/tmpfs $(ratio "$(getv "$R4C" agg_rps)" "$(getv "$R4F" rps)")"
 rmdir "$MNT/ports/tp"
+fusermount3 -u "$FMNT" && fusermount3 -u "$FMNT1"
+wait "$FPID" "$FPID1" 2>/dev/null || true
 
 # ---- summary --------------------------------------------------------------------------
 echo
