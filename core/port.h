@@ -221,6 +221,11 @@ int cfs_port_write_start(struct cfs_ports *ps, uint64_t port_id, const char *tex
  * or past what it was given). Lock held by the caller. */
 ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off, char *buf,
 			size_t size);
+/* The same, appending the bytes to dst (empty: what the reply is sent
+ * from) rather than copying them to a buffer of size bytes: a stream
+ * reader that keeps up has its records formatted straight into dst. */
+ssize_t cfs_reader_take_buf(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off,
+			    struct cfs_buf *dst, size_t size);
 /* True when cfs_reader_take() would not return -EAGAIN. Lock held. */
 bool cfs_reader_ready(struct cfs_ports *ps, struct cfs_reader *rd);
 

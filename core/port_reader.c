@@ -417,6 +417,31 @@ void cfs_ports_rewind(struct cfs_ports *ps, uint64_t fork, uint64_t old_next)
 	cfs_ports_flush(ps);
 }
 
+/* The model a reader's records are checked against (NULL: it sees
+ * everything). */
+static const struct cfs_model *model_for(struct cfs_ports *ps, const struct cfs_reader *rd)
+{
+	return rd->cred.admin ? NULL : &ps->e->model;
+}
+
+/* Calls fn for the journal's records from rd's cursor on (as
+ * cfs_journal_scan), with the model's read lock when m is given: whether a
+ * record may go to this reader depends on the model now, and the read
+ * lock is taken before the journal's (port.h). Returns the seq where the
+ * scan stopped. */
+static uint64_t scan_from_cursor(struct cfs_ports *ps, const struct cfs_reader *rd,
+				 const struct cfs_model *m,
+				 int (*fn)(const struct cfs_record *, void *), void *ud)
+{
+	uint64_t next;
+	if (m)
+		cfs_engine_rdlock(ps->e);
+	cfs_journal_scan(&ps->e->journal, rd->cursor, UINT64_MAX, fn, ud, &next);
+	if (m)
+		cfs_engine_unlock(ps->e);
+	return next;
+}
+
 /* Formats what the reader may have next, up to about want bytes. */
 static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 {
@@ -438,15 +463,8 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 		rd->cursor = first;
 		push_mark(rd, first, 0);
 	}
-	/* Whether a record may go to this reader depends on the model now:
-	 * the read lock is taken before the journal's (port.h). */
-	struct fill f = {rd, rd->cred.admin ? NULL : &ps->e->model, want, 0, 0};
-	uint64_t next;
-	if (f.m)
-		cfs_engine_rdlock(ps->e);
-	cfs_journal_scan(j, rd->cursor, UINT64_MAX, fill_one, &f, &next);
-	if (f.m)
-		cfs_engine_unlock(ps->e);
+	struct fill f = {rd, model_for(ps, rd), want, 0, 0};
+	uint64_t next = scan_from_cursor(ps, rd, f.m, fill_one, &f);
 	rd->cursor = next;
 	/* Records it looked at and did not want are consumed with the rest. */
 	push_mark(rd, next, 0);
@@ -501,8 +519,59 @@ bool cfs_reader_ready(struct cfs_ports *ps, struct cfs_reader *rd)
 	return rd->out.len > rd->out_off;
 }
 
-ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off, char *buf,
-			size_t size)
+struct direct {
+	struct cfs_reader *rd;
+	const struct cfs_model *m;
+	struct cfs_buf *dst;
+	size_t limit;
+	long lines;
+};
+
+static int direct_one(const struct cfs_record *r, void *ud)
+{
+	struct direct *d = ud;
+	size_t before = d->dst->len;
+	long n = cfs_port_format_matches(&d->rd->port->filter, r, false, d->m, &d->rd->cred,
+					 d->dst);
+	if (n >= 0 && d->dst->len <= d->limit) {
+		d->lines += n;
+		return 0;
+	}
+	/* It does not fit whole (or memory ran out): it stays for the next
+	 * read, and the scan stops before it. */
+	d->dst->len = before;
+	if (d->dst->data)
+		d->dst->data[before] = '\0';
+	return 1;
+}
+
+/* The common case of a stream reader that keeps up: nothing formatted
+ * for it is left, and no overflow or closing record is owed. Its next
+ * records are formatted straight into dst, whole records only, up to
+ * limit bytes, so they are not copied through rd->out; all of them are
+ * given by this read, hence consumed. Returns the bytes put in dst (0:
+ * nothing fitted or nothing is there; the caller goes the general way,
+ * which also splits a record too large for one read). Lock held. */
+static size_t take_direct(struct cfs_ports *ps, struct cfs_reader *rd, struct cfs_buf *dst,
+			  size_t limit)
+{
+	if (rd->seekable || rd->out.len != rd->out_off || rd->port->closed ||
+	    rd->cursor < cfs_journal_first_seq(&ps->e->journal))
+		return 0;
+	compact(rd);
+	struct direct d = {rd, model_for(ps, rd), dst, dst->len + limit, 0};
+	size_t start = dst->len;
+	uint64_t next = scan_from_cursor(ps, rd, d.m, direct_one, &d);
+	/* Records looked at and not wanted are consumed with the rest. */
+	rd->cursor = rd->seq0 = next;
+	rd->port->delivered += (uint64_t)d.lines;
+	note_position(rd);
+	rd->off += dst->len - start;
+	return dst->len - start;
+}
+
+ssize_t cfs_reader_take_buf(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off,
+			    struct cfs_buf *dst, size_t size)
 {
 	if (size < 1)
 		return -EINVAL;
@@ -517,6 +586,9 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t of
 	/* Never fill a request exactly (fuse-notify.md §3), except a
 	 * one-byte one, which cannot have a next part. */
 	size_t limit = size > 1 ? size - 1 : 1;
+	size_t direct = take_direct(ps, rd, dst, limit);
+	if (direct)
+		return (ssize_t)direct;
 	if (rd->out.len == rd->out_off)
 		compact(rd);
 	else if (rd->out.len - rd->out_off < limit)
@@ -547,9 +619,21 @@ ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t of
 		if (nl)
 			n = (size_t)(nl - s) + 1;
 	}
-	memcpy(buf, s, n);
+	if (cfs_buf_append(dst, s, n) < 0)
+		return -ENOMEM;
 	rd->out_off += n;
 	rd->off += n;
 	note_position(rd);
 	return (ssize_t)n;
+}
+
+ssize_t cfs_reader_take(struct cfs_ports *ps, struct cfs_reader *rd, uint64_t off, char *buf,
+			size_t size)
+{
+	struct cfs_buf dst = {0};
+	ssize_t n = cfs_reader_take_buf(ps, rd, off, &dst, size);
+	if (n > 0)
+		memcpy(buf, dst.data, (size_t)n);
+	cfs_buf_free(&dst);
+	return n;
 }

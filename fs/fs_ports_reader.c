@@ -71,8 +71,12 @@ void cfs_fsports_reader_read(fuse_req_t req, struct pfh *h, size_t size, off_t o
 		fuse_reply_err(req, EBUSY); /* one blocked read per open file */
 		return;
 	}
-	char *buf = malloc(size ? size : 1);
-	ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, (uint64_t)off, buf, size) : -ENOMEM;
+	/* The reply is sent from out after the unlock: its own memory, as
+	 * the file may be released meanwhile. */
+	struct cfs_buf out = {0};
+	ssize_t n = cfs_buf_reserve(&out, size);
+	if (n == 0)
+		n = cfs_reader_take_buf(&fp->ports, rd, (uint64_t)off, &out, size);
 	if (n == -EAGAIN && fp->stopping)
 		n = 0;
 	bool woken = pk->woken;
@@ -85,7 +89,7 @@ void cfs_fsports_reader_read(fuse_req_t req, struct pfh *h, size_t size, off_t o
 		if (pk->deadline)
 			pthread_cond_signal(&fp->timer_cv);
 		pthread_mutex_unlock(&fp->ports.lock);
-		free(buf);
+		cfs_buf_free(&out);
 		return;
 	}
 	pthread_mutex_unlock(&fp->ports.lock);
@@ -94,8 +98,8 @@ void cfs_fsports_reader_read(fuse_req_t req, struct pfh *h, size_t size, off_t o
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+		fuse_reply_buf(req, out.data, (size_t)n);
+	cfs_buf_free(&out);
 }
 
 int cfs_fsports_reader_wait_line(struct cfs_fsports *fp, struct pfh *h, const char *buf,

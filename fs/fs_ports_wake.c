@@ -49,17 +49,18 @@ static void wake_reader(struct cfs_fsports *fp, struct cfs_reader *rd, struct wa
 	if (!pk)
 		return;
 	if (pk->req) {
-		char *buf = malloc(pk->size);
-		ssize_t n = buf ? cfs_reader_take(&fp->ports, rd, (uint64_t)pk->off, buf, pk->size)
-				: -ENOMEM;
+		struct cfs_buf out = {0};
+		ssize_t n = cfs_buf_reserve(&out, pk->size);
+		if (n == 0)
+			n = cfs_reader_take_buf(&fp->ports, rd, (uint64_t)pk->off, &out, pk->size);
 		if (n == -EAGAIN && eof)
 			n = 0;
 		if (n != -EAGAIN) {
-			wakes_push(w, (struct wake){pk->req, buf, n, NULL});
+			wakes_push(w, (struct wake){pk->req, out.data, n, NULL});
 			pk->req = NULL;
-			buf = NULL;
+			out = (struct cfs_buf){0};
 		}
-		free(buf);
+		cfs_buf_free(&out);
 	}
 	if (pk->ph && (eof || cfs_reader_ready(&fp->ports, rd))) {
 		wakes_push(w, (struct wake){NULL, NULL, 0, pk->ph});

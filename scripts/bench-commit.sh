@@ -2,7 +2,7 @@
 # Benchmark (not a test): issue 14's notification and commit rows, each
 # against its reference measured in the same run, with the ratio.
 #
-#   scripts/bench-commit.sh [--small] [--plots DIR] [--trace]
+#   scripts/bench-commit.sh [--small] [--ports] [--plots DIR] [--trace]
 #
 #   1. change -> inotify IN_MODIFY vs change -> port record, for the SAME
 #      changes (reg-set through the control file, one write(2) each): a
@@ -23,7 +23,17 @@
 #      a tmpfs file, read with 64 KiB reads. The events file is opened
 #      read-write (a stream, as programs and libclusapi read it; read-only
 #      it is the tools' mode, one line per read, also shown). Target:
-#      >= 8 M records/s and >= 25% of the tmpfs bytes/s.
+#      >= 8 M records/s and >= 25% of the tmpfs bytes/s. The ceiling of
+#      any FUSE file system here: scripts/bench/fusemin, a FUSE file system
+#      that only answers each read with the next whole lines of the same
+#      records from memory, with the daemon's FUSE options and open flags,
+#      run multi-threaded (fuse_session_loop_mt, as the daemon) and
+#      single-threaded (fuse_session_loop); the same reader program.
+#      The journal keeps 65536 records (13 MB, some 10 ms of reading), so
+#      each of the four runs BENCH_REPS times (default 15; 31 without
+#      --small), in turn: medians, and min..max. The port's first pass,
+#      which formats each record's JSON (kept with the record for every
+#      later reader), is shown apart.
 #   Then the summary, and with --plots DIR, the latency distributions as
 #   PNG (gnuplot; scripts/bench-deps.sh installs it) with the data files.
 #   With --trace, where the time goes: the FUSE requests per change by
@@ -36,13 +46,16 @@
 # that other work on the machine makes and removes, and the agents'
 # resource types at start, are changes it commits and replays meanwhile.
 #
+# --ports: part 4 only (with its summary row).
+#
 # --small: fewer changes and shorter runs (under 2 minutes). Needs root
 # (tmpfs; the daemon replays inotify events only as root). Knobs
 # (environment): BENCH_N (changes in 1 and writes in 2), BENCH_SECS (each
 # run of 3), BENCH_PREFILL (records for 4), BENCH_TMP (where the temp
 # directory goes: the state directory and the SQLite reference share its
 # disk), BENCH_BIN (the daemon binary; default build/daemon/clusterfs),
-# BENCH_DAEMON_OPTS (extra daemon options).
+# BENCH_DAEMON_OPTS (extra daemon options), BENCH_REPS (runs of each
+# measurement of 4).
 #
 # Back-ends: this runs the local back-end. The Corosync back-end commits
 # through the same engine after the ordering round (scripts/cluster.sh
@@ -52,21 +65,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-SMALL=0 PLOTS="" TRACE=0
+SMALL=0 PLOTS="" TRACE=0 PORTS_ONLY=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--small) SMALL=1 ;;
 	--plots) PLOTS=$(realpath -m "$2"); shift ;;
 	--trace) TRACE=1 ;;
+	--ports) PORTS_ONLY=1 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-commit: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 if [ "$SMALL" = 1 ]; then
-	N=${BENCH_N:-500} SECS=${BENCH_SECS:-4} PREFILL=${BENCH_PREFILL:-60000}
+	N=${BENCH_N:-500} SECS=${BENCH_SECS:-4} PREFILL=${BENCH_PREFILL:-60000} REPS=${BENCH_REPS:-15}
 else
-	N=${BENCH_N:-2000} SECS=${BENCH_SECS:-10} PREFILL=${BENCH_PREFILL:-200000}
+	N=${BENCH_N:-2000} SECS=${BENCH_SECS:-10} PREFILL=${BENCH_PREFILL:-200000} REPS=${BENCH_REPS:-31}
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench-commit: needs root (tmpfs; the daemon replays inotify events only as root)" >&2
@@ -96,10 +110,16 @@ cleanup() {
 		alive "$DPID" && kill -KILL "$DPID"
 		wait "$DPID" 2>/dev/null
 	fi
+	for i in "${FPID:-}" "${FPID1:-}"; do alive "$i" && { kill -TERM "$i"; wait "$i" 2>/dev/null; }; done
+	for i in "${FMNT:-}" "${FMNT1:-}"; do
+		if [ -n "$i" ] && is_mounted "$i"; then fusermount3 -u -z "$i" 2>/dev/null || umount -l "$i"; fi
+	done
 	if [ -n "${MNT:-}" ] && is_mounted "$MNT"; then fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; fi
 	if [ -n "${TMPFS:-}" ] && is_mounted "$TMPFS"; then umount "$TMPFS" 2>/dev/null || umount -l "$TMPFS"; fi
 	if [ -n "${TMP:-}" ] && [ -d "$TMP" ]; then
-		if { [ -n "${MNT:-}" ] && is_mounted "$MNT"; } || { [ -n "${TMPFS:-}" ] && is_mounted "$TMPFS"; }; then
+		if { [ -n "${MNT:-}" ] && is_mounted "$MNT"; } || { [ -n "${TMPFS:-}" ] && is_mounted "$TMPFS"; } ||
+			{ [ -n "${FMNT:-}" ] && is_mounted "$FMNT"; } ||
+			{ [ -n "${FMNT1:-}" ] && is_mounted "$FMNT1"; }; then
 			echo "bench-commit: something is still mounted; leaving $TMP" >&2
 		else
 			rm -rf --one-file-system "$TMP"
@@ -140,9 +160,9 @@ if [ -z "${BENCH_BIN:-}" ] && { [ ! -x "$SRC_BIN" ] || ! ninja -C build -n 2>/de
 	bash scripts/build.sh >/dev/null || [ -x "$SRC_BIN" ] || { echo "bench-commit: the build failed" >&2; exit 1; }
 fi
 TMP=$(mktemp -d "${BENCH_TMP:-/var/tmp}/bench-commit.XXXXXX")
-STATE=$TMP/state MNT=$TMP/mnt TMPFS=$TMP/tmpfs LOG=$TMP/daemon.log BINDIR=$TMP/bin DATA=$TMP/data
-mkdir -p "$STATE" "$MNT" "$TMPFS" "$BINDIR" "$DATA"
-DPID=""
+STATE=$TMP/state MNT=$TMP/mnt FMNT=$TMP/fmnt FMNT1=$TMP/fmnt1 TMPFS=$TMP/tmpfs LOG=$TMP/daemon.log BINDIR=$TMP/bin DATA=$TMP/data
+mkdir -p "$STATE" "$MNT" "$FMNT" "$FMNT1" "$TMPFS" "$BINDIR" "$DATA"
+DPID="" FPID="" FPID1=""
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -156,6 +176,9 @@ for p in chglat gcommit sqlref tput fread64 feed; do
 	cc -O2 -Wall -pthread -o "$BINDIR/$p" "$ROOT/scripts/bench/$p.c" $extra ||
 		{ echo "bench-commit: cannot compile scripts/bench/$p.c" >&2; exit 1; }
 done
+# shellcheck disable=SC2046 # pkg-config's words
+cc -O2 -Wall -pthread -o "$BINDIR/fusemin" "$ROOT/scripts/bench/fusemin.c" $(pkg-config --cflags --libs fuse3) ||
+	{ echo "bench-commit: cannot compile scripts/bench/fusemin.c" >&2; exit 1; }
 mount -t tmpfs -o mode=0755 bench-commit "$TMPFS"
 echo "   temp: $TMP (state directory on $(df --output=source,fstype "$STATE" | tail -1 | tr -s ' '))"
 # shellcheck disable=SC2086 # a list of words
@@ -171,6 +194,8 @@ ctl 'reg-create-key Lat' 'reg-set Lat v sz init' 'reg-create-key G' 'reg-create-
 printf 'reg-set GV w%d sz 00000000\n' 0 1 2 3 4 5 6 7 >"$MNT/control"
 wait_idle
 
+# Parts 1 to 3 (not with --ports; left unindented).
+if [ "$PORTS_ONLY" = 0 ]; then
 # ---- 1. inotify vs port reader -------------------------------------------------
 echo
 echo "-- 1. change -> IN_MODIFY and change -> port record, the same $N changes (1 ms apart); microseconds"
@@ -246,6 +271,7 @@ run ctl8 "$BINDIR/gcommit" control "$MNT" G 8 "$SECS"
 R3C8=$R
 echo "   control file, 1 writer: $(printf '%.0f' "$(getv "$R3C1" cps)")/s (write() p50 $(getv "$R3C1" write_p50) us); 8 writers: $(printf '%.0f' "$(getv "$R3C8" cps)")/s (p50 $(getv "$R3C8" write_p50) us): $(ratio "$(getv "$R3C8" cps)" "$(getv "$R3C1" cps)")x"
 wait_idle
+fi
 
 # ---- 4. port throughput ------------------------------------------------------------
 echo
@@ -257,28 +283,53 @@ wait_idle
 mkdir "$MNT/ports/tp"
 echo all >"$MNT/ports/tp/filter"
 echo 1 >"$MNT/ports/tp/start"
-TPS=()
-for i in 1 2 3; do
+# med KEY R...: the R whose KEY is the median; spread KEY R...: "min..max".
+med() { local k=$1 r m=$(((($# - 1) + 1) / 2)); shift; for r in "$@"; do echo "$(getv "$r" "$k") $r"; done | sort -g | sed -n "${m}p" | cut -d' ' -f2-; }
+spread() { local k=$1 r; shift; for r in "$@"; do getv "$r" "$k"; done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f..%.2f M", v[1] / 1e6, v[NR] / 1e6 }'; }
+run tput-first "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"' rw
+R4FIRST=$R
+RECS=$(getv "$R4FIRST" records)
+head -n "$RECS" "$MNT/ports/tp/events" >"$TMPFS/records"
+# The ceiling: the same records from fusemin, the same reader (tput),
+# multi-threaded (as the daemon) and single-threaded. The four are run in
+# turn in each round, so that other work on the machine weighs on them
+# alike.
+"$BINDIR/fusemin" "$FMNT" "$TMPFS/records" mt 2>>"$TMP/err.fusemin" &
+FPID=$!
+"$BINDIR/fusemin" "$FMNT1" "$TMPFS/records" st 2>>"$TMP/err.fusemin" &
+FPID1=$!
+for ((i = 0; i < 100; i++)); do [ -e "$FMNT/events" ] && [ -e "$FMNT1/events" ] && break; sleep 0.05; done
+TPS=() CS=() CT=() FR=()
+for ((i = 1; i <= REPS; i++)); do
 	run "tput$i" "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"' rw
 	TPS+=("$R")
+	run "fusemin-mt$i" "$BINDIR/tput" "$FMNT/events" 1 65536 '"prop":"end"' rw
+	CS+=("$R")
+	run "fusemin-st$i" "$BINDIR/tput" "$FMNT1/events" 1 65536 '"prop":"end"' rw
+	CT+=("$R")
+	run "fread$i" "$BINDIR/fread64" "$TMPFS/records" 65536 0.02
+	FR+=("$R")
 done
 run tput-ro "$BINDIR/tput" "$MNT/ports/tp/events" 1 65536 '"prop":"end"'
 R4RO=$R
-R4=$(for r in "${TPS[@]}"; do echo "$(getv "$r" agg_rps) $r"; done | sort -g | sed -n 2p | cut -d' ' -f2-)
-RECS=$(getv "$R4" records)
-head -n "$RECS" "$MNT/ports/tp/events" >"$TMPFS/records"
-run fread "$BINDIR/fread64" "$TMPFS/records" 65536 2
-R4F=$R
+R4=$(med agg_rps "${TPS[@]}") R4C=$(med agg_rps "${CS[@]}") R4T=$(med agg_rps "${CT[@]}") R4F=$(med rps "${FR[@]}")
+R4CS=$(spread agg_rps "${CS[@]}") R4TS=$(spread agg_rps "${CT[@]}")
 PORT_BPS=$(calc "$(getv "$R4" MBps) * 1e6")
-echo "   port (median of 3): $(getv "$R4" records) records in $(getv "$R4" wall_s) s = $(printf '%.0f' "$(getv "$R4" agg_rps)") records/s, $(getv "$R4" MBps) MB/s ($(getv "$R4" bytes_per_record) bytes/record, $(getv "$R4" bytes_per_read) bytes/read); complete $(getv "$R4" complete)/1"
+echo "   port, first pass (formats each record once): $(printf '%.0f' "$(getv "$R4FIRST" agg_rps)") records/s"
+echo "   port (median of $REPS, $(spread agg_rps "${TPS[@]}")): $(getv "$R4" records) records in $(getv "$R4" wall_s) s = $(printf '%.0f' "$(getv "$R4" agg_rps)") records/s, $(getv "$R4" MBps) MB/s ($(getv "$R4" bytes_per_record) bytes/record, $(getv "$R4" bytes_per_read) bytes/read); complete $(getv "$R4" complete)/1"
 echo "   read-only (tools: one line per read): $(printf '%.0f' "$(getv "$R4RO" agg_rps)") records/s"
-echo "   tmpfs file: $(printf '%.0f' "$(getv "$R4F" rps)") records/s, $(calc "sprintf(\"%.1f\", $(getv "$R4F" Bps) / 1e6)") MB/s"
+echo "   ceiling, fusemin multi-threaded (median of $REPS, $R4CS): $(printf '%.0f' "$(getv "$R4C" agg_rps)") records/s, $(getv "$R4C" MBps) MB/s ($(getv "$R4C" bytes_per_read) bytes/read); port/ceiling $(ratio "$(getv "$R4" agg_rps)" "$(getv "$R4C" agg_rps)")"
+echo "   ceiling, fusemin single-threaded (median of $REPS, $R4TS): $(printf '%.0f' "$(getv "$R4T" agg_rps)") records/s, $(getv "$R4T" MBps) MB/s; port/ceiling $(ratio "$(getv "$R4" agg_rps)" "$(getv "$R4T" agg_rps)")"
+echo "   tmpfs file (median of $REPS, $(spread rps "${FR[@]}")): $(printf '%.0f' "$(getv "$R4F" rps)") records/s, $(calc "sprintf(\"%.1f\", $(getv "$R4F" Bps) / 1e6)") MB/s; port/tmpfs $(ratio "$(getv "$R4" agg_rps)" "$(getv "$R4F" rps)"), ceiling (mt)/tmpfs $(ratio "$(getv "$R4C" agg_rps)" "$(getv "$R4F" rps)")"
 rmdir "$MNT/ports/tp"
+fusermount3 -u "$FMNT" && fusermount3 -u "$FMNT1"
+wait "$FPID" "$FPID1" 2>/dev/null || true
 
 # ---- summary --------------------------------------------------------------------------
 echo
 echo "================ summary (load average now $(cut -d' ' -f1-3 /proc/loadavg)) ================"
 row() { printf '  %-52s %-36s %s\n' "$1" "$2" "$3"; }
+if [ "$PORTS_ONLY" = 0 ]; then
 IR50=$(ratio "$(getv "$R1" ino_p50)" "$(getv "$R1" port_p50)")
 IR99=$(ratio "$(getv "$R1" ino_p99)" "$(getv "$R1" port_p99)")
 I0R50=$(ratio "$(getv "$R1" ino0_p50)" "$(getv "$R1" port0_p50)")
@@ -290,13 +341,16 @@ WR=$(ratio "$(getv "$R2" write_p50)" "$(getv "$R2S" commit_p50)")
 row "durable write() p50 / SQLite one-row commit p50" "$(getv "$R2" write_p50) / $(getv "$R2S" commit_p50) us = ${WR}x" "$(met "$WR" "<=" 1.5) (target 1.5x)"
 GR=$(ratio "$C8" "$C1")
 row "group commit: 8 writers / 1 writer" "$(printf '%.0f / %.0f' "$C8" "$C1") writes/s = ${GR}x" "$(met "$GR" ">=" 5) (target 5x)"
+fi
 TPR=$(getv "$R4" agg_rps)
 TB=$(calc "sprintf(\"%.1f\", 100 * $PORT_BPS / $(getv "$R4F" Bps))")
 row "port throughput, 1 reader, 64 KiB reads" "$(printf '%.0f' "$TPR") records/s, ${TB}% of tmpfs" "$( [ "$(met "$TPR" ">=" 8000000)" = met ] && [ "$(met "$TB" ">=" 25)" = met ] && echo met || echo "NOT met (target 8 M/s and 25%)")"
+CR=$(ratio "$TPR" "$(getv "$R4C" agg_rps)")
+row "  (ceiling: a FUSE file system that only replies)" "$(printf '%.0f' "$(getv "$R4C" agg_rps)") records/s; the port ${CR}x of it" ""
 row "whole benchmark" "$((SECONDS - t_start)) s" ""
 
 # ---- plots ------------------------------------------------------------------------------
-if [ -n "$PLOTS" ]; then
+if [ -n "$PLOTS" ] && [ "$PORTS_ONLY" = 0 ]; then
 	mkdir -p "$PLOTS"
 	cp "$DATA"/*.dat "$PLOTS/"
 	if command -v gnuplot >/dev/null; then
