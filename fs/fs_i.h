@@ -106,12 +106,14 @@ static inline int64_t cfs_key_values_mtime(const struct cfs_key *k)
 }
 
 /* A directory listing being filled; or, with each set, walked: each gets
- * every entry instead. */
+ * every entry instead. plus: a READDIRPLUS reply, each entry with its
+ * attributes (filled under the caller's read lock on the model). */
 struct cfs_dirbuf {
 	fuse_req_t req;
 	char *buf;
 	size_t size, len;
 	bool full;
+	bool plus;
 	void (*each)(void *ud, const char *name, uint64_t ino, mode_t type);
 	void *ud;
 };
@@ -127,7 +129,10 @@ void cfs_node_each_child(struct cfs_fs *fs, const struct cfs_model *m, const str
 			 void *ud);
 
 /* Adds one entry unless the buffer is full; off is the offset of the NEXT
- * entry. */
+ * entry. In a plus listing, the entry carries what a LOOKUP of it would
+ * answer (cfs_make_entry), except for ".", "..", ports/ and the log: those
+ * go with no inode (the kernel then links nothing and takes no lookup
+ * count, and asks with a LOOKUP when it needs them). */
 void cfs_dir_add(struct cfs_dirbuf *d, const char *name, uint64_t ino, mode_t type, off_t off);
 
 /* Offsets: 1 and 2 are "." and "..", an entry with id X (or slot X) is at

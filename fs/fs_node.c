@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fs_i.h"
+#include "fs_ports.h"
 
 int cfs_node_render(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *n,
 		    struct cfs_buf *out)
@@ -108,6 +109,18 @@ double cfs_node_timeout(const struct cfs_fs *fs, const struct cfs_node *n)
 	return n->type == CFS_NODE_PARAMS || n->type == CFS_NODE_PARAM ? 0.0 : fs->timeout;
 }
 
+/* The entry of a resolved node c (model read-locked): 0/-errno. */
+static int fill_entry(struct cfs_fs *fs, const struct cfs_model *m, const struct cfs_node *c,
+		      struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = c->ino;
+	e->generation = 1;
+	e->attr_timeout = cfs_node_timeout(fs, c);
+	e->entry_timeout = e->attr_timeout;
+	return cfs_fill_attr(fs, m, c, &e->attr);
+}
+
 int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 		   struct fuse_entry_param *e)
 {
@@ -122,16 +135,27 @@ int cfs_make_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 		r = -ENOENT;
 	if (r == 0)
 		r = cfs_resolve(&en->model, ino, &c);
-	if (r == 0) {
-		memset(e, 0, sizeof(*e));
-		e->ino = ino;
-		e->generation = 1;
-		e->attr_timeout = cfs_node_timeout(fs, &c);
-		e->entry_timeout = e->attr_timeout;
-		r = cfs_fill_attr(fs, &en->model, &c, &e->attr);
-	}
+	if (r == 0)
+		r = fill_entry(fs, &en->model, &c, e);
 	cfs_engine_unlock(en);
 	return r;
+}
+
+/* A plus listing's entry for a child (model read-locked). Ports and the
+ * log are looked up by fs_ports*.c under their own lock and never cached,
+ * and "." and ".." must take no lookup count: those, and a child that no
+ * longer resolves, go with ino 0, name and type only. */
+static void plus_entry(struct cfs_fs *fs, const char *name, uint64_t ino, mode_t type,
+		       struct fuse_entry_param *e)
+{
+	struct cfs_node c;
+	bool dots = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+	if (!dots && !cfs_fsports_owns(ino) && cfs_resolve(&fs->e->model, ino, &c) == 0 &&
+	    fill_entry(fs, &fs->e->model, &c, e) == 0)
+		return;
+	memset(e, 0, sizeof(*e));
+	e->attr.st_ino = ino;
+	e->attr.st_mode = type;
 }
 
 void cfs_dir_add(struct cfs_dirbuf *d, const char *name, uint64_t ino, mode_t type, off_t off)
@@ -142,13 +166,20 @@ void cfs_dir_add(struct cfs_dirbuf *d, const char *name, uint64_t ino, mode_t ty
 	}
 	if (d->full)
 		return;
-	struct stat st = {.st_ino = ino, .st_mode = type};
-	size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
+	size_t need = d->plus ? fuse_add_direntry_plus(d->req, NULL, 0, name, NULL, 0)
+			      : fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
 	if (d->len + need > d->size) {
 		d->full = true;
 		return;
 	}
-	fuse_add_direntry(d->req, d->buf + d->len, d->size - d->len, name, &st, off);
+	if (d->plus) {
+		struct fuse_entry_param e;
+		plus_entry(cfs_fs_of(d->req), name, ino, type, &e);
+		fuse_add_direntry_plus(d->req, d->buf + d->len, d->size - d->len, name, &e, off);
+	} else {
+		struct stat st = {.st_ino = ino, .st_mode = type};
+		fuse_add_direntry(d->req, d->buf + d->len, d->size - d->len, name, &st, off);
+	}
 	d->len += need;
 }
 

@@ -408,16 +408,21 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	fuse_reply_open(req, fi);
 }
 
-static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-			struct fuse_file_info *fi)
+/* READDIR, or READDIRPLUS (plus): the entries with what a LOOKUP of each
+ * would answer, all read under one hold of the read lock, so that an
+ * `ls -l` costs one round trip per listing instead of one per entry. A
+ * commit after the hold invalidates as it does after a LOOKUP: the kernel
+ * drops attributes older than an invalidation (attr_version), and an
+ * entry invalidation waits for the directory's lock, which the listing
+ * holds until its reply is taken in. */
+static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
-	(void)fi;
 	struct cfs_fs *fs = cfs_fs_of(req);
 	if (cfs_fsports_owns_dir(ino)) {
-		cfs_fsports_readdir(req, ino, size, off);
+		cfs_fsports_readdir(req, ino, size, off, plus);
 		return;
 	}
-	struct cfs_dirbuf d = {.req = req, .size = size};
+	struct cfs_dirbuf d = {.req = req, .size = size, .plus = plus};
 	d.buf = malloc(size ? size : 1);
 	if (!d.buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -434,6 +439,20 @@ static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	else
 		fuse_reply_buf(req, d.buf, d.len);
 	free(d.buf);
+}
+
+static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	(void)fi;
+	list_dir(req, ino, size, off, false);
+}
+
+static void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			    struct fuse_file_info *fi)
+{
+	(void)fi;
+	list_dir(req, ino, size, off, true);
 }
 
 /* --- files --- */
@@ -937,6 +956,10 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 	 * them; every write must reach the engine synchronously. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->want |= FUSE_CAP_AUTO_INVAL_DATA & conn->capable;
+	/* Listings with attributes (cfs_readdirplus): the kernel asks for
+	 * them when a listing starts and while its entries are being looked
+	 * up (ls -l), plain listings otherwise (AUTO). */
+	conn->want |= (FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO) & conn->capable;
 	conn->max_write = 1024 * 1024;
 	fs->write_piece = write_piece(conn->max_write);
 }
@@ -981,6 +1004,7 @@ const struct fuse_lowlevel_ops cfs_fs_ops = {
 	.release = cfs_release,
 	.opendir = cfs_opendir,
 	.readdir = cfs_readdir,
+	.readdirplus = cfs_readdirplus,
 	.statfs = cfs_statfs,
 	.setxattr = cfs_setxattr,
 	.getxattr = cfs_getxattr,

@@ -37,7 +37,9 @@ bool cfs_fsports_owns_dir(uint64_t ino);
 /* Handlers for those inodes; each makes exactly one reply. */
 void cfs_fsports_lookup(fuse_req_t req, uint64_t parent, const char *name);
 void cfs_fsports_getattr(fuse_req_t req, uint64_t ino);
-void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off);
+/* plus: a READDIRPLUS reply whose entries carry no inode (nothing of
+ * ports/ is cached; the kernel looks each up when it needs it). */
+void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus);
 void cfs_fsports_mkdir(fuse_req_t req, uint64_t parent, const char *name);
 void cfs_fsports_rmdir(fuse_req_t req, uint64_t parent, const char *name);
 void cfs_fsports_open(fuse_req_t req, uint64_t ino, struct fuse_file_info *fi);

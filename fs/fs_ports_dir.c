@@ -134,23 +134,37 @@ void cfs_fsports_getattr(fuse_req_t req, uint64_t ino)
 		fuse_reply_attr(req, &st, 0);
 }
 
-static bool add_dirent(fuse_req_t req, char *buf, size_t size, size_t *len, const char *name,
-		       uint64_t ino, mode_t type, off_t next)
+/* A listing being filled (plus: READDIRPLUS). */
+struct listing {
+	fuse_req_t req;
+	char *buf;
+	size_t size, len;
+	bool plus;
+};
+
+/* Adds one entry; false when it does not fit. A plus entry has no inode
+ * (e.ino 0): the kernel links nothing and takes no lookup count, so these
+ * entries stay uncached and are looked up as after a plain listing. */
+static bool add_dirent(struct listing *l, const char *name, uint64_t ino, mode_t type, off_t next)
 {
-	struct stat st = {.st_ino = ino, .st_mode = type};
-	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
-	if (*len + need > size)
+	struct fuse_entry_param e = {.attr = {.st_ino = ino, .st_mode = type}};
+	size_t need = l->plus ? fuse_add_direntry_plus(l->req, NULL, 0, name, NULL, 0)
+			      : fuse_add_direntry(l->req, NULL, 0, name, NULL, 0);
+	if (l->len + need > l->size)
 		return false;
-	fuse_add_direntry(req, buf + *len, size - *len, name, &st, next);
-	*len += need;
+	if (l->plus)
+		fuse_add_direntry_plus(l->req, l->buf + l->len, l->size - l->len, name, &e, next);
+	else
+		fuse_add_direntry(l->req, l->buf + l->len, l->size - l->len, name, &e.attr, next);
+	l->len += need;
 	return true;
 }
 
-void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
+void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off, bool plus)
 {
 	struct cfs_fsports *fp = cfs_fsports_of(req);
-	char *buf = malloc(size ? size : 1);
-	size_t len = 0;
+	struct listing l = {.req = req, .size = size, .plus = plus};
+	char *buf = l.buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -158,29 +172,29 @@ void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
 	bool ok = true;
 	/* Offsets: 1 ".", 2 "..", 3 "clone" or the first file, port id X at X + 4. */
 	if (off < 1)
-		ok = add_dirent(req, buf, size, &len, ".", ino, S_IFDIR, 1);
+		ok = add_dirent(&l, ".", ino, S_IFDIR, 1);
 	if (ok && off < 2)
-		ok = add_dirent(req, buf, size, &len, "..",
-				ino == CFS_INO_PORTS ? CFS_INO_ROOT : CFS_INO_PORTS, S_IFDIR, 2);
+		ok = add_dirent(&l, "..", ino == CFS_INO_PORTS ? CFS_INO_ROOT : CFS_INO_PORTS,
+				S_IFDIR, 2);
 	if (ino == CFS_INO_PORTS && off == 0)
 		cfs_ports_expire(&fp->ports, cfs_now_ns(), CFS_FSPORTS_EXPIRY_LOOKUP_NS);
 	pthread_mutex_lock(&fp->ports.lock);
 	if (ino == CFS_INO_PORTS) {
 		if (ok && off < 3)
-			ok = add_dirent(req, buf, size, &len, "clone", CFS_INO_CLONE, S_IFREG, 3);
+			ok = add_dirent(&l, "clone", CFS_INO_CLONE, S_IFREG, 3);
 		for (size_t i = 0; ok && i < fp->ports.ports.n; i++) {
 			struct cfs_port *p = fp->ports.ports.v[i];
 			if (!p->name || p->closed || (off_t)(p->id + 4) <= off)
 				continue;
-			ok = add_dirent(req, buf, size, &len, p->name, port_ino(p->id, CFS_TAG_PORTDIR),
-					S_IFDIR, (off_t)(p->id + 4));
+			ok = add_dirent(&l, p->name, port_ino(p->id, CFS_TAG_PORTDIR), S_IFDIR,
+					(off_t)(p->id + 4));
 		}
 	} else if (cfs_port_by_id(&fp->ports, cfs_ino_id(ino))) {
 		for (unsigned i = 0; ok && i < CFS_ARRAY_SIZE(cfs_fsports_files); i++)
 			if ((off_t)(i + 3) > off)
-				ok = add_dirent(req, buf, size, &len, cfs_fsports_files[i],
-						port_ino(cfs_ino_id(ino), CFS_TAG_PORT_FILTER + i), S_IFREG,
-						(off_t)(i + 3));
+				ok = add_dirent(&l, cfs_fsports_files[i],
+						port_ino(cfs_ino_id(ino), CFS_TAG_PORT_FILTER + i),
+						S_IFREG, (off_t)(i + 3));
 	} else {
 		pthread_mutex_unlock(&fp->ports.lock);
 		free(buf);
@@ -188,7 +202,7 @@ void cfs_fsports_readdir(fuse_req_t req, uint64_t ino, size_t size, off_t off)
 		return;
 	}
 	pthread_mutex_unlock(&fp->ports.lock);
-	fuse_reply_buf(req, buf, len);
+	fuse_reply_buf(req, buf, l.len);
 	free(buf);
 }
 
