@@ -352,22 +352,26 @@ static const struct cfs_order_ops order_local = {
 	.submit = local_submit,
 };
 
-int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b)
+/* Appends b to the committer's queue and wakes it (qlock held). */
+static void enqueue_locked(struct cfs_engine *e, struct cfs_batch *b)
 {
 	b->next = NULL;
-	pthread_mutex_lock(&e->qlock);
-	if (e->stopping) {
-		pthread_mutex_unlock(&e->qlock);
-		return -ESHUTDOWN;
-	}
 	if (e->qtail)
 		e->qtail->next = b;
 	else
 		e->qhead = b;
 	e->qtail = b;
 	pthread_cond_signal(&e->qcond);
+}
+
+int cfs_engine_deliver(struct cfs_engine *e, struct cfs_batch *b)
+{
+	pthread_mutex_lock(&e->qlock);
+	bool stopping = e->stopping;
+	if (!stopping)
+		enqueue_locked(e, b);
 	pthread_mutex_unlock(&e->qlock);
-	return 0;
+	return stopping ? -ESHUTDOWN : 0;
 }
 
 int cfs_engine_deliver_call(struct cfs_engine *e, void (*fn)(struct cfs_engine *e, void *ud),
@@ -772,14 +776,8 @@ int cfs_engine_call_sync(struct cfs_engine *e, void (*fn)(struct cfs_engine *e, 
 	 * any more and fn runs here. */
 	pthread_mutex_lock(&e->qlock);
 	bool exited = e->exited;
-	if (!exited) {
-		if (e->qtail)
-			e->qtail->next = b;
-		else
-			e->qhead = b;
-		e->qtail = b;
-		pthread_cond_signal(&e->qcond);
-	}
+	if (!exited)
+		enqueue_locked(e, b);
 	pthread_mutex_unlock(&e->qlock);
 	if (exited) {
 		cfs_batch_free(b);
@@ -831,17 +829,22 @@ int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud)
 	return r < 0 ? r : c.r;
 }
 
+/* The slot of the listener registered with ud, or NULL (committer). */
+static struct cfs_listener *find_listener(struct cfs_engine *e, const void *ud)
+{
+	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++)
+		if (e->listeners[i].fn && e->listeners[i].ud == ud)
+			return &e->listeners[i];
+	return NULL;
+}
+
 static void set_reset_now(struct cfs_engine *e, void *ud)
 {
 	struct listener_change *c = ud;
-	c->r = -ENOENT;
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
-		if (e->listeners[i].fn && e->listeners[i].ud == c->ud) {
-			e->listeners[i].reset = c->reset;
-			c->r = 0;
-			return;
-		}
-	}
+	struct cfs_listener *l = find_listener(e, c->ud);
+	c->r = l ? 0 : -ENOENT;
+	if (l)
+		l->reset = c->reset;
 }
 
 int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn)
@@ -854,16 +857,10 @@ int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn)
 static void remove_listener_now(struct cfs_engine *e, void *ud)
 {
 	struct listener_change *c = ud;
-	c->r = -ENOENT;
-	for (size_t i = 0; i < CFS_ARRAY_SIZE(e->listeners); i++) {
-		if (e->listeners[i].fn && e->listeners[i].ud == c->ud) {
-			e->listeners[i].fn = NULL;
-			e->listeners[i].reset = NULL;
-			e->listeners[i].ud = NULL;
-			c->r = 0;
-			return;
-		}
-	}
+	struct cfs_listener *l = find_listener(e, c->ud);
+	c->r = l ? 0 : -ENOENT;
+	if (l)
+		*l = (struct cfs_listener){0};
 }
 
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)

@@ -108,7 +108,7 @@ struct cfs_engine {
 
 	/* Called in order after each commit; changed only on the committer
 	 * (cfs_engine_call_sync), or before it runs. */
-	struct {
+	struct cfs_listener {
 		cfs_listener_fn fn;
 		cfs_reset_fn reset;
 		void *ud;
