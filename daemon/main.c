@@ -257,9 +257,13 @@ static void abort_connection(unsigned minor)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", minor);
-	if (access(path, W_OK) != 0 &&
-	    mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) != 0)
-		return;
+	/* fusectl is mounted for this when it is not, and unmounted again. */
+	bool mounted = false;
+	if (access(path, W_OK) != 0) {
+		if (mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) != 0)
+			return;
+		mounted = true;
+	}
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (write(fd, "1", 1) < 0) {
@@ -267,6 +271,8 @@ static void abort_connection(unsigned minor)
 		}
 		close(fd);
 	}
+	if (mounted)
+		umount2("/sys/fs/fuse/connections", MNT_DETACH);
 }
 
 /* Whether this session's connection still lives (its mount's superblock

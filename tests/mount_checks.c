@@ -46,9 +46,7 @@ bool stop_daemon_or_abort(void)
 	}
 	char cmd[2 * PATH_MAX + 512];
 	snprintf(cmd, sizeof(cmd),
-		 "mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections; "
-		 "for dev in $(awk -v m='%s' '$5 == m { print $3 }' /proc/self/mountinfo); do "
-		 "echo 1 > /sys/fs/fuse/connections/${dev#*:}/abort; done",
+		 ABORT_MOUNT_SH("'%s'"),
 		 M.mnt);
 	if (system(cmd) != 0) {
 		/* Best effort. */
@@ -92,9 +90,7 @@ void teardown(void)
 	stop_daemon_or_abort();
 	char cmd[4 * PATH_MAX];
 	snprintf(cmd, sizeof(cmd),
-		 "mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections; "
-		 "for dev in $(awk -v m='%s' '$5 == m { print $3 }' /proc/self/mountinfo); do "
-		 "echo 1 > /sys/fs/fuse/connections/${dev#*:}/abort; done 2>/dev/null",
+		 ABORT_MOUNT_SH("'%s'"),
 		 mnt);
 	if (dir[0] && system(cmd) != 0) {
 		/* Best effort. */

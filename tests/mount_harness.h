@@ -60,4 +60,13 @@ int shrc(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 #define WATCHDOG_AFTER(secs) \
 	"( sleep " #secs "; kill -KILL $$ ) > /dev/null 2>&1 & trap \"kill $! 2> /dev/null\" EXIT\n"
 
+/* A shell snippet that aborts the FUSE connection of whatever is mounted
+ * at MNT (a shell word, e.g. "'%s'" or "\"$M\""), the only way out of a
+ * hung mount; fusectl is mounted for it when needed, and unmounted again. */
+#define ABORT_MOUNT_SH(MNT) \
+	"fc=/sys/fs/fuse/connections; fc_mounted=; " \
+	"mountpoint -q $fc || { mount -t fusectl none $fc && fc_mounted=1; }; " \
+	"for dev in $(awk -v m=" MNT " '$5 == m { print $3 }' /proc/self/mountinfo); do " \
+	"echo 1 > $fc/${dev#*:}/abort; done 2>/dev/null; [ -z \"$fc_mounted\" ] || umount $fc; "
+
 #endif

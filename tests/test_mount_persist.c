@@ -222,9 +222,7 @@ static void kill9_during(const char *loop_body, unsigned ms)
 		   "for t in /proc/[0-9]*/task/*; do ls -l $t/fd 2>/dev/null | grep -q /dev/fuse || continue;"
 		   " echo \"/dev/fuse held by ${t#/proc/} ($(cut -d' ' -f3,4 $t/stat) $(cat $t/wchan))\";"
 		   " head -n 8 $t/stack 2>/dev/null; done\n"
-		   "mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections\n"
-		   "for dev in $(awk -v m=\"$M\" '$5 == m { print $3 }' /proc/self/mountinfo); do\n"
-		   "  echo 1 > /sys/fs/fuse/connections/${dev#*:}/abort; done; kill %d", pid, pid);
+		   ABORT_MOUNT_SH("\"$M\"") "kill %d", pid, pid);
 		cr_assert_fail("the writer did not stop after the kill: the mount hangs\n%s", why);
 	}
 	mnt_start(&M, NULL);

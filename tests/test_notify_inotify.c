@@ -227,9 +227,7 @@ static void teardown(void)
 		if (i == 500) {
 			char cmd[2 * PATH_MAX + 512];
 			snprintf(cmd, sizeof(cmd),
-				 "mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections; "
-				 "for dev in $(awk -v m='%s' '$5 == m { print $3 }' /proc/self/mountinfo); do "
-				 "echo 1 > /sys/fs/fuse/connections/${dev#*:}/abort; done 2>/dev/null",
+				 ABORT_MOUNT_SH("'%s'"),
 				 M.mnt);
 			if (system(cmd) != 0) {
 				/* Best effort. */
