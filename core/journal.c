@@ -230,8 +230,13 @@ int cfs_journal_scan(struct cfs_journal *j, uint64_t from, uint64_t to,
 {
 	int r = 0;
 	pthread_mutex_lock(&j->lock);
-	if (from < j->first_seq)
-		from = j->first_seq;
+	if (from < j->first_seq) {
+		/* Evicted since the caller looked: say so rather than skip. */
+		if (ret_next)
+			*ret_next = j->first_seq;
+		pthread_mutex_unlock(&j->lock);
+		return -ESTALE;
+	}
 	if (to > j->next_seq)
 		to = j->next_seq;
 	uint64_t s = from;

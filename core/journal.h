@@ -121,9 +121,10 @@ uint64_t cfs_journal_next_seq(struct cfs_journal *j);
  * order, under the journal's lock (fn must be quick and must not call
  * back into the journal). fn returns non-zero to stop BEFORE consuming
  * that record; the value is returned and *ret_next is that record's seq
- * (otherwise the seq after the last one visited). Records below the
- * oldest in memory are skipped: compare from with
- * cfs_journal_first_seq() first. */
+ * (otherwise the seq after the last one visited). -ESTALE when from is
+ * below the oldest record in memory (evicted, possibly after the caller
+ * asked cfs_journal_first_seq(): only the committer sees the journal hold
+ * still): nothing is visited and *ret_next is the oldest seq in memory. */
 int cfs_journal_scan(struct cfs_journal *j, uint64_t from, uint64_t to,
 		     int (*fn)(const struct cfs_record *r, void *ud), void *ud, uint64_t *ret_next);
 

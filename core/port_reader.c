@@ -427,19 +427,20 @@ static const struct cfs_model *model_for(struct cfs_ports *ps, const struct cfs_
 /* Calls fn for the journal's records from rd's cursor on (as
  * cfs_journal_scan), with the model's read lock when m is given: whether a
  * record may go to this reader depends on the model now, and the read
- * lock is taken before the journal's (port.h). Returns the seq where the
- * scan stopped. */
-static uint64_t scan_from_cursor(struct cfs_ports *ps, const struct cfs_reader *rd,
-				 const struct cfs_model *m,
-				 int (*fn)(const struct cfs_record *, void *), void *ud)
+ * lock is taken before the journal's (port.h). Sets *next to the seq where
+ * the scan stopped. -ESTALE (nothing visited) when the ring evicted the
+ * cursor's record since the caller checked: the caller owes an overflow
+ * record first. */
+static int scan_from_cursor(struct cfs_ports *ps, const struct cfs_reader *rd,
+			    const struct cfs_model *m,
+			    int (*fn)(const struct cfs_record *, void *), void *ud, uint64_t *next)
 {
-	uint64_t next;
 	if (m)
 		cfs_engine_rdlock(ps->e);
-	cfs_journal_scan(&ps->e->journal, rd->cursor, UINT64_MAX, fn, ud, &next);
+	int r = cfs_journal_scan(&ps->e->journal, rd->cursor, UINT64_MAX, fn, ud, next);
 	if (m)
 		cfs_engine_unlock(ps->e);
-	return next;
+	return r == -ESTALE ? r : 0;
 }
 
 /* Formats what the reader may have next, up to about want bytes. */
@@ -448,6 +449,7 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 	struct cfs_journal *j = &ps->e->journal;
 	struct cfs_port *p = rd->port;
 	uint64_t first = cfs_journal_first_seq(j);
+again:
 	if (rd->cursor < first) {
 		/* Overrun: the records it has not seen are gone from the ring. */
 		uint64_t lost = first - rd->cursor;
@@ -464,7 +466,12 @@ static void refill(struct cfs_ports *ps, struct cfs_reader *rd, size_t want)
 		push_mark(rd, first, 0);
 	}
 	struct fill f = {rd, model_for(ps, rd), want, 0, 0};
-	uint64_t next = scan_from_cursor(ps, rd, f.m, fill_one, &f);
+	uint64_t next;
+	if (scan_from_cursor(ps, rd, f.m, fill_one, &f, &next) == -ESTALE) {
+		/* Committers evicted more between the check and the scan. */
+		first = next;
+		goto again;
+	}
 	rd->cursor = next;
 	/* Records it looked at and did not want are consumed with the rest. */
 	push_mark(rd, next, 0);
@@ -561,7 +568,9 @@ static size_t take_direct(struct cfs_ports *ps, struct cfs_reader *rd, struct cf
 	compact(rd);
 	struct direct d = {rd, model_for(ps, rd), dst, dst->len + limit, 0};
 	size_t start = dst->len;
-	uint64_t next = scan_from_cursor(ps, rd, d.m, direct_one, &d);
+	uint64_t next;
+	if (scan_from_cursor(ps, rd, d.m, direct_one, &d, &next) == -ESTALE)
+		return 0; /* overrun meanwhile: the general way reports it */
 	/* Records looked at and not wanted are consumed with the rest. */
 	rd->cursor = rd->seq0 = next;
 	rd->port->delivered += (uint64_t)d.lines;
