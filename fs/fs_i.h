@@ -223,6 +223,12 @@ void cfs_fsparam_write(fuse_req_t req, uint64_t ino, const char *buf, size_t siz
 /* Commands for a new parameter file and for its removal (p: CFS_NODE_PARAMS). */
 int cfs_fsparam_mknod(const struct cfs_node *p, const char *name, struct cfs_vec *cmds);
 int cfs_fsparam_remove(const struct cfs_node *p, const char *name, bool dir, struct cfs_vec *cmds);
+struct cfs_unit;
+struct cfs_record;
+/* The notifier's invalidations for what registry record r changed in
+ * resources' parameters/ (model read-locked, after the change): a
+ * resource's Parameters key, a type's parameter list, a resource's type. */
+void cfs_fsparam_map(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r);
 /* truncate(2) of a parameter file: to its size, nothing; to 0, the
  * parameter becomes empty; other sizes -EINVAL. */
 int cfs_fsparam_truncate(const struct cfs_model *m, const struct cfs_node *n, off_t size,

@@ -101,12 +101,12 @@ static uint64_t child_ino(const struct cfs_model *m, const struct cfs_node *p, c
 	}
 }
 
-/* Seconds the kernel may keep an entry or attributes of n. Parameter
- * files change with the type's meta-data too, which no invalidation
- * follows: they are not cached. */
+/* Seconds the kernel may keep an entry or attributes of n: every change
+ * is invalidated (parameters/ too: cfs_fsparam_map). */
 double cfs_node_timeout(const struct cfs_fs *fs, const struct cfs_node *n)
 {
-	return n->type == CFS_NODE_PARAMS || n->type == CFS_NODE_PARAM ? 0.0 : fs->timeout;
+	(void)n;
+	return fs->timeout;
 }
 
 /* The entry of a resolved node c (model read-locked): 0/-errno. */

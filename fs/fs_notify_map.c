@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs_i.h"
 #include "fs_inode.h"
 #include "fs_notify_i.h"
 #include "value.h"
@@ -435,6 +436,7 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 		cfs_unit_inval(u, CFS_INO_NAME, NULL);
 		cfs_unit_inval(u, CFS_INO_ID, NULL);
 	}
+	cfs_fsparam_map(u, m, r);
 	free(kpath);
 	free(vpath);
 }

@@ -401,10 +401,9 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_err(req, -r);
 		return;
 	}
-	/* The kernel may cache listings: every change to one is invalidated
-	 * (but a parameters/ listing, which follows the type's meta-data). */
-	fi->cache_readdir = n.type != CFS_NODE_PARAMS;
-	fi->keep_cache = n.type != CFS_NODE_PARAMS;
+	/* The kernel may cache listings: every change to one is invalidated. */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
 	fuse_reply_open(req, fi);
 }
 

@@ -10,13 +10,15 @@
  * dropped), creating it when the type does not list it (a type with a
  * list refuses other names: EINVAL), and removing the file unsets it.
  *
- * The directory and its files are not cached by the kernel (their entries
- * and attributes time out at once, and reads go to the daemon): what they
- * show changes with the type's meta-data as well as with the registry. */
+ * The kernel caches the directory, its entries and its files' attributes
+ * like any other (reads of the files go to the daemon). What they show
+ * follows the resource's Parameters key and its type's parameter list, so
+ * the notifier invalidates them on changes of either (cfs_fsparam_map). */
 #include <errno.h>
 #include <string.h>
 
 #include "fs_i.h"
+#include "fs_notify_i.h"
 #include "log.h"
 #include "restype.h"
 #include "value.h"
@@ -226,4 +228,108 @@ int cfs_fsparam_remove(const struct cfs_node *p, const char *name, bool dir, str
 		return -ENOTDIR;
 	const char *a[] = {cfs_obj_id(p->obj), name};
 	return push(cmds, CFS_OP_RES_PARAM_UNSET, 2, a);
+}
+
+/* The listed parameters' inodes of resource res: their attributes carry
+ * the Parameters key's values mtime, and extra slots past the list cover
+ * one that was just removed from it. */
+static void inval_slots(struct cfs_unit *u, const struct cfs_model *m,
+			const struct cfs_object *res, size_t extra)
+{
+	struct cfs_param_list l;
+	size_t n = extra;
+	if (cfs_type_params(m, res_type(m, res), &l) == 0) {
+		n += l.n;
+		cfs_param_list_free(&l);
+	}
+	for (size_t i = 1; i <= n && i <= SLOT_MAX; i++)
+		cfs_unit_inval(u, cfs_ino(res->key->id << SLOT_BITS | i, CFS_TAG_PARAM), NULL);
+}
+
+/* res's parameter list changed: a name may now stand for another slot or
+ * be gone, so its parameters/ goes from the kernel's cache whole (the
+ * entry's invalidation drops everything cached below it). */
+static void relist(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_object *res)
+{
+	cfs_unit_inval(u, cfs_ino(res->key->id, CFS_TAG_OBJDIR), "parameters");
+	cfs_unit_inval(u, cfs_ino(res->key->id, CFS_TAG_PARAMS), NULL);
+	inval_slots(u, m, res, 1);
+}
+
+static bool is_params_name(const char *s)
+{
+	return s && strcmp(s, CFS_P_PARAMETERS) == 0;
+}
+
+static const char *key_leaf(const char *path)
+{
+	const char *p = path ? strrchr(path, '\\') : NULL;
+	return p ? p + 1 : path;
+}
+
+/* What record r changed under an object: a resource's parameters, a
+ * type's parameter list, or a resource's type. */
+static void params_of(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r,
+		      const struct cfs_object *owner, bool whole)
+{
+	if (owner->kind == CFS_KIND_RESTYPE) {
+		const struct cfs_key *c = m->coll[CFS_KIND_RESOURCE];
+		for (size_t i = 0; c && i < c->subkeys.n; i++) {
+			const struct cfs_key *rk = c->subkeys.v[i];
+			const struct cfs_object *res = rk->obj;
+			if (res && res_type(m, res) == owner)
+				relist(u, m, res);
+		}
+		return;
+	}
+	if (owner->kind != CFS_KIND_RESOURCE)
+		return;
+	if (whole) {
+		relist(u, m, owner);
+		return;
+	}
+	uint64_t dir = cfs_ino(owner->key->id, CFS_TAG_PARAMS);
+	cfs_unit_inval(u, dir, NULL);
+	const char *names[] = {r->prop, r->old_value, r->new_value};
+	size_t nnames = r->change == CFS_CH_VALUE_RENAMED ? 3 : 1;
+	for (size_t i = 0; i < nnames; i++)
+		if (names[i])
+			cfs_unit_inval(u, dir, names[i]);
+	if (r->value_id)
+		cfs_unit_inval(u, cfs_ino(r->value_id, CFS_TAG_PARAMVAL), NULL);
+	inval_slots(u, m, owner, 0);
+}
+
+void cfs_fsparam_map(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r)
+{
+	const struct cfs_key *k = cfs_reg_key(&m->reg, r->key_id);
+	switch (r->change) {
+	case CFS_CH_KEY_ADDED:
+	case CFS_CH_KEY_DELETED:
+	case CFS_CH_KEY_RENAMED: {
+		/* A Parameters key itself: the list (or the values) as a whole. */
+		if (!is_params_name(key_leaf(r->obj_name)) && !is_params_name(r->old_value) &&
+		    !is_params_name(r->new_value))
+			return;
+		const struct cfs_key *p = k ? k->parent : cfs_reg_key(&m->reg, r->parent_key_id);
+		if (p && p->obj)
+			params_of(u, m, r, p->obj, true);
+		return;
+	}
+	case CFS_CH_VALUE_SET:
+	case CFS_CH_VALUE_DELETED:
+	case CFS_CH_VALUE_RENAMED:
+		if (!k)
+			return;
+		if (k->obj && k->obj->kind == CFS_KIND_RESOURCE && r->prop &&
+		    strcmp(r->prop, CFS_P_TYPE) == 0) {
+			relist(u, m, k->obj); /* its type changed */
+			return;
+		}
+		if (is_params_name(k->name) && k->parent && k->parent->obj)
+			params_of(u, m, r, k->parent->obj, false);
+		return;
+	default:
+		return;
+	}
 }

@@ -368,6 +368,41 @@ Test(cache, registry_changes_via_control)
 	stop_check(true);
 }
 
+/* parameters/ is cached like any directory: its listing, entries and
+ * sizes follow the resource's Parameters key (set through the registry
+ * or the files) and its type's parameter list, whose change may give a
+ * listed name another slot (inode) or none. */
+Test(cache, parameters_follow_registry_and_type_list)
+{
+	make_web();
+	expect_clean("P=resources/app/parameters\n"
+		     "R=registry/Resources/$(cat resources/app/id)/Parameters\n"
+		     "T=registry/ResourceTypes/$(cat resourcetypes/MyType/id)\n"
+		     "mkdir -p $R\n"
+		     "for i in $(seq 1 15); do\n"
+		     "  ls -l $P > /dev/null; stat $P > /dev/null\n"
+		     "  echo \"reg-set Resources\\\\$(cat resources/app/id)\\\\Parameters extra REG_SZ v$i\" > control\n"
+		     "  check \"extra $i\" \"extra $(( ${#i} + 2 ))\" \"$(cd $P && stat -c '%n %s' extra)\"\n"
+		     "  check \"listing $i\" extra \"$(ls $P | paste -sd ' ')\"\n"
+		     "  rm $R/extra\n"
+		     "  mkdir $T/Parameters; echo string > $T/Parameters/alpha\n"
+		     "  check \"listed $i\" alpha \"$(ls $P | paste -sd ' ')\"\n"
+		     "  check \"unset $i\" 0 \"$(stat -c %s $P/alpha)\"\n"
+		     "  echo \"a$i\" > $P/alpha\n"
+		     "  check \"set $i\" \"alpha $(( ${#i} + 2 ))\" \"$(ls -l $P | awk 'NR > 1 { print $9, $5 }')\"\n"
+		     "  check \"read $i\" \"a$i\" \"$(cat $P/alpha)\"\n"
+		     "  rm $P/alpha\n"
+		     "  check \"unset again $i\" 0 \"$(stat -c %s $P/alpha)\"\n"
+		     "  echo string > $T/Parameters/beta; rm $T/Parameters/alpha\n"
+		     "  check \"relisted $i\" beta \"$(ls $P | paste -sd ' ')\"\n"
+		     "  [ ! -e $P/alpha ] || echo \"alpha still there $i\"\n"
+		     "  check \"beta $i\" 0 \"$(stat -c %s $P/beta)\"\n"
+		     "  rm $T/Parameters/beta; rmdir $T/Parameters\n"
+		     "  check \"empty $i\" '' \"$(ls $P)\"\n"
+		     "done");
+	stop_check(true);
+}
+
 Test(cache, registry_and_object_files_agree)
 {
 	make_web();
