@@ -548,7 +548,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * stuck on the page), so its connection would never end and the
 	 * writer would hang. */
 	bool writes = (fi->flags & O_ACCMODE) != O_RDONLY;
-	bool uncached = h->kind == CFS_FH_CONTROL || h->kind == CFS_FH_PARAM;
+	bool uncached = h->kind == CFS_FH_CONTROL;
 	fi->keep_cache = !uncached && !writes && !cmds.n;
 	fi->direct_io = uncached || writes;
 	fi->noflush = !writes;
