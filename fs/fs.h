@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine.h"
@@ -36,6 +37,10 @@ struct cfs_fs {
 	 * (fewer when the caller's buffer does not start on a page), and a
 	 * piece already answered cannot be taken back. Set by init. */
 	size_t write_piece;
+	/* The kernel opens directories itself (FUSE_CAP_NO_OPENDIR_SUPPORT):
+	 * no OPENDIR and RELEASEDIR round trips, and every listing cached
+	 * until an invalidation or a new mtime. Set by init. */
+	bool no_opendir;
 };
 
 extern const struct fuse_lowlevel_ops cfs_fs_ops;

@@ -386,6 +386,14 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 {
 	struct cfs_fs *fs = cfs_fs_of(req);
 	struct cfs_node n;
+	if (fs->no_opendir) {
+		/* Listings need no open state (their offsets are stable), and a
+		 * directory gone meanwhile fails its READDIR with ENOENT. The
+		 * kernel caches every listing then: ports/ shows a new mtime at
+		 * each look (fs_ports_dir.c), so its cache never holds. */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	if (cfs_fsports_owns(ino)) {
 		/* Port listings change with other processes' mkdir: no cache. */
 		if (cfs_fsports_owns_dir(ino))
@@ -959,6 +967,7 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 	 * them when a listing starts and while its entries are being looked
 	 * up (ls -l), plain listings otherwise (AUTO). */
 	conn->want |= (FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO) & conn->capable;
+	fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 	conn->max_write = 1024 * 1024;
 	fs->write_piece = write_piece(conn->max_write);
 }
