@@ -465,3 +465,46 @@ Test(cache, evicted_node_and_its_interfaces)
 		     "done");
 	stop_check(true);
 }
+
+/* READDIRPLUS (fs_ops.c, cfs_readdirplus): on a mount whose caches are
+ * cold, `ls -l` takes every entry's attributes from the listing itself,
+ * with no LOOKUP or GETATTR per entry. The daemon is restarted with -d
+ * (a new mount: nothing cached), whose libfuse trace in daemon.log names
+ * each request's opcode and the pid that made it; the shell enters each
+ * directory first, so that ls's own requests are the listing's. Fails
+ * when the daemon lists without attributes or without READDIRPLUS. */
+Test(cache, ls_l_takes_attributes_from_the_listing)
+{
+	run("mkdir registry/K; for i in $(seq 1 200); do echo x > registry/K/v$i; done\n"
+	    "for i in $(seq 1 5); do mkdir registry/K/sub$i; done\n"
+	    "for i in $(seq 1 100); do echo \"group-create g$i\"; done > \"$D/groups\"\n"
+	    "echo 'type-create T' >> \"$D/groups\"\n"
+	    "for i in $(seq 1 20); do echo \"resource-create r$i T g1\"; done >> \"$D/groups\"\n"
+	    "cat \"$D/groups\" > control");
+	mnt_stop_daemon(&M);
+	mnt_start(&M, "-d");
+	/* ls_l DIR MIN: ls -l in DIR lists at least MIN entries, all of them,
+	 * with READDIRPLUS and nothing per entry; prints what differs. */
+	char *o = out_of(
+		"ls_l() {\n"
+		"  from=$(($(wc -l < \"$D/daemon.log\") + 1))\n"
+		"  cd \"$1\"; ls -l > \"$D/ls.out\" & p=$!; wait $p; cd \"$M\"\n"
+		"  tail -n +$from \"$D/daemon.log\" | grep -E \", pid: $p\\$\" |\n"
+		"    sed -n 's/.*opcode: \\([A-Z]*\\) .*/\\1/p' > \"$D/ops\" || true\n"
+		"  n=$(($(wc -l < \"$D/ls.out\") - 1))\n"
+		"  [ $n -ge $2 ] || echo \"$1: ls -l listed $n entries, expected $2 or more\"\n"
+		"  check \"$1: entries\" \"$(ls -A \"$1\" | wc -l)\" $n\n"
+		"  grep -qx READDIRPLUS \"$D/ops\" ||\n"
+		"    echo \"$1: no READDIRPLUS from ls: $(sort \"$D/ops\" | uniq -c | paste -sd ' ')\"\n"
+		"  check \"$1: LOOKUP and GETATTR from ls\" 0 \"$(grep -cxE 'LOOKUP|GETATTR' \"$D/ops\" || true)\"\n"
+		"}\n"
+		"ls_l registry/K 205\n"
+		"ls_l groups 102\n"
+		"ls_l groups/g1 5\n"
+		"ls_l groups/g1/resources 20\n"
+		"ls_l resources 20\n"
+		"ls_l registry/Groups 102\n");
+	cr_assert_str_empty(o, "ls -l on a cold mount:\n%s", o);
+	free(o);
+	stop_check(true);
+}
