@@ -460,6 +460,43 @@ Test(errors, ehostdown_eagain)
 	stop_check(true);
 }
 
+/* --- EOPNOTSUPP --- */
+
+/* fallocate(2) is the notifier's alone (fs_ops.c, cfs_fallocate): a
+ * user's, in each mode the kernel passes on, is refused on a value and on
+ * an object file, and changes nothing, not even the event log. fallocate(1)
+ * says "keep size mode is unsupported" for EOPNOTSUPP in a mode with
+ * FALLOC_FL_KEEP_SIZE (-n, and -p, which implies it). */
+Test(errors, eopnotsupp_fallocate)
+{
+	static const char *const files[] = {"registry/Software/v", "groups/web/description"};
+	static const struct {
+		const char *opts, *err;
+	} modes[] = {
+		{"-l 8192", "Operation not supported"},
+		{"-n -l 8192", "keep size mode is unsupported"},
+		{"-p -o 0 -l 2", "keep size mode is unsupported"},
+		{"-z -o 0 -l 8192", "Operation not supported"},
+	};
+	populate();
+	run("echo 'web servers' > groups/web/description");
+	snap_before();
+	before_ok = true;
+	free(out_of("cp log \"$D/log.before\""));
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+			char script[256];
+			snprintf(script, sizeof(script), "fallocate %s %s", modes[m].opts,
+				 files[f]);
+			refused(modes[m].err, script);
+		}
+	}
+	char *d = out_of("diff \"$D/log.before\" log || true");
+	cr_assert_str_empty(d, "the event log changed:\n%s", d);
+	free(d);
+	stop_check(true);
+}
+
 /* --- limits: E2BIG, EFBIG --- */
 
 /* Builds 1,024 nodes and snapshots the tree around each refusal: about
