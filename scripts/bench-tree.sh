@@ -323,17 +323,61 @@ echo "   (clusterfs CPU: the command's processes plus the daemon; tmpfs CPU: the
 # ratio to tmpfs is the least any FUSE file system pays for these walks.
 PT_SRC=/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c
 PT=$TMP/floor PT_PID=""
+# passthrough_ll keeps an O_PATH descriptor open for every inode the kernel
+# holds, and with cache=always the kernel holds the whole tree: it needs
+# about one descriptor per entry (with the usual limit every walk of a
+# run failed with "Too many open files"). It gets the most the kernel
+# allows a process, fs.nr_open (raising the hard limit needs root with
+# CAP_SYS_RESOURCE), else its hard limit; the run says when that is short.
+PT_ENTRIES=$((n_files + n_dirs + n_links))
+PT_NOFILE=$(cat /proc/sys/fs/nr_open 2>/dev/null || echo 1048576)
+PT_FAILED=()
 pt_start() {
-	"$TMP/passthrough_ll" -f -o source="$TMPFS",cache=always,timeout=3600 "$PT" 2>>"$TMP/floor.log" &
+	(
+		ulimit -n "$PT_NOFILE" 2>/dev/null || ulimit -n "$(ulimit -H -n)"
+		exec "$TMP/passthrough_ll" -f -o source="$TMPFS",cache=always,timeout=3600 "$PT"
+	) 2>>"$TMP/floor.log" &
 	PT_PID=$!
-	for _ in $(seq 500); do is_mounted "$PT" && return 0; sleep 0.01; done
+	for _ in $(seq 500); do
+		is_mounted "$PT" && return 0
+		alive "$PT_PID" || break
+		sleep 0.01
+	done
+	PT_FAILED+=("passthrough_ll did not mount: $(tail -n 1 "$TMP/floor.log" 2>/dev/null)")
+	kill "$PT_PID" 2>/dev/null
+	wait "$PT_PID" 2>/dev/null
+	PT_PID=""
 	return 1
 }
 pt_stop() {
-	is_mounted "$PT" && fusermount3 -u "$PT"
-	[ -n "$PT_PID" ] && wait "$PT_PID" 2>/dev/null
+	if is_mounted "$PT"; then fusermount3 -u "$PT" || fusermount3 -u -z "$PT" || true; fi
+	# Its status means nothing here (a failed walk is told by pt_timed).
+	if [ -n "$PT_PID" ]; then wait "$PT_PID" 2>/dev/null || true; fi
 	PT_PID=""
 }
+# Its open-files limit as it runs ("soft/hard").
+pt_limit() { awk '/^Max open files/ { print $4 "/" $5 }' "/proc/$PT_PID/limits" 2>/dev/null || echo "n/a"; }
+# pt_timed KIND: timed on the floor's mount; a walk with any error output
+# (EMFILE, a dead passthrough_ll) is FAILED, not a time.
+pt_timed() {
+	timed "$1" "$PT"
+	if [ -s "$TMP/err.cur" ]; then
+		PT_FAILED+=("$(label "$1"): $(head -n 1 "$TMP/err.cur")")
+		T=FAILED
+	fi
+}
+# pt_record KEY TIMES...: their median into RES[KEY], or FAILED if any
+# walk failed or none ran.
+pt_record() {
+	local k=$1 x
+	shift
+	RES[$k]=FAILED
+	[ $# -gt 0 ] || return 0
+	for x in "$@"; do isnum "$x" || return 0; done
+	RES[$k]=$(median "$@")
+}
+# pt_show LABEL KEY NOTE TIMES...
+pt_show() { printf '   %-15s runs %s%s -> median %s s\n' "$1" "$(fmt_list "${@:4}")" "$3" "$(fmtx "${RES[$2]}")"; }
 echo
 if [ -f "$PT_SRC" ] && mkdir -p "$PT" &&
 	cc -O2 -I"$(dirname "$PT_SRC")" $(pkg-config --cflags fuse3) -o "$TMP/passthrough_ll" "$PT_SRC" \
@@ -342,22 +386,37 @@ if [ -f "$PT_SRC" ] && mkdir -p "$PT" &&
 	for kind in ls read; do
 		pw=()
 		for ((i = 1; i <= COLD_RUNS; i++)); do
-			pt_start || break
-			timed "$kind" "$PT"; pw+=("$T")
+			if ! pt_start; then pw+=(FAILED); break; fi
+			if [ "$kind$i" = ls1 ]; then
+				lim=$(pt_limit)
+				echo "   passthrough_ll's open-files limit: $lim (soft/hard); the tree has $PT_ENTRIES entries"
+				if ! isnum "${lim%/*}" || [ "${lim%/*}" -lt $((PT_ENTRIES + 1024)) ]; then
+					echo "   WARNING: passthrough_ll needs about one descriptor per entry: its walks will likely fail" \
+						"with EMFILE (fs.nr_open is $PT_NOFILE; raising the hard limit needs CAP_SYS_RESOURCE)"
+				fi
+			fi
+			pt_timed "$kind"; pw+=("$T")
 			pt_stop
 		done
-		record "cold_${kind}_floor" "${pw[@]}"
-		printf '   %-15s runs %s -> median %s s\n' "cold $(label "$kind")" "$(fmt_list "${pw[@]}")" "$(fmtx "${RES[cold_${kind}_floor]}")"
+		pt_record "cold_${kind}_floor" "${pw[@]}"
+		pt_show "cold $(label "$kind")" "cold_${kind}_floor" "" "${pw[@]}"
 	done
 	if pt_start; then
 		for kind in ls read; do
 			pw=()
-			timed "$kind" "$PT"
-			for ((i = 1; i <= RUNS; i++)); do timed "$kind" "$PT"; pw+=("$T"); done
-			record "warm_${kind}_floor" "${pw[@]}"
-			printf '   %-15s runs %s -> median %s s\n' "warm $(label "$kind")" "$(fmt_list "${pw[@]}")" "$(fmtx "${RES[warm_${kind}_floor]}")"
+			pt_timed "$kind"; wt=$T
+			for ((i = 1; i <= RUNS; i++)); do pt_timed "$kind"; pw+=("$T"); done
+			pt_record "warm_${kind}_floor" "${pw[@]}"
+			isnum "$wt" || RES[warm_${kind}_floor]=FAILED
+			pt_show "warm $(label "$kind")" "warm_${kind}_floor" " (warm-up $(fmtx "$wt"))" "${pw[@]}"
 		done
 		pt_stop
+	else
+		pt_record warm_ls_floor; pt_record warm_read_floor
+	fi
+	if [ ${#PT_FAILED[@]} -gt 0 ]; then
+		echo "   the FUSE floor FAILED: ${#PT_FAILED[@]} walks or starts failed; their times are not measurements. First ones:"
+		printf '     %s\n' "${PT_FAILED[@]:0:4}"
 	fi
 else
 	echo "-- the FUSE floor: skipped (no $PT_SRC, or it did not build: $(tail -n 1 "$TMP/floor.log" 2>/dev/null))"
@@ -402,6 +461,7 @@ if [ -n "${RES[warm_ls_floor]:-}" ]; then
 		k=${m%%:*} f=${RES[${m%%:*}_floor]:-}
 		printf '   %-12s %10s %7s %12s\n' "${m#*:}" "$(fmtx "$f")" "$(xr "$f" "${RES[${k}_tmpfs]}")" "$(xr "${RES[${k}_fuse]}" "$f")"
 	done
+	[ ${#PT_FAILED[@]} -eq 0 ] || echo "   the floor FAILED in ${#PT_FAILED[@]} walks or starts (first: ${PT_FAILED[0]})"
 fi
 echo "   (tmpfs \"cold\": drop_caches cannot evict tmpfs pages or its pinned dentries, so it stays about warm)"
 echo "   aside: cp -a to tmpfs took $(fmt "$COPY_SECS") s$COPY_NOTE"
@@ -441,6 +501,8 @@ printf '  %-40s %-30s %s\n' "RSS          (target < ${T_RSS} MB)" "peak VmHWM $r
 printf '  %-40s %s\n' "  (the daemon that built the cluster)" "$BUILD_RSS; when idle: $BUILD_RSS_IDLE"
 printf '  %-40s %s\n' "cold ls -lR (no target)" "$(vs "$fuse_cold_ls" "$tmpfs_cold_ls")"
 printf '  %-40s %s\n' "cold read   (no target)" "$(vs "$fuse_cold_read" "$tmpfs_cold_read")"
+[ ${#PT_FAILED[@]} -eq 0 ] ||
+	printf '  %-40s %s\n' "FUSE floor (passthrough_ll)" "FAILED in ${#PT_FAILED[@]} walks or starts, first: ${PT_FAILED[0]}"
 printf '  %-40s %s\n' "whole benchmark" "$(fmt "$(calc "$(now) - $bench_t0")") s (load average now $(cut -d' ' -f1-3 /proc/loadavg))${BENCH_DAEMON_OPTS:+, daemon options: $BENCH_DAEMON_OPTS}"
 if [ -s "$TMP/problems" ]; then
 	echo "  daemon problems:"
