@@ -25,6 +25,7 @@
 #include "fs_notify.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -180,6 +181,7 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 		cfs_unit_free(u);
 		return;
 	}
+	cfs_unit_built(u);
 	/* Once queued, u belongs to the notifier threads (which free it):
 	 * keep its generation. */
 	const bool sync = u->sync;
@@ -295,6 +297,7 @@ static void *inval_main(void *arg)
 		pthread_cond_broadcast(&nt->pre_cond);
 		pthread_mutex_unlock(&nt->qlock);
 		invalidate(se, u, true);
+		cfs_unit_drop_items(u);
 
 		/* State, then caches, then the events (fuse-notify.md §2.5).
 		 * A unit without self-ops goes the same way, so that `replayed`
@@ -333,7 +336,7 @@ static void run_op(struct cfs_notify *nt, const struct cfs_selfop *o)
 	 * (cfs_notify_self_target), which saves a hop and a GETATTR before
 	 * the event. */
 	bool removes = o->op == CFS_SOP_UNLINK || o->op == CFS_SOP_RMDIR || o->op == CFS_SOP_RENAME;
-	uint64_t expect = o->ntomb && removes ? o->tomb[0].ino : 0;
+	uint64_t expect = o->ntomb && removes ? cfs_tomb_at(o, 0)->ino : 0;
 	struct stat cur;
 	if (expect && cfs_replayer_call(nt->rp, CFS_R_LSTAT, o->path, NULL, &cur) == 0 &&
 	    (uint64_t)cur.st_ino != expect)
@@ -505,11 +508,33 @@ static bool modified_later(struct cfs_notify *nt, const struct cfs_unit *u, size
 	return found;
 }
 
+/* Self-ops replayed since the heap was last trimmed: a burst of changes
+ * (building a large cluster) queues hundreds of megabytes of them, which
+ * free() keeps in the allocator's arenas once they are done. */
+#define TRIM_AFTER_OPS 20000
+
+/* Gives the heap's free memory back once the queue is drained after a
+ * burst, so that the daemon's size at rest follows its state (notifier
+ * thread). */
+static void trim_after_burst(struct cfs_notify *nt, size_t *ops_since_trim)
+{
+	if (*ops_since_trim < TRIM_AFTER_OPS)
+		return;
+	pthread_mutex_lock(&nt->qlock);
+	bool drained = !nt->qhead;
+	pthread_mutex_unlock(&nt->qlock);
+	if (drained) {
+		malloc_trim(0);
+		*ops_since_trim = 0;
+	}
+}
+
 static void *notify_main(void *arg)
 {
 	struct cfs_notify *nt = arg;
 	attach(nt);
 	struct cfs_unit *u;
+	size_t ops_since_trim = 0;
 	while ((u = queue_pop(nt, &nt->qhead, &nt->qtail, &nt->qcond))) {
 		if (!u->sync)
 			wait_answered(nt, u);
@@ -524,7 +549,9 @@ static void *notify_main(void *arg)
 		nt->replayed = u->gen;
 		pthread_cond_broadcast(&nt->replay_cond);
 		pthread_mutex_unlock(&nt->qlock);
+		ops_since_trim += u->nops;
 		cfs_unit_free(u);
+		trim_after_burst(nt, &ops_since_trim);
 	}
 	return NULL;
 }
@@ -581,9 +608,9 @@ int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint
 		/* A tomb before a rename's new name: the name is one when the
 		 * rename replaces what had it. */
 		for (int i = 0; r == 0 && i < o->ntomb; i++) {
-			if (o->tomb[i].parent == parent && strcmp(o->tomb[i].name, name) == 0) {
-				*ret_ino = o->tomb[i].ino;
-				*ret_mode = o->tomb[i].mode;
+			if (cfs_tomb_at(o, i)->parent == parent && strcmp(cfs_tomb_at(o, i)->name, name) == 0) {
+				*ret_ino = cfs_tomb_at(o, i)->ino;
+				*ret_mode = cfs_tomb_at(o, i)->mode;
 				r = 2;
 			}
 		}
@@ -615,9 +642,9 @@ int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 	pthread_mutex_lock(&nt->view_lock);
 	const struct cfs_selfop *o = nt->cur;
 	for (int i = 0; o && i < o->ntomb; i++) {
-		if (o->tomb[i].parent == parent && strcmp(o->tomb[i].name, name) == 0) {
-			*ret_ino = o->tomb[i].ino;
-			*ret_mode = o->tomb[i].mode;
+		if (cfs_tomb_at(o, i)->parent == parent && strcmp(cfs_tomb_at(o, i)->name, name) == 0) {
+			*ret_ino = cfs_tomb_at(o, i)->ino;
+			*ret_mode = cfs_tomb_at(o, i)->mode;
 			r = 0;
 		}
 	}
@@ -632,8 +659,8 @@ int cfs_notify_tomb_mode(struct cfs_fs *fs, uint64_t ino, mode_t *ret_mode)
 	pthread_mutex_lock(&nt->view_lock);
 	const struct cfs_selfop *o = nt->cur;
 	for (int i = 0; o && i < o->ntomb; i++) {
-		if (o->tomb[i].ino == ino) {
-			*ret_mode = o->tomb[i].mode;
+		if (cfs_tomb_at(o, i)->ino == ino) {
+			*ret_mode = cfs_tomb_at(o, i)->mode;
 			r = 0;
 		}
 	}

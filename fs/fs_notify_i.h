@@ -50,12 +50,27 @@ struct cfs_selfop {
 	char *name;
 	char *name2;	/* rename: the new name (hidden until done) */
 	uint64_t ino;	/* modify/attrib: the inode */
-	struct cfs_tomb tomb[6];
+	/* Its tombs (cfs_tomb_at): most self-ops have one or two, so those
+	 * are inline; up to CFS_TOMB_MAX go to tomb_more. A burst queues
+	 * hundreds of thousands of self-ops: their size is the daemon's. */
+	struct cfs_tomb tomb_in[2];
+	struct cfs_tomb *tomb_more;
 	int ntomb;
 	/* A later unit queued modifies the same file: its replay raises the
 	 * event (fs_notify.c, modified_later). Notifier thread only. */
 	bool skip;
 };
+
+#define CFS_TOMB_MAX 6
+
+static inline struct cfs_tomb *cfs_tomb_at(const struct cfs_selfop *o, int i)
+{
+	return i < 2 ? (struct cfs_tomb *)&o->tomb_in[i] : &o->tomb_more[i - 2];
+}
+
+/* Adds a tomb to o: false when o has CFS_TOMB_MAX already or memory ran
+ * out (the caller still owns t's name then). */
+bool cfs_tomb_add(struct cfs_selfop *o, struct cfs_tomb t);
 
 /* One commit's work: what to invalidate, then the self-ops in order. */
 struct cfs_unit {
@@ -93,6 +108,13 @@ void cfs_unit_modify(struct cfs_unit *u, const struct cfs_origin *origin, const 
 		     uint64_t ino);
 /* Adds what one record changed. */
 void cfs_unit_map(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r);
+/* Building is over (the unit is queued): what only building needed goes
+ * (seen, touched, the self-ops' spare room). A burst of commits queues
+ * units faster than they are replayed, so what they hold is the daemon's
+ * peak size. */
+void cfs_unit_built(struct cfs_unit *u);
+/* The invalidations were made: the items go (the self-ops stay). */
+void cfs_unit_drop_items(struct cfs_unit *u);
 /* NULL is a no-op. */
 void cfs_unit_free(struct cfs_unit *u);
 

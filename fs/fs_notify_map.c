@@ -53,11 +53,23 @@ static struct cfs_selfop *new_op(struct cfs_unit *u, enum cfs_sop op)
 	return o;
 }
 
+bool cfs_tomb_add(struct cfs_selfop *o, struct cfs_tomb t)
+{
+	if (o->ntomb >= CFS_TOMB_MAX)
+		return false;
+	if (o->ntomb >= 2 && !o->tomb_more &&
+	    !(o->tomb_more = calloc(CFS_TOMB_MAX - 2, sizeof(*o->tomb_more))))
+		return false;
+	*cfs_tomb_at(o, o->ntomb++) = t;
+	return true;
+}
+
 static void op_free(struct cfs_selfop *o)
 {
 	for (int i = 0; i < o->ntomb; i++)
-		if (o->tomb[i].owned)
-			free((char *)o->tomb[i].name);
+		if (cfs_tomb_at(o, i)->owned)
+			free((char *)cfs_tomb_at(o, i)->name);
+	free(o->tomb_more);
 	free(o->path);
 	free(o->path2);
 	free(o->name);
@@ -118,7 +130,7 @@ static void op_create(struct cfs_unit *u, const struct cfs_origin *origin, enum 
 	mode_t mode = op == CFS_SOP_MKDIR     ? S_IFDIR | 0755
 		      : op == CFS_SOP_SYMLINK ? S_IFLNK | 0777
 					      : S_IFREG | 0444;
-	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode, false};
+	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode, false});
 	cfs_imap_put(&u->touched, ino, (void *)1);
 }
 
@@ -138,9 +150,9 @@ static void op_remove(struct cfs_unit *u, const struct cfs_origin *origin, enum 
 	o->path = strdup(path);
 	o->parent = parent;
 	o->name = strdup(name);
-	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode};
+	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode});
 	if (outer)
-		o->tomb[o->ntomb++] = *outer; /* its name is a static or long-lived string */
+		cfs_tomb_add(o, *outer); /* its name is a static or long-lived string */
 }
 
 static void op_rename(struct cfs_unit *u, const struct cfs_origin *origin, const char *dir,
@@ -161,13 +173,13 @@ static void op_rename(struct cfs_unit *u, const struct cfs_origin *origin, const
 	o->parent = parent;
 	o->name = strdup(old);
 	o->name2 = strdup(new);
-	o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name, ino, mode};
+	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode});
 	/* Onto a name it replaces: the replay finds what was there, so that
 	 * the kernel replaces it as it does for a user's rename. */
 	if (u->replaced.name && o->name2 && u->replaced.parent == parent &&
 	    strcmp(u->replaced.name, new) == 0)
-		o->tomb[o->ntomb++] = (struct cfs_tomb){parent, o->name2, u->replaced.ino,
-						    u->replaced.mode};
+		cfs_tomb_add(o, (struct cfs_tomb){parent, o->name2, u->replaced.ino,
+						    u->replaced.mode});
 }
 
 /* A deletion that a rename onto the name made (CFS_REC_REPLACED): no
@@ -241,11 +253,11 @@ static void tomb_earlier(struct cfs_unit *u, uint64_t ino, uint64_t parent, uint
 		if (o->op != CFS_SOP_MODIFY || o->ino != ino || o->ntomb || !o->path)
 			continue;
 		const char *file = strrchr(o->path, '/');
-		o->tomb[o->ntomb++] = (struct cfs_tomb){parent, file ? file + 1 : o->path, ino,
-						    S_IFREG | 0444};
+		cfs_tomb_add(o, (struct cfs_tomb){parent, file ? file + 1 : o->path, ino,
+						    S_IFREG | 0444});
 		if (dir_name && (o->name2 = strdup(dir_name)))
-			o->tomb[o->ntomb++] = (struct cfs_tomb){dir_parent, o->name2, dir_ino,
-							    S_IFDIR | 0555};
+			cfs_tomb_add(o, (struct cfs_tomb){dir_parent, o->name2, dir_ino,
+							    S_IFDIR | 0555});
 	}
 }
 
@@ -276,8 +288,8 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
 				if (!stable_name)
 					stable_name = o->name2 = strdup(name);
-				o->tomb[o->ntomb++] = (struct cfs_tomb){coll, stable_name, dir_ino,
-									S_IFDIR | 0555};
+				cfs_tomb_add(o, (struct cfs_tomb){coll, stable_name, dir_ino,
+									S_IFDIR | 0555});
 			}
 		}
 		/* A group's resources/ and a resource's parameters/. */
@@ -295,8 +307,8 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
 				if (!stable_name)
 					stable_name = o->name2 = strdup(name);
-				o->tomb[o->ntomb++] = (struct cfs_tomb){coll, stable_name, dir_ino,
-									S_IFDIR | 0555};
+				cfs_tomb_add(o, (struct cfs_tomb){coll, stable_name, dir_ino,
+									S_IFDIR | 0555});
 			}
 		}
 	}
@@ -377,12 +389,11 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 		for (size_t i = 0; i < u->nops; i++) {
 			struct cfs_selfop *o = &u->ops[i];
 			if (!o->path || strncmp(o->path, kpath, kl) != 0 || o->path[kl] != '/' ||
-			    o->ntomb >= (int)CFS_ARRAY_SIZE(o->tomb))
+			    o->ntomb >= CFS_TOMB_MAX)
 				continue;
 			char *nm = strdup(last_component(r->obj_name));
-			if (nm)
-				o->tomb[o->ntomb++] =
-					(struct cfs_tomb){pdir, nm, dir, S_IFDIR | 0755, true};
+			if (nm && !cfs_tomb_add(o, (struct cfs_tomb){pdir, nm, dir, S_IFDIR | 0755, true}))
+				free(nm);
 		}
 		op_remove(u, origin, CFS_SOP_RMDIR, kpath, pdir, last_component(r->obj_name), dir,
 			  S_IFDIR | 0755, NULL);
@@ -572,13 +583,33 @@ void cfs_unit_map(struct cfs_unit *u, const struct cfs_model *m, const struct cf
 	}
 }
 
+void cfs_unit_built(struct cfs_unit *u)
+{
+	cfs_imap_free(&u->seen);
+	cfs_imap_free(&u->touched);
+	if (u->nops && u->nops < u->capops) {
+		struct cfs_selfop *v = realloc(u->ops, u->nops * sizeof(*v));
+		if (v) {
+			u->ops = v;
+			u->capops = u->nops;
+		}
+	}
+}
+
+void cfs_unit_drop_items(struct cfs_unit *u)
+{
+	for (size_t i = 0; i < u->nitems; i++)
+		free(u->items[i].name);
+	free(u->items);
+	u->items = NULL;
+	u->nitems = u->capitems = 0;
+}
+
 void cfs_unit_free(struct cfs_unit *u)
 {
 	if (!u)
 		return;
-	for (size_t i = 0; i < u->nitems; i++)
-		free(u->items[i].name);
-	free(u->items);
+	cfs_unit_drop_items(u);
 	for (size_t i = 0; i < u->nops; i++)
 		op_free(&u->ops[i]);
 	free(u->ops);
