@@ -253,6 +253,8 @@ static void on_reset(void *ud, const struct cfs_engine_reset *rs)
 		return;
 	walk_tree(nt->fs, rs->old_model, u);
 	walk_tree(nt->fs, &nt->fs->e->model, u);
+	cfs_unit_inval(u, CFS_INO_LOG, NULL); /* the event log starts anew */
+	cfs_unit_inval(u, CFS_INO_LOG1, NULL);
 	snprintf(nt->quorum, sizeof(nt->quorum), "%s", quorum_word(&nt->fs->e->model));
 	queue_unit(nt, u);
 }

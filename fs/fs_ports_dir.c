@@ -2,7 +2,7 @@
 /* The names and attributes of ports/ (fs_ports.h): the directory, a named
  * port's directory and its files, and the log's attributes (asked of
  * fs_ports_log.c); mkdir and rmdir, which make and remove named ports.
- * Their attributes are never cached: ports change under the kernel's feet. */
+ * Their attributes are never cached (ports change under the kernel's feet), but the log's (attr_timeout). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,15 +74,23 @@ static int fill(struct cfs_fsports *fp, uint64_t ino, struct stat *st)
 	return r;
 }
 
+/* Ports change under the kernel's feet (other processes' writes): their
+ * names and attributes are never cached. The log's are: the notifier
+ * invalidates them with every commit (it grows) and every reset, before
+ * the change is acknowledged, so its IN_MODIFY replay (once a commit)
+ * costs no LOOKUP and no GETATTR. */
+static double attr_timeout(const struct cfs_fsports *fp, uint64_t ino)
+{
+	return ino == CFS_INO_LOG ? fp->fs->timeout : 0.0;
+}
+
 static int make_entry(struct cfs_fsports *fp, uint64_t ino, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
 	e->generation = 1;
-	/* Ports change under the kernel's feet (other processes' writes):
-	 * their attributes are never cached. */
-	e->attr_timeout = 0;
-	e->entry_timeout = 0;
+	e->attr_timeout = attr_timeout(fp, ino);
+	e->entry_timeout = e->attr_timeout;
 	pthread_mutex_lock(&fp->ports.lock);
 	int r = fill(fp, ino, &e->attr);
 	pthread_mutex_unlock(&fp->ports.lock);
@@ -131,7 +139,7 @@ void cfs_fsports_getattr(fuse_req_t req, uint64_t ino)
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, attr_timeout(fp, ino));
 }
 
 /* A listing being filled (plus: READDIRPLUS). */

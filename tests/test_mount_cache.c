@@ -406,6 +406,22 @@ Test(cache, parameters_follow_registry_and_type_list)
 	stop_check(true);
 }
 
+/* The event log's name and attributes are cached (its IN_MODIFY replay
+ * then costs fewer requests): each commit invalidates them before it is
+ * acknowledged, so its size after a change counts that change's record. */
+Test(cache, log_size_follows_commits)
+{
+	run("mkdir registry/K");
+	expect_clean("for i in $(seq 1 40); do\n"
+		     "  a=$(stat -c %s log)\n"
+		     "  echo \"reg-set K v$i sz $i\" > control\n"
+		     "  b=$(stat -c %s log); n=$(wc -c < log)\n"
+		     "  [ \"$b\" -gt \"$a\" ] || echo \"size $i: $a then $b\"\n"
+		     "  check \"size = bytes $i\" \"$n\" \"$b\"\n"
+		     "done");
+	stop_check(true);
+}
+
 Test(cache, registry_and_object_files_agree)
 {
 	make_web();
