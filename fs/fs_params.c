@@ -323,7 +323,11 @@ void cfs_fsparam_map(struct cfs_unit *u, const struct cfs_model *m, const struct
 			return;
 		if (k->obj && k->obj->kind == CFS_KIND_RESOURCE && r->prop &&
 		    strcmp(r->prop, CFS_P_TYPE) == 0) {
-			relist(u, m, k->obj); /* its type changed */
+			/* Its type changed. A resource gets its type when it is
+			 * created, with nothing of it cached yet: building a
+			 * large cluster need not pay for this. */
+			if (!(r->flags & CFS_REC_CREATED))
+				relist(u, m, k->obj);
 			return;
 		}
 		if (is_params_name(k->name) && k->parent && k->parent->obj)
