@@ -610,9 +610,10 @@ int cfs_notify_lookup(struct cfs_fs *fs, uint64_t parent, const char *name, uint
 		/* A tomb before a rename's new name: the name is one when the
 		 * rename replaces what had it. */
 		for (int i = 0; r == 0 && i < o->ntomb; i++) {
-			if (cfs_tomb_at(o, i)->parent == parent && strcmp(cfs_tomb_at(o, i)->name, name) == 0) {
-				*ret_ino = cfs_tomb_at(o, i)->ino;
-				*ret_mode = cfs_tomb_at(o, i)->mode;
+			const struct cfs_tomb *t = cfs_tomb_at(o, i);
+			if (t->parent == parent && strcmp(t->name, name) == 0) {
+				*ret_ino = t->ino;
+				*ret_mode = t->mode;
 				r = 2;
 			}
 		}
@@ -644,9 +645,10 @@ int cfs_notify_tomb_entry(struct cfs_fs *fs, uint64_t parent, const char *name,
 	pthread_mutex_lock(&nt->view_lock);
 	const struct cfs_selfop *o = nt->cur;
 	for (int i = 0; o && i < o->ntomb; i++) {
-		if (cfs_tomb_at(o, i)->parent == parent && strcmp(cfs_tomb_at(o, i)->name, name) == 0) {
-			*ret_ino = cfs_tomb_at(o, i)->ino;
-			*ret_mode = cfs_tomb_at(o, i)->mode;
+		const struct cfs_tomb *t = cfs_tomb_at(o, i);
+		if (t->parent == parent && strcmp(t->name, name) == 0) {
+			*ret_ino = t->ino;
+			*ret_mode = t->mode;
 			r = 0;
 		}
 	}

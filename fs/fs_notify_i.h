@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "fs_notify.h"
@@ -62,6 +63,13 @@ struct cfs_selfop {
 };
 
 #define CFS_TOMB_MAX 6
+
+/* The last component of a registry key path in '\\' form. */
+static inline const char *cfs_key_leaf(const char *path)
+{
+	const char *p = strrchr(path, '\\');
+	return p ? p + 1 : path;
+}
 
 static inline struct cfs_tomb *cfs_tomb_at(const struct cfs_selfop *o, int i)
 {

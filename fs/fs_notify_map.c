@@ -327,12 +327,6 @@ static char *reg_dir(const char *keypath)
 	return p;
 }
 
-static const char *last_component(const char *path)
-{
-	const char *p = strrchr(path, '\\');
-	return p ? p + 1 : path;
-}
-
 static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r)
 {
 	const struct cfs_origin *origin = r->origin;
@@ -375,12 +369,12 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 			  cfs_ino(r->value_id, CFS_TAG_REGVAL), vmode);
 		break;
 	case CFS_CH_KEY_ADDED:
-		op_create(u, origin, CFS_SOP_MKDIR, kpath, pdir, last_component(r->obj_name), dir,
+		op_create(u, origin, CFS_SOP_MKDIR, kpath, pdir, cfs_key_leaf(r->obj_name), dir,
 			  NULL);
 		break;
 	case CFS_CH_KEY_DELETED: {
 		if (r->flags & CFS_REC_REPLACED) {
-			replaced(u, pdir, last_component(r->obj_name), dir, S_IFDIR | 0755);
+			replaced(u, pdir, cfs_key_leaf(r->obj_name), dir, S_IFDIR | 0755);
 			break;
 		}
 		/* Its values and subkeys went first: let their replays reach
@@ -391,11 +385,11 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 			if (!o->path || strncmp(o->path, kpath, kl) != 0 || o->path[kl] != '/' ||
 			    o->ntomb >= CFS_TOMB_MAX)
 				continue;
-			char *nm = strdup(last_component(r->obj_name));
+			char *nm = strdup(cfs_key_leaf(r->obj_name));
 			if (nm && !cfs_tomb_add(o, (struct cfs_tomb){pdir, nm, dir, S_IFDIR | 0755, true}))
 				free(nm);
 		}
-		op_remove(u, origin, CFS_SOP_RMDIR, kpath, pdir, last_component(r->obj_name), dir,
+		op_remove(u, origin, CFS_SOP_RMDIR, kpath, pdir, cfs_key_leaf(r->obj_name), dir,
 			  S_IFDIR | 0755, NULL);
 		break;
 	}

@@ -10,8 +10,8 @@
  * dropped), creating it when the type does not list it (a type with a
  * list refuses other names: EINVAL), and removing the file unsets it.
  *
- * The kernel caches the directory, its entries and its files' attributes
- * like any other (reads of the files go to the daemon). What they show
+ * The kernel caches the directory, its entries, its files' attributes and
+ * their content like any other. What they show
  * follows the resource's Parameters key and its type's parameter list, so
  * the notifier invalidates them on changes of either (cfs_fsparam_map). */
 #include <errno.h>
@@ -261,12 +261,6 @@ static bool is_params_name(const char *s)
 	return s && strcmp(s, CFS_P_PARAMETERS) == 0;
 }
 
-static const char *key_leaf(const char *path)
-{
-	const char *p = path ? strrchr(path, '\\') : NULL;
-	return p ? p + 1 : path;
-}
-
 /* What record r changed under an object: a resource's parameters, a
  * type's parameter list, or a resource's type. */
 static void params_of(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r,
@@ -308,8 +302,8 @@ void cfs_fsparam_map(struct cfs_unit *u, const struct cfs_model *m, const struct
 	case CFS_CH_KEY_DELETED:
 	case CFS_CH_KEY_RENAMED: {
 		/* A Parameters key itself: the list (or the values) as a whole. */
-		if (!is_params_name(key_leaf(r->obj_name)) && !is_params_name(r->old_value) &&
-		    !is_params_name(r->new_value))
+		bool leaf = r->obj_name && is_params_name(cfs_key_leaf(r->obj_name));
+		if (!leaf && !is_params_name(r->old_value) && !is_params_name(r->new_value))
 			return;
 		const struct cfs_key *p = k ? k->parent : cfs_reg_key(&m->reg, r->parent_key_id);
 		if (p && p->obj)
