@@ -290,12 +290,15 @@ Test(stop, sigterm_with_a_blocked_reader_and_a_watcher)
 		run("the burst", i,
 		    "mkdir \"$M/ports/blk$I\"\n"
 		    "echo 'registry=Nowhere/Never' > \"$M/ports/blk$I/filter\"\n"
-		    "rm -f \"$D/blk.rc\"\n"
+		    /* Not left from the round before: the watcher's shell may not
+		     * have truncated it yet when the wait below starts. */
+		    "rm -f \"$D/blk.rc\" \"$D/iw.err\"\n"
 		    "( cat \"$M/ports/blk$I/events\" > \"$D/blk.out\" 2>&1; echo $? > \"$D/blk.rc\" ) &\n"
 		    "inotifywait -m -r \"$M\" > \"$D/iw.out\" 2> \"$D/iw.err\" &\n"
 		    "echo $! >> \"$D/bg.pids\"\n"
-		    "for k in $(seq 500); do grep -q '^readers 1$' \"$M/ports/blk$I/stats\" && "
-		    "grep -q 'Watches established' \"$D/iw.err\" && break; sleep 0.01; done\n" BURST
+		    "ready=no; for k in $(seq 6000); do grep -q '^readers 1$' \"$M/ports/blk$I/stats\" && "
+		    "grep -q 'Watches established' \"$D/iw.err\" && { ready=yes; break; }; sleep 0.01; done\n"
+		    "[ $ready = yes ] || { echo 'the reader or the watcher was not ready after 60 s'; exit 1; }\n" BURST
 		    BACKGROUND
 		    "out=$(fusermount3 -u \"$M\" 2>&1) && { echo 'the unmount was not busy'; exit 1; }\n"
 		    "case $out in *busy*) ;; *) echo \"$out\"; exit 1 ;; esac\n");
@@ -316,7 +319,8 @@ Test(stop, sigterm_with_a_blocked_reader_and_a_watcher)
 			 i, i, i);
 		if (strcmp(o, want) != 0) {
 			char *n = NULL;
-			sh(&M, &n, NULL, "tail -n 12 \"$D/daemon.log\"; tail -n 5 \"$D/iw.out\"; cat \"$D/blk.out\"");
+			sh(&M, &n, NULL, "tail -n 12 \"$D/daemon.log\"; tail -n 5 \"$D/iw.out\"; "
+			   "grep -m 8 -e '/registry/ ' -e 'OVERFLOW' \"$D/iw.out\"; cat \"$D/blk.out\"");
 			cr_assert_fail("round %d: the blocked reader gets end-of-file (status 0, "
 				       "nothing read), and the watcher on the mount the burst's "
 				       "events:\n--- got:\n%s--- expected:\n%s--- log:\n%s",
