@@ -484,6 +484,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clusterfs: cannot fork: %m\n");
 		goto out;
 	}
+	cfs_stop_replayer(replayer.pid);
 	if ((r = cfs_stop_start()) < 0) {
 		fprintf(stderr, "clusterfs: cannot start a thread: %s\n", strerror(-r));
 		goto out;
@@ -593,6 +594,7 @@ out_unmount:
 	fuse_session_unmount(se);
 	cfs_notify_stop(&fs);
 	cfs_replayer_stop(&replayer);
+	cfs_stop_replayer(0);
 out:
 	daemonize_finish(ready_fd, 1);
 	if (se)

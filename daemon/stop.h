@@ -16,7 +16,9 @@
  * main() then shuts the rest down in order (daemon/main.c). The stopper
  * is also the watchdog: a stop that has not finished STOP_BOUND_MS after
  * the signal or the unmount (or, while open files kept the session, after
- * the loop returned) ends with force_exit (status 1). A second signal does
+ * the loop returned) ends with force_exit (status 1), unless the kernel is
+ * still releasing the file system's cached entries in the replayer's exit,
+ * which it then waits for, up to STOP_RELEASE_MAX_MS more. A second signal does
  * the same at once. Forcing loses nothing that was acknowledged (every
  * acknowledged change is on disk): it detaches the mount and exits, and
  * the kernel ends the session and the replayer.
@@ -34,6 +36,7 @@
 
 #define STOP_DRAIN_MS 1000
 #define STOP_BOUND_MS 4000
+#define STOP_RELEASE_MAX_MS 60000
 
 /* Installs the signal handlers (SIGPIPE ignored) on the main thread, in
  * the process that serves (after daemonizing), before any other thread.
@@ -49,6 +52,10 @@ bool cfs_stop_requested(void);
  * table shows it: the stopper watches the mount table for the unmount
  * (not when dev is 0: unknown), and a forced exit detaches the mount. */
 void cfs_stop_mounted(const char *mnt, dev_t dev);
+/* The replayer (fs_replay.h) is pid, a child reaped only by main()
+ * (0: none, or reaped): the watchdog lets the kernel's release in its
+ * exit finish. */
+void cfs_stop_replayer(pid_t pid);
 /* The session's notifier and ports run: the stopper acts on it from now
  * on. */
 void cfs_stop_attach(struct cfs_fs *fs);
