@@ -18,8 +18,8 @@
  * the signal or the unmount (or, while open files kept the session, after
  * the loop returned) ends with force_exit (status 1), unless the kernel is
  * still releasing the file system's cached entries in the replayer's exit,
- * which it then waits for, up to STOP_RELEASE_MAX_MS more. A second signal does
- * the same at once. Forcing loses nothing that was acknowledged (every
+ * which it then waits for, up to STOP_RELEASE_MAX_MS more. A second
+ * signal does the same at once. Forcing loses nothing that was acknowledged (every
  * acknowledged change is on disk): it detaches the mount and exits, and
  * the kernel ends the session and the replayer.
  *
