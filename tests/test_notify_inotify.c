@@ -190,6 +190,31 @@ static void drop_under(char *text, const char *dir)
 	*w = '\0';
 }
 
+/* Keeps only the first of the lines equal to line. For `echo x > FILE` the
+ * kernel reports a MODIFY for open's truncation and one for the write;
+ * they merge into one unless other events come between, and the daemon's
+ * own events of the write can: it answers the write, then its changes'
+ * events may be queued before the writer runs again and the kernel
+ * reports the write. */
+static void once(char *text, const char *line)
+{
+	size_t n = strlen(line);
+	bool seen = false;
+	char *w = text;
+	for (char *p = text; *p;) {
+		char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) + 1 : strlen(p);
+		bool same = (e ? l == n + 1 : l == n) && memcmp(p, line, n) == 0;
+		if (!(same && seen)) {
+			memmove(w, p, l);
+			w += l;
+		}
+		seen = seen || same;
+		p += l;
+	}
+	*w = '\0';
+}
+
 /* line a comes before line b */
 static void assert_before(const char *got, const char *a, const char *b)
 {
@@ -456,6 +481,7 @@ Test(inotify, daemon_state_changes_in_dependency_order)
 			  "registry/Resources/A/State MODIFY\n"
 			  "registry/Resources/A/State CLOSE_WRITE,CLOSE\n";
 	char *out = run("W\necho online > groups/g/state\nU %s\n", ids);
+	once(out, "groups/g/state MODIFY");
 	assert_set(out, all, "echo online > groups/g/state");
 	char *st = run("cat resources/z/state resources/m/state resources/a/state groups/g/state");
 	assert_eq(st, "online\nonline\nonline\nonline\n", "the states after online");
@@ -467,6 +493,7 @@ Test(inotify, daemon_state_changes_in_dependency_order)
 	free(out);
 
 	out = run("W\necho offline > groups/g/state\nU %s\n", ids);
+	once(out, "groups/g/state MODIFY");
 	assert_set(out, all, "echo offline > groups/g/state");
 	assert_before(out, "resources/a/state CLOSE_WRITE,CLOSE", "resources/m/state MODIFY");
 	assert_before(out, "resources/m/state CLOSE_WRITE,CLOSE", "resources/z/state MODIFY");
@@ -507,6 +534,7 @@ Test(inotify, group_resource_links)
 
 	/* the same through the file: the kernel reports the write itself */
 	out = run("W\necho g1 > resources/r/group\nU %s\n", ids);
+	once(out, "resources/r/group MODIFY");
 	assert_set(out, "groups/g2/resources/r DELETE\n"
 			"groups/g1/resources/r CREATE\n"
 			"resources/r/group MODIFY\n"
