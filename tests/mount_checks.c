@@ -152,9 +152,17 @@ char *out_of_pre(const char *pre, const char *script)
 	char *o = NULL, *e = NULL;
 	int rc = sh(&M, &o, &e, "%s%s", pre, script);
 	if (rc != 0) {
+		/* The message goes to a static buffer and the strings are
+		 * freed first: the failed assertion ends the test at once, and
+		 * a leak found at exit would be reported as one more failure. */
+		static char msg[65536];
 		char *n = daemon_note();
-		cr_assert_fail("script failed (%d%s):\n%s\n--- stderr:\n%s%s", rc,
-			       rc == 137 ? ": killed after 20 s, it hung" : "", script, e, n);
+		snprintf(msg, sizeof(msg), "script failed (%d%s):\n%s\n--- stderr:\n%s%s", rc,
+			 rc == 137 ? ": killed after 20 s, it hung" : "", script, e ? e : "", n);
+		free(n);
+		free(e);
+		free(o);
+		cr_assert_fail("%s", msg);
 	}
 	free(e);
 	return o;
