@@ -297,12 +297,13 @@ static void *committer_main(void *arg)
 		pthread_mutex_lock(&e->qlock);
 		while (!e->qhead && !e->stopping)
 			pthread_cond_wait(&e->qcond, &e->qlock);
-		void (*gate)(void *) = __atomic_load_n(&e->gate, __ATOMIC_ACQUIRE);
-		if (gate && e->qhead && changes_names(e->qhead)) {
+		void (*gate)(void *, bool) = __atomic_load_n(&e->gate, __ATOMIC_ACQUIRE);
+		if (gate && e->qhead) {
 			/* Meanwhile more batches queue up: they commit together. */
 			void *ud = __atomic_load_n(&e->gate_ud, __ATOMIC_ACQUIRE);
+			bool names = changes_names(e->qhead);
 			pthread_mutex_unlock(&e->qlock);
-			gate(ud);
+			gate(ud, names);
 			pthread_mutex_lock(&e->qlock);
 		}
 		struct cfs_batch *list = e->qhead;
@@ -870,7 +871,7 @@ int cfs_engine_remove_listener(struct cfs_engine *e, void *ud)
 	return r < 0 ? r : c.r;
 }
 
-void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud)
+void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud, bool changes_names), void *ud)
 {
 	/* The committer may be running: ud before fn, and fn cleared first. */
 	__atomic_store_n(&e->gate, NULL, __ATOMIC_RELEASE);

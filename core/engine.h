@@ -115,7 +115,7 @@ struct cfs_engine {
 	} listeners[4];
 	/* Called by the committer before it takes queued batches (see
 	 * cfs_engine_set_gate). */
-	void (*gate)(void *ud);
+	void (*gate)(void *ud, bool changes_names);
 	void *gate_ud;
 
 	const struct cfs_backend_ops *backend;
@@ -152,12 +152,17 @@ int cfs_engine_add_listener(struct cfs_engine *e, cfs_listener_fn fn, void *ud);
 int cfs_engine_remove_listener(struct cfs_engine *e, void *ud);
 /* Gives the listener registered with ud a reset callback. 0 or -ENOENT. */
 int cfs_engine_set_reset(struct cfs_engine *e, void *ud, cfs_reset_fn fn);
-/* Sets the gate (fn NULL: none): the committer calls it before taking
- * queued batches that rename or remove names of the tree, so that a
- * listener acting on earlier commits after they were made (the notifier
- * replaying them on the mount by path) catches up before those names go. It must return after a bounded wait. Set it
- * before the back-end starts. */
-void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud), void *ud);
+/* Sets the gate (fn NULL: none): the committer calls it before it takes
+ * queued batches, with changes_names true when they rename or remove
+ * names of the tree. A listener acting on earlier commits after they
+ * were made (the notifier replaying them on the mount by path) catches
+ * up there: before those names go, or when it lags too far behind. It
+ * runs with no lock of the engine held (meanwhile more batches queue up
+ * and commit together); it may wait while that listener makes progress,
+ * and only a bounded time for one that stands still (which may be
+ * waiting for this very commit). Set it before the back-end starts. */
+void cfs_engine_set_gate(struct cfs_engine *e, void (*fn)(void *ud, bool changes_names),
+			 void *ud);
 /* Stops the back-end, then the committer after it has finished every
  * queued batch. Later submissions fail with -ESHUTDOWN. Idempotent. */
 void cfs_engine_stop(struct cfs_engine *e);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct options {
 	char *admin_group;
 	char *timeout;
 	char *ocf_root;
+	char *replay_backlog;
 	char *limit[7]; /* --limit-ports, -anon, -readers, -filter, -watch, -pending,
 			 * --port-expiry */
 	int show_help;
@@ -46,6 +48,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--admin-group=%s", admin_group),
 	OPT("--cache-timeout=%s", timeout),
 	OPT("--ocf-root=%s", ocf_root),
+	OPT("--replay-backlog=%s", replay_backlog),
 	OPT("--limit-ports=%s", limit[0]),
 	OPT("--limit-anon=%s", limit[1]),
 	OPT("--limit-readers=%s", limit[2]),
@@ -68,7 +71,7 @@ static int join_long_options(int argc, char **argv, char ***ret)
 		"--state-dir",	   "--cluster-name",   "--backend",	  "--admin-group",
 		"--cache-timeout", "--ocf-root",       "--limit-ports",	  "--limit-anon",
 		"--limit-readers", "--limit-filter",   "--limit-watch",	  "--limit-pending",
-		"--port-expiry",
+		"--port-expiry",   "--replay-backlog",
 	};
 	char **out = calloc((size_t)argc + 1, sizeof(*out));
 	if (!out)
@@ -110,6 +113,10 @@ static void usage(const char *prog)
 	       "                           invalidated explicitly)\n"
 	       "    --ocf-root=DIR         OCF resource agents under DIR/resource.d (default:\n"
 	       "                           $OCF_ROOT, else /usr/lib/ocf)\n"
+	       "    --replay-backlog=N     inotify events of at most N changes may wait to be\n"
+	       "                           raised before the next commit waits for them\n"
+	       "                           (default 65536; bounds the daemon's memory in a\n"
+	       "                           burst of changes)\n"
 	       "  Quotas of each user other than root and the admin group (0: none; over\n"
 	       "  one: EDQUOT). Root and the admin group have 256 of the 4096 named ports\n"
 	       "  to themselves.\n"
@@ -391,6 +398,13 @@ int main(int argc, char **argv)
 	dev_t dev = 0;
 	struct cfs_replayer replayer = {0};
 	char **jargv = NULL;
+	/* Big short-lived buffers (a commit's records and their event log
+	 * text, a control write, a hash table being grown) are mapped pages,
+	 * given back when freed. glibc's default threshold follows the
+	 * largest buffer freed (up to 32 MiB): they would then come from the
+	 * heap, between the model's small long-lived allocations, and leave
+	 * holes that keep the daemon at its peak size. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	int jargc = join_long_options(argc, argv, &jargv);
 	if (jargc < 0)
 		return 1;
@@ -434,6 +448,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "clusterfs: bad --cache-timeout\n");
 			goto out;
 		}
+	}
+	if (opts.replay_backlog) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(opts.replay_backlog, &end, 10);
+		if (errno || end == opts.replay_backlog || *end || n == 0 || n > SIZE_MAX ||
+		    opts.replay_backlog[0] == '-') {
+			fprintf(stderr, "clusterfs: bad --replay-backlog (a number of changes, 1 or "
+					"more)\n");
+			goto out;
+		}
+		fs.replay_backlog = (size_t)n;
 	}
 	if (parse_limits(opts.limit, &limits) < 0)
 		goto out;
@@ -612,6 +638,7 @@ out:
 	free(opts.backend);
 	free(opts.admin_group);
 	free(opts.timeout);
+	free(opts.replay_backlog);
 	free(opts.ocf_root);
 	for (size_t i = 0; i < CFS_ARRAY_SIZE(opts.limit); i++)
 		free(opts.limit[i]);

@@ -41,7 +41,13 @@ struct cfs_fs {
 	 * no OPENDIR and RELEASEDIR round trips, and every listing cached
 	 * until an invalidation or a new mtime. Set by init. */
 	bool no_opendir;
+	/* The most self-ops (inotify replays, fs_notify.c) that may wait for
+	 * their replay before the next commit waits for them; 0: the default
+	 * (CFS_REPLAY_BACKLOG_DEFAULT). */
+	size_t replay_backlog;
 };
+
+#define CFS_REPLAY_BACKLOG_DEFAULT 65536
 
 extern const struct fuse_lowlevel_ops cfs_fs_ops;
 

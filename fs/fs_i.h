@@ -229,6 +229,9 @@ struct cfs_record;
  * resources' parameters/ (model read-locked, after the change): a
  * resource's Parameters key, a type's parameter list, a resource's type. */
 void cfs_fsparam_map(struct cfs_unit *u, const struct cfs_model *m, const struct cfs_record *r);
+/* After the commit's last record was mapped (model read-locked): the
+ * resources of the types whose parameter list changed. */
+void cfs_fsparam_flush(struct cfs_unit *u, const struct cfs_model *m);
 /* truncate(2) of a parameter file: to its size, nothing; to 0, the
  * parameter becomes empty; other sizes -EINVAL. */
 int cfs_fsparam_truncate(const struct cfs_model *m, const struct cfs_node *n, off_t size,

@@ -14,6 +14,7 @@
 #include "hmap.h"
 #include "journal.h"
 #include "model.h"
+#include "pool.h"
 
 /* An invalidation: an inode, or a directory entry. */
 struct cfs_inval {
@@ -25,10 +26,9 @@ struct cfs_inval {
  * runs (fs_notify.h). */
 struct cfs_tomb {
 	uint64_t parent;
-	const char *name; /* points into the op's strings, or owned */
+	const char *name; /* the unit's (cfs_unit.strings), or a static string */
 	uint64_t ino;
 	mode_t mode;
-	bool owned;
 };
 
 /* A self-op: the system call the replayer makes on the mount. */
@@ -91,8 +91,14 @@ struct cfs_unit {
 	size_t nitems, capitems;
 	struct cfs_selfop *ops;
 	size_t nops, capops;
+	/* Every string of its ops, items and tombs: freed with the unit in
+	 * one go (pool.h says why). */
+	struct cfs_pool strings;
 	struct cfs_imap seen;	 /* invalidated inodes already listed */
 	struct cfs_imap touched; /* inodes modified or created in this unit */
+	/* Resource types whose parameter list changed, by key id
+	 * (cfs_fsparam_flush). */
+	struct cfs_imap relist_types;
 	/* Its ATTRIB self-ops are what a user's own system call changed
 	 * besides its target (the values of a key whose mode it changed): a
 	 * local file system queues those events before the call returns, so
@@ -121,7 +127,8 @@ void cfs_unit_map(struct cfs_unit *u, const struct cfs_model *m, const struct cf
  * units faster than they are replayed, so what they hold is the daemon's
  * peak size. */
 void cfs_unit_built(struct cfs_unit *u);
-/* The invalidations were made: the items go (the self-ops stay). */
+/* The invalidations were made: the items go (the self-ops stay; the
+ * names stay in the unit's strings until it is freed). */
 void cfs_unit_drop_items(struct cfs_unit *u);
 /* NULL is a no-op. */
 void cfs_unit_free(struct cfs_unit *u);

@@ -32,7 +32,7 @@ void cfs_unit_inval(struct cfs_unit *u, uint64_t ino, const char *name)
 		u->items = v;
 		u->capitems = cap;
 	}
-	char *copy = name ? strdup(name) : NULL;
+	char *copy = name ? cfs_pool_strdup(&u->strings, name) : NULL;
 	if (name && !copy)
 		return;
 	u->items[u->nitems++] = (struct cfs_inval){ino, copy};
@@ -64,16 +64,10 @@ bool cfs_tomb_add(struct cfs_selfop *o, struct cfs_tomb t)
 	return true;
 }
 
+/* Its strings are the unit's (u->strings). */
 static void op_free(struct cfs_selfop *o)
 {
-	for (int i = 0; i < o->ntomb; i++)
-		if (cfs_tomb_at(o, i)->owned)
-			free((char *)cfs_tomb_at(o, i)->name);
 	free(o->tomb_more);
-	free(o->path);
-	free(o->path2);
-	free(o->name);
-	free(o->name2);
 }
 
 static bool origin_is(const struct cfs_origin *o, int what, uint64_t ino, const char *name)
@@ -92,7 +86,7 @@ void cfs_unit_modify(struct cfs_unit *u, const struct cfs_origin *origin, const 
 	struct cfs_selfop *o = new_op(u, CFS_SOP_MODIFY);
 	if (!o)
 		return;
-	o->path = strdup(path);
+	o->path = cfs_pool_strdup(&u->strings, path);
 	o->ino = ino;
 	cfs_imap_put(&u->touched, ino, (void *)1);
 }
@@ -106,7 +100,7 @@ static void op_attrib(struct cfs_unit *u, const struct cfs_origin *origin, const
 	struct cfs_selfop *o = new_op(u, CFS_SOP_ATTRIB);
 	if (!o)
 		return;
-	o->path = strdup(path);
+	o->path = cfs_pool_strdup(&u->strings, path);
 	o->ino = ino;
 }
 
@@ -120,17 +114,17 @@ static void op_create(struct cfs_unit *u, const struct cfs_origin *origin, enum 
 	struct cfs_selfop *o = new_op(u, op);
 	if (!o)
 		return;
-	o->path = strdup(path);
-	o->path2 = target ? strdup(target) : NULL;
+	o->path = cfs_pool_strdup(&u->strings, path);
+	o->path2 = cfs_pool_strdup(&u->strings, target);
 	o->parent = parent;
-	o->name = strdup(name);
+	o->name = cfs_pool_strdup(&u->strings, name);
 	o->ino = ino;
 	/* What it creates may be gone again by the time it runs (created and
 	 * deleted in one unit): it then still sees what it was. */
 	mode_t mode = op == CFS_SOP_MKDIR     ? S_IFDIR | 0755
 		      : op == CFS_SOP_SYMLINK ? S_IFLNK | 0777
 					      : S_IFREG | 0444;
-	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode, false});
+	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode});
 	cfs_imap_put(&u->touched, ino, (void *)1);
 }
 
@@ -147,9 +141,9 @@ static void op_remove(struct cfs_unit *u, const struct cfs_origin *origin, enum 
 	struct cfs_selfop *o = new_op(u, op);
 	if (!o)
 		return;
-	o->path = strdup(path);
+	o->path = cfs_pool_strdup(&u->strings, path);
 	o->parent = parent;
-	o->name = strdup(name);
+	o->name = cfs_pool_strdup(&u->strings, name);
 	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode});
 	if (outer)
 		cfs_tomb_add(o, *outer); /* its name is a static or long-lived string */
@@ -166,13 +160,11 @@ static void op_rename(struct cfs_unit *u, const struct cfs_origin *origin, const
 	struct cfs_selfop *o = new_op(u, CFS_SOP_RENAME);
 	if (!o)
 		return;
-	if (asprintf(&o->path, "%s/%s", dir, old) < 0)
-		o->path = NULL;
-	if (asprintf(&o->path2, "%s/%s", dir, new) < 0)
-		o->path2 = NULL;
+	o->path = cfs_pool_printf(&u->strings, "%s/%s", dir, old);
+	o->path2 = cfs_pool_printf(&u->strings, "%s/%s", dir, new);
 	o->parent = parent;
-	o->name = strdup(old);
-	o->name2 = strdup(new);
+	o->name = cfs_pool_strdup(&u->strings, old);
+	o->name2 = cfs_pool_strdup(&u->strings, new);
 	cfs_tomb_add(o, (struct cfs_tomb){parent, o->name, ino, mode});
 	/* Onto a name it replaces: the replay finds what was there, so that
 	 * the kernel replaces it as it does for a user's rename. */
@@ -190,8 +182,7 @@ static void replaced(struct cfs_unit *u, uint64_t parent, const char *name, uint
 	cfs_unit_inval(u, parent, name);
 	cfs_unit_inval(u, parent, NULL);
 	cfs_unit_inval(u, ino, NULL);
-	free((char *)u->replaced.name);
-	u->replaced = (struct cfs_tomb){parent, strdup(name), ino, mode, true};
+	u->replaced = (struct cfs_tomb){parent, cfs_pool_strdup(&u->strings, name), ino, mode};
 }
 
 static const char *coll_dir(enum cfs_kind kind)
@@ -255,7 +246,7 @@ static void tomb_earlier(struct cfs_unit *u, uint64_t ino, uint64_t parent, uint
 		const char *file = strrchr(o->path, '/');
 		cfs_tomb_add(o, (struct cfs_tomb){parent, file ? file + 1 : o->path, ino,
 						    S_IFREG | 0444});
-		if (dir_name && (o->name2 = strdup(dir_name)))
+		if (dir_name && (o->name2 = cfs_pool_strdup(&u->strings, dir_name)))
 			cfs_tomb_add(o, (struct cfs_tomb){dir_parent, o->name2, dir_ino,
 							    S_IFDIR | 0555});
 	}
@@ -287,7 +278,7 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 				/* The object's own directory stays reachable for it. */
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
 				if (!stable_name)
-					stable_name = o->name2 = strdup(name);
+					stable_name = o->name2 = cfs_pool_strdup(&u->strings, name);
 				cfs_tomb_add(o, (struct cfs_tomb){coll, stable_name, dir_ino,
 									S_IFDIR | 0555});
 			}
@@ -306,7 +297,7 @@ static void obj_deleted(struct cfs_unit *u, const struct cfs_origin *origin, enu
 			if (u->nops > before) {
 				struct cfs_selfop *o = &u->ops[u->nops - 1];
 				if (!stable_name)
-					stable_name = o->name2 = strdup(name);
+					stable_name = o->name2 = cfs_pool_strdup(&u->strings, name);
 				cfs_tomb_add(o, (struct cfs_tomb){coll, stable_name, dir_ino,
 									S_IFDIR | 0555});
 			}
@@ -385,9 +376,9 @@ static void map_registry(struct cfs_unit *u, const struct cfs_model *m, const st
 			if (!o->path || strncmp(o->path, kpath, kl) != 0 || o->path[kl] != '/' ||
 			    o->ntomb >= CFS_TOMB_MAX)
 				continue;
-			char *nm = strdup(cfs_key_leaf(r->obj_name));
-			if (nm && !cfs_tomb_add(o, (struct cfs_tomb){pdir, nm, dir, S_IFDIR | 0755, true}))
-				free(nm);
+			char *nm = cfs_pool_strdup(&u->strings, cfs_key_leaf(r->obj_name));
+			if (nm)
+				cfs_tomb_add(o, (struct cfs_tomb){pdir, nm, dir, S_IFDIR | 0755});
 		}
 		op_remove(u, origin, CFS_SOP_RMDIR, kpath, pdir, cfs_key_leaf(r->obj_name), dir,
 			  S_IFDIR | 0755, NULL);
@@ -592,8 +583,6 @@ void cfs_unit_built(struct cfs_unit *u)
 
 void cfs_unit_drop_items(struct cfs_unit *u)
 {
-	for (size_t i = 0; i < u->nitems; i++)
-		free(u->items[i].name);
 	free(u->items);
 	u->items = NULL;
 	u->nitems = u->capitems = 0;
@@ -609,6 +598,7 @@ void cfs_unit_free(struct cfs_unit *u)
 	free(u->ops);
 	cfs_imap_free(&u->seen);
 	cfs_imap_free(&u->touched);
-	free((char *)u->replaced.name);
+	cfs_imap_free(&u->relist_types);
+	cfs_pool_free(&u->strings);
 	free(u);
 }

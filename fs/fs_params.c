@@ -256,6 +256,34 @@ static void relist(struct cfs_unit *u, const struct cfs_model *m, const struct c
 	inval_slots(u, m, res, 1);
 }
 
+/* Relists every resource of one of the types (keyed by their key ids). */
+static void relist_resources_of(struct cfs_unit *u, const struct cfs_model *m,
+				const struct cfs_imap *types, const struct cfs_object *type)
+{
+	const struct cfs_key *c = m->coll[CFS_KIND_RESOURCE];
+	for (size_t i = 0; c && i < c->subkeys.n; i++) {
+		const struct cfs_key *rk = c->subkeys.v[i];
+		const struct cfs_object *res = rk->obj;
+		const struct cfs_object *t = res ? res_type(m, res) : NULL;
+		if (t && (type ? t == type : cfs_imap_get(types, t->key->id) != NULL))
+			relist(u, m, res);
+	}
+}
+
+static void relist_type_now(struct cfs_unit *u, const struct cfs_model *m,
+			    const struct cfs_object *type)
+{
+	relist_resources_of(u, m, NULL, type);
+}
+
+void cfs_fsparam_flush(struct cfs_unit *u, const struct cfs_model *m)
+{
+	if (!u->relist_types.n)
+		return;
+	relist_resources_of(u, m, &u->relist_types, NULL);
+	cfs_imap_free(&u->relist_types);
+}
+
 static bool is_params_name(const char *s)
 {
 	return s && strcmp(s, CFS_P_PARAMETERS) == 0;
@@ -267,13 +295,11 @@ static void params_of(struct cfs_unit *u, const struct cfs_model *m, const struc
 		      const struct cfs_object *owner, bool whole)
 {
 	if (owner->kind == CFS_KIND_RESTYPE) {
-		const struct cfs_key *c = m->coll[CFS_KIND_RESOURCE];
-		for (size_t i = 0; c && i < c->subkeys.n; i++) {
-			const struct cfs_key *rk = c->subkeys.v[i];
-			const struct cfs_object *res = rk->obj;
-			if (res && res_type(m, res) == owner)
-				relist(u, m, res);
-		}
+		/* Its resources are found once for the whole commit
+		 * (cfs_fsparam_flush): registering a type writes a record per
+		 * parameter, and each pass is over every resource. */
+		if (cfs_imap_put(&u->relist_types, owner->key->id, (void *)owner) < 0)
+			relist_type_now(u, m, owner);
 		return;
 	}
 	if (owner->kind != CFS_KIND_RESOURCE)

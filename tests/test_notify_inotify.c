@@ -794,3 +794,51 @@ Test(inotify, reader_sees_new_content, .timeout = 300)
 	assert_eq(out, "200\n", "what the watcher read on each event (diff expected seen, then the count)");
 	free(out);
 }
+
+/* The replays' backlog is bounded (--replay-backlog): a commit waits for
+ * the replays of the ones before it while more than that many wait. With
+ * a bound of 1, when a write returns, every event of the write before it
+ * is already in the watcher's inotify queue: 5000 IN_CREATE of one
+ * write, counted without waiting (a nonblocking read) once the next write
+ * returned. With the default bound, the second write returns while the
+ * first's replay still runs. */
+static const char BACKLOG_PY[] =
+	"import ctypes, os, struct, sys\n"
+	"M = os.environ['M']; N = int(sys.argv[1])\n"
+	"libc = ctypes.CDLL(None, use_errno=True)\n"
+	"fd = libc.inotify_init1(os.O_NONBLOCK)\n"
+	"assert fd >= 0\n"
+	"assert libc.inotify_add_watch(fd, (M + '/registry/B').encode(), 0x100) >= 0\n"
+	"c = os.open(M + '/control', os.O_WRONLY)\n"
+	"os.write(c, ''.join('reg-set B v%d REG_SZ x\\n' % i for i in range(N)).encode())\n"
+	"os.write(c, b'reg-set O w REG_SZ x\\n')\n"
+	"n = 0\n"
+	"while True:\n"
+	"    try:\n"
+	"        buf = os.read(fd, 1 << 16)\n"
+	"    except BlockingIOError:\n"
+	"        break\n"
+	"    i = 0\n"
+	"    while i < len(buf):\n"
+	"        wd, mask, cookie, ln = struct.unpack_from('iIII', buf, i)\n"
+	"        name = buf[i + 16:i + 16 + ln].rstrip(b'\\0')\n"
+	"        if mask & 0x100 and name.startswith(b'v'):\n"
+	"            n += 1\n"
+	"        i += 16 + ln\n"
+	"print(n)\n";
+
+Test(inotify, replay_backlog_bounds_what_waits, .timeout = 300)
+{
+	mnt_stop_daemon(&M);
+	mnt_start(&M, "--replay-backlog=1");
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/backlog.py", M.dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(BACKLOG_PY, f);
+	fclose(f);
+	char *out = run("C 'reg-create-key B' 'reg-create-key O'\n"
+			"timeout 200 python3 \"$D/backlog.py\" 5000\n");
+	assert_eq(out, "5000\n", "IN_CREATE of the first write queued when the second returned");
+	free(out);
+}
