@@ -76,6 +76,9 @@ struct cfs_record {
 	 * (port_reader.c), filled under the journal lock; never copied. */
 	char *json;
 	size_t json_len;
+	/* The one block holding the six strings above in a copy
+	 * (cfs_record_copy), or NULL when they are allocated one by one. */
+	void *mem;
 };
 
 /* A registry value record that created the value (not just changed it). */

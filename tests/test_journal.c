@@ -148,6 +148,24 @@ Test(journal, record_copy_is_deep)
 	strcpy(bufs[1], "changed");
 	cr_assert_str_eq(dst.obj_name, "name-7");
 	cr_assert_eq(dst.key_id, 8);
+	/* A copy of a copy (whose strings share one block) is its own too;
+	 * an empty string stays empty, not missing. */
+	struct cfs_record again;
+	dst.parent_id[0] = '\0';
+	cr_assert_eq(cfs_record_copy(&again, &dst), 0);
+	cfs_record_clear(&dst);
+	cr_assert_str_eq(again.obj_id, "id-7");
+	cr_assert_str_eq(again.obj_name, "name-7");
+	cr_assert_str_eq(again.parent_id, "");
+	cr_assert_null(again.prop);
+	cfs_record_clear(&again);
+	struct cfs_record none = {.seq = 3}, copy;
+	cr_assert_eq(cfs_record_copy(&copy, &none), 0);
+	cr_assert_null(copy.obj_id);
+	cr_assert_null(copy.new_value);
+	cr_assert_eq(copy.seq, 3);
+	cfs_record_clear(&copy);
+	cr_assert_eq(cfs_record_copy(&dst, &src), 0);
 	cfs_record_clear(&dst);
 	cr_assert_null(dst.obj_id);
 	cr_assert_eq(dst.seq, 0);
