@@ -256,7 +256,8 @@ static void relist(struct cfs_unit *u, const struct cfs_model *m, const struct c
 	inval_slots(u, m, res, 1);
 }
 
-/* Relists every resource of one of the types (keyed by their key ids). */
+/* Relists every resource of type, or (type NULL) of one of types (keyed
+ * by their key ids). */
 static void relist_resources_of(struct cfs_unit *u, const struct cfs_model *m,
 				const struct cfs_imap *types, const struct cfs_object *type)
 {
@@ -268,12 +269,6 @@ static void relist_resources_of(struct cfs_unit *u, const struct cfs_model *m,
 		if (t && (type ? t == type : cfs_imap_get(types, t->key->id) != NULL))
 			relist(u, m, res);
 	}
-}
-
-static void relist_type_now(struct cfs_unit *u, const struct cfs_model *m,
-			    const struct cfs_object *type)
-{
-	relist_resources_of(u, m, NULL, type);
 }
 
 void cfs_fsparam_flush(struct cfs_unit *u, const struct cfs_model *m)
@@ -299,7 +294,7 @@ static void params_of(struct cfs_unit *u, const struct cfs_model *m, const struc
 		 * (cfs_fsparam_flush): registering a type writes a record per
 		 * parameter, and each pass is over every resource. */
 		if (cfs_imap_put(&u->relist_types, owner->key->id, (void *)owner) < 0)
-			relist_type_now(u, m, owner);
+			relist_resources_of(u, m, NULL, owner); /* now, then */
 		return;
 	}
 	if (owner->kind != CFS_KIND_RESOURCE)

@@ -222,15 +222,21 @@ static void assert_before(const char *got, const char *a, const char *b)
 	cr_assert(ia >= 0 && ib >= 0 && ia < ib, "'%s' must come before '%s'; events:\n%s", a, b, got);
 }
 
+/* Writes text to $D/name, for the scripts to run. */
+static void put_script(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", M.dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
 static void setup(void)
 {
 	mnt_setup();
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/norm.py", M.dir);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(NORM_PY, f);
-	fclose(f);
+	put_script("norm.py", NORM_PY);
 }
 
 /* Kills the background processes the scripts started (by pid), stops the
@@ -756,12 +762,7 @@ Test(inotify, many_changes_while_reading, .timeout = 300)
 		"print('events: %d MODIFY, %d CLOSE_WRITE' % (sum(mods.values()), sum(closes.values())),\n"
 		"      file=sys.stderr)\n"
 		"print('\\n'.join(bad[:20]) if bad else 'ok')\n";
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/many.py", M.dir);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(PY, f);
-	fclose(f);
+	put_script("many.py", PY);
 	free(run("python3 -c 'import sys; sys.stdout.write(\"reg-create-key L\\n\" + "
 	         "\"\".join(\"reg-set L v%%d REG_SZ init%%d\\n\" %% (i, i) for i in range(200)))' > control\n"));
 	char *out = run("for r in 1 2; do timeout 200 bash -c 'while :; do cat registry/L/* > /dev/null 2>&1; done' & BG; done\n"
@@ -831,12 +832,7 @@ Test(inotify, replay_backlog_bounds_what_waits, .timeout = 300)
 {
 	mnt_stop_daemon(&M);
 	mnt_start(&M, "--replay-backlog=1");
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/backlog.py", M.dir);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(BACKLOG_PY, f);
-	fclose(f);
+	put_script("backlog.py", BACKLOG_PY);
 	char *out = run("C 'reg-create-key B' 'reg-create-key O'\n"
 			"timeout 200 python3 \"$D/backlog.py\" 5000\n");
 	assert_eq(out, "5000\n", "IN_CREATE of the first write queued when the second returned");
