@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -171,6 +172,9 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	struct cfs_txn t;
 	cfs_txn_init(&t, &e->model, e->next_seq);
 	struct cfs_txn_mark start = cfs_txn_mark(&t);
+	e->last_waiters = 0;
+	for (const struct cfs_batch *b = list; b; b = b->next)
+		e->last_waiters += b->done != NULL;
 
 	pthread_rwlock_wrlock(&e->lock);
 	for (struct cfs_batch *b = list; b; b = b->next) {
@@ -290,6 +294,35 @@ static bool changes_names(const struct cfs_batch *list)
 	return false;
 }
 
+/* The committer waits (up to e->gather_us, CFS_GATHER_US by default) for
+ * the writers it has just answered. A writer answered at the end of a commit sends its next change about
+ * 80 us later (FUSE's round trip; up to ~200 us for the last of eight
+ * answered one after the other, measured on the 2-core VM), by which time
+ * the next commit, started with the writers that queued meanwhile, is
+ * already on its way to the disk: eight writers then split into two
+ * groups of four, each taking every other commit. Waiting up to this long
+ * for as many batches as the last commit answered brings them back into
+ * one commit (bench-commit.sh: 8 writers 4.3x one writer without the wait,
+ * 5.2x with it). A lone writer never waits (it is the whole group), nor
+ * does a commit of changes no one waits for; one of a group that did not
+ * come back costs the next commit the wait once (qlock held). */
+static void gather(struct cfs_engine *e)
+{
+	if (!e->qhead || e->qlen >= e->last_waiters || e->stopping)
+		return;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(e->gather_us % 1000000) * 1000L;
+	until.tv_sec += e->gather_us / 1000000;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (e->qlen < e->last_waiters && !e->stopping)
+		if (pthread_cond_timedwait(&e->qcond, &e->qlock, &until) != 0)
+			break;
+}
+
 static void *committer_main(void *arg)
 {
 	struct cfs_engine *e = arg;
@@ -297,6 +330,7 @@ static void *committer_main(void *arg)
 		pthread_mutex_lock(&e->qlock);
 		while (!e->qhead && !e->stopping)
 			pthread_cond_wait(&e->qcond, &e->qlock);
+		gather(e);
 		void (*gate)(void *, bool) = __atomic_load_n(&e->gate, __ATOMIC_ACQUIRE);
 		if (gate && e->qhead) {
 			/* Meanwhile more batches queue up: they commit together. */
@@ -308,6 +342,7 @@ static void *committer_main(void *arg)
 		}
 		struct cfs_batch *list = e->qhead;
 		e->qhead = e->qtail = NULL;
+		e->qlen = 0;
 		bool stop = e->stopping && !list;
 		if (stop)
 			e->exited = true; /* cfs_engine_call_sync runs calls itself now */
@@ -362,6 +397,7 @@ static void enqueue_locked(struct cfs_engine *e, struct cfs_batch *b)
 	else
 		e->qhead = b;
 	e->qtail = b;
+	e->qlen++;
 	pthread_cond_signal(&e->qcond);
 }
 
@@ -646,6 +682,7 @@ int cfs_engine_open(const struct cfs_engine_config *cfg, struct cfs_engine **ret
 				  : CFS_JOURNAL_RING;
 	e->backend = cfg->backend;
 	e->log = cfg->log;
+	e->gather_us = cfg->gather_us ? cfg->gather_us : CFS_GATHER_US;
 	cfs_engine_set_order(e, &order_local, e);
 	int r;
 	if ((r = cfs_reg_init(&e->model.reg)) < 0)

@@ -35,6 +35,10 @@
 
 struct cfs_store;
 
+/* The committer's default wait for the writers it has just answered
+ * (microseconds; see engine.c, gather). */
+#define CFS_GATHER_US 200
+
 struct cfs_engine_config {
 	const char *state_dir;
 	const char *cluster_name; /* first start only; NULL: the host name */
@@ -44,6 +48,10 @@ struct cfs_engine_config {
 	/* Journal retention: records kept in the store and in memory (at
 	 * most CFS_JOURNAL_RING; 0 means CFS_JOURNAL_RING). */
 	uint64_t journal_keep;
+	/* How long the committer waits for the writers it has just answered
+	 * to send their next change (engine.c, gather); 0 means
+	 * CFS_GATHER_US. Tests set it long to make the wait visible. */
+	unsigned gather_us;
 	/* The program's log (syslog priorities), for what a back-end sees
 	 * happen while it runs (a lost connection, a resync); NULL: silent.
 	 * core/ itself never writes a log. */
@@ -101,6 +109,11 @@ struct cfs_engine {
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 	struct cfs_batch *qhead, *qtail; /* delivered batches; guarded by qlock */
+	size_t qlen;			 /* how many; guarded by qlock */
+	/* Batches of the last commit whose submitter waited for the answer
+	 * (committer thread only): how many may come back (committer_main). */
+	size_t last_waiters;
+	unsigned gather_us;
 	bool stopping;			 /* guarded by qlock */
 	bool exited;			 /* the committer ended; guarded by qlock */
 	pthread_t committer;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_tmp.h"
@@ -53,12 +54,13 @@ static void teardown(void)
 
 TestSuite(engine, .init = setup, .fini = teardown, .timeout = 600);
 
-static void open_engine(bool backend)
+static void open_engine_gathering(bool backend, unsigned gather_us)
 {
 	struct cfs_engine_config cfg = {
 		.state_dir = dir,
 		.cluster_name = "testcl",
 		.backend = &cfs_backend_local,
+		.gather_us = gather_us,
 	};
 	const char *why = NULL;
 	int r = cfs_engine_open(&cfg, &eng, &why);
@@ -67,6 +69,11 @@ static void open_engine(bool backend)
 		r = cfs_engine_start_backend(eng);
 		cr_assert_eq(r, 0, "start back-end: %d", r);
 	}
+}
+
+static void open_engine(bool backend)
+{
+	open_engine_gathering(backend, 0);
 }
 
 static void close_engine(void)
@@ -719,6 +726,111 @@ Test(engine, listener_added_while_committing_misses_nothing)
 	for (size_t i = 0; i < heard.n; i++)
 		cr_assert_eq(heard.recs[i].seq, added_at + i, "record %zu", i);
 	cr_assert_leq(added_at + heard.n, end);
+	close_engine();
+	heard_reset();
+}
+
+/* ------------------------------------------------------------------ */
+/* Group commit: the committer waits for the writers it just answered.  */
+
+struct hold {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool held, released;
+};
+
+/* A call item that keeps the committer busy until released. */
+static void hold_committer(struct cfs_engine *e, void *ud)
+{
+	(void)e;
+	struct hold *h = ud;
+	pthread_mutex_lock(&h->lock);
+	h->held = true;
+	pthread_cond_broadcast(&h->cond);
+	while (!h->released)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void submit_group(const char *name, struct outcome_slot *slot)
+{
+	const char *line[1];
+	char text[64];
+	snprintf(text, sizeof(text), "group-create %s", name);
+	line[0] = text;
+	cr_assert_eq(cfs_engine_submit(eng, parse_lines(line, 1), 1, 0, 0, on_done, slot), 0);
+}
+
+static void wait_done(struct outcome *o, int n)
+{
+	pthread_mutex_lock(&o->lock);
+	while (o->done < n)
+		pthread_cond_wait(&o->cond, &o->lock);
+	pthread_mutex_unlock(&o->lock);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Three writers answered by one commit come back 50 ms apart: with a 2 s
+ * wait their next changes still commit together. One that does not come
+ * back costs the next commit the wait once; a lone writer then never
+ * waits. */
+Test(engine, answered_writers_commit_together)
+{
+	heard_reset();
+	open_engine_gathering(false, 2000000);
+	cfs_engine_set_listener(eng, listener, &heard);
+	cr_assert_eq(cfs_engine_start_backend(eng), 0);
+	struct outcome o = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct outcome_slot ud[3] = {{&o, 0}, {&o, 1}, {&o, 2}};
+
+	/* Three writers in one commit: queued while the committer is held. */
+	struct hold h = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	cr_assert_eq(cfs_engine_deliver_call(eng, hold_committer, &h), 0);
+	pthread_mutex_lock(&h.lock);
+	while (!h.held)
+		pthread_cond_wait(&h.cond, &h.lock);
+	pthread_mutex_unlock(&h.lock);
+	submit_group("a1", &ud[0]);
+	submit_group("b1", &ud[1]);
+	submit_group("c1", &ud[2]);
+	size_t c0 = heard.calls;
+	pthread_mutex_lock(&h.lock);
+	h.released = true;
+	pthread_cond_broadcast(&h.cond);
+	pthread_mutex_unlock(&h.lock);
+	wait_done(&o, 3);
+	cr_assert_eq(heard.calls, c0 + 1, "the three queued batches commit together");
+
+	/* They come back one by one. */
+	submit_group("a2", &ud[0]);
+	usleep(50000);
+	submit_group("b2", &ud[1]);
+	usleep(50000);
+	submit_group("c2", &ud[2]);
+	wait_done(&o, 6);
+	cr_assert_eq(heard.calls, c0 + 2, "the answered writers' next batches commit together");
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(o.err[i], 0);
+
+	/* Only one comes back: it waits the 2 s once and commits alone. */
+	submit_group("a3", &ud[0]);
+	wait_done(&o, 7);
+	cr_assert_eq(heard.calls, c0 + 3);
+	cr_assert_eq(o.err[0], 0);
+
+	/* A lone writer is the whole group: no wait. */
+	double t0 = now_s();
+	submit_group("a4", &ud[0]);
+	wait_done(&o, 8);
+	cr_assert_lt(now_s() - t0, 1.0, "a lone writer waited for others");
+	cr_assert_not_null(find(CFS_KIND_GROUP, "c2"));
+	cr_assert_not_null(find(CFS_KIND_GROUP, "a4"));
 	close_engine();
 	heard_reset();
 }
