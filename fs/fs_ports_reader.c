@@ -72,9 +72,11 @@ void cfs_fsports_reader_read(fuse_req_t req, struct pfh *h, size_t size, off_t o
 		return;
 	}
 	/* The reply is sent from out after the unlock: its own memory, as
-	 * the file may be released meanwhile. */
-	struct cfs_buf out = {0};
-	ssize_t n = cfs_buf_reserve(&out, size);
+	 * the file may be released meanwhile. Exactly the read's size (not
+	 * cfs_buf_reserve's next power of two: 128 KiB for a 64 KiB read,
+	 * which the daemon's malloc maps and unmaps on every read, main.c). */
+	struct cfs_buf out = {.data = malloc(size + 1), .cap = size + 1};
+	ssize_t n = out.data ? 0 : -ENOMEM;
 	if (n == 0)
 		n = cfs_reader_take_buf(&fp->ports, rd, (uint64_t)off, &out, size);
 	if (n == -EAGAIN && fp->stopping)
