@@ -403,14 +403,15 @@ int main(int argc, char **argv)
 	 * given back when freed. glibc's default threshold follows the
 	 * largest buffer freed (up to 32 MiB): they would then come from the
 	 * heap, between the model's small long-lived allocations, and leave
-	 * holes that keep the daemon at its peak size. A read's reply (at
-	 * most 128 KiB from the kernel, 1 MiB for a write) stays below the
-	 * threshold: mapping and unmapping one per read cost the ports 60% of
-	 * their throughput (2.0 against 5.1 M records/s). Setting the
+	 * holes that keep the daemon at its peak size. A read's reply buffer
+	 * (128 KiB for cat's and tail's reads) stays below the threshold:
+	 * mapping and unmapping one per read cost the ports 60% of their
+	 * throughput (2.0 against 5.1 M records/s). 512 KiB left the daemon
+	 * that built the large tree 7 MB bigger at rest. Setting the
 	 * threshold also fixes the heap's trim threshold, 128 KiB unless set:
 	 * the free top of the heap is given back beyond 4 MiB only (and all
 	 * of it after a burst, fs_notify.c), not after every read. */
-	mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 132 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	int jargc = join_long_options(argc, argv, &jargv);
 	if (jargc < 0)
