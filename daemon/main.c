@@ -625,7 +625,9 @@ out_unmount:
 	 * closes the device. */
 	if (dev && cfs_stop_saw_unmount() && geteuid() == 0 && session_connected(se))
 		abort_connection(minor(dev));
+	cfs_stop_unmounting(true);
 	fuse_session_unmount(se);
+	cfs_stop_unmounting(false);
 	cfs_notify_stop(&fs);
 	cfs_replayer_stop(&replayer);
 	cfs_stop_replayer(0);

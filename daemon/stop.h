@@ -17,8 +17,9 @@
  * is also the watchdog: a stop that has not finished STOP_BOUND_MS after
  * the signal or the unmount (or, while open files kept the session, after
  * the loop returned) ends with force_exit (status 1), unless the kernel is
- * still releasing the file system's cached entries in the replayer's exit,
- * which it then waits for, up to STOP_RELEASE_MAX_MS more. A second
+ * still releasing the file system's cached entries (in the replayer's exit,
+ * or in main()'s own unmount when the replayer went first), which it then
+ * waits for, up to STOP_RELEASE_MAX_MS more. A second
  * signal does the same at once. Forcing loses nothing that was acknowledged (every
  * acknowledged change is on disk): it detaches the mount and exits, and
  * the kernel ends the session and the replayer.
@@ -56,6 +57,11 @@ void cfs_stop_mounted(const char *mnt, dev_t dev);
  * (0: none, or reaped): the watchdog lets the kernel's release in its
  * exit finish. */
 void cfs_stop_replayer(pid_t pid);
+/* main() is in its own unmount (fuse_session_unmount) while on: when the
+ * replayer's clone of the mount is gone already, the kernel releases the
+ * file system's cached entries there, and the watchdog waits for it as
+ * for the replayer's exit. */
+void cfs_stop_unmounting(bool on);
 /* The session's notifier and ports run: the stopper acts on it from now
  * on. */
 void cfs_stop_attach(struct cfs_fs *fs);
