@@ -157,7 +157,10 @@ mkdir -p "$STATE" "$MNT" "$TMPFS"
 : >"$LOG"
 : >"$TMP/problems"
 DPID=""
-trap 'rc_=$?; pt_cleanup; (exit $rc_); cleanup' EXIT
+# set +e first: under set -e the (exit $rc_) that hands cleanup the status
+# would end the trap there, and a failed or interrupted run left its
+# daemon running and its tmpfs mounted.
+trap 'rc_=$?; set +e; pt_cleanup; (exit $rc_); cleanup' EXIT
 trap 'echo "bench-tree: interrupted" >&2; exit 130' INT
 trap 'echo "bench-tree: terminated" >&2; exit 143' TERM
 # Every daemon of this run is the same build, whatever happens to build/.
