@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -173,12 +172,11 @@ static void commit_batches(struct cfs_engine *e, struct cfs_batch *list)
 	cfs_txn_init(&t, &e->model, e->next_seq);
 	struct cfs_txn_mark start = cfs_txn_mark(&t);
 	e->last_waiters = 0;
-	for (const struct cfs_batch *b = list; b; b = b->next)
-		e->last_waiters += b->done != NULL;
 
 	pthread_rwlock_wrlock(&e->lock);
 	for (struct cfs_batch *b = list; b; b = b->next) {
 		struct cfs_txn_mark mark = cfs_txn_mark(&t);
+		e->last_waiters += b->done != NULL;
 		b->line = -1;
 		if (e->refuse && !b->system) {
 			b->err = -e->refuse;
@@ -317,14 +315,7 @@ static void gather(struct cfs_engine *e)
 	if (!e->qhead || e->qlen >= e->last_waiters || e->stopping ||
 	    __atomic_load_n(&e->order, __ATOMIC_ACQUIRE) != &order_local)
 		return;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)(e->gather_us % 1000000) * 1000L;
-	until.tv_sec += e->gather_us / 1000000;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = cfs_deadline_us(e->gather_us);
 	while (e->qlen < e->last_waiters && !e->stopping)
 		if (pthread_cond_timedwait(&e->qcond, &e->qlock, &until) != 0)
 			break;

@@ -950,22 +950,9 @@ static bool is_synced_quorate(const struct cfs_replica *r)
 	return r->synced_once && r->quorate;
 }
 
-static struct timespec deadline(int timeout_ms)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	return until;
-}
-
 int cfs_replica_wait_quorate(struct cfs_replica *r, int timeout_ms)
 {
-	struct timespec until = deadline(timeout_ms);
+	struct timespec until = cfs_deadline_us((int64_t)timeout_ms * 1000);
 	pthread_mutex_lock(&r->lock);
 	bool ok = wait_until(r, &until, is_synced_quorate);
 	pthread_mutex_unlock(&r->lock);
@@ -974,7 +961,7 @@ int cfs_replica_wait_quorate(struct cfs_replica *r, int timeout_ms)
 
 int cfs_replica_wait_synced(struct cfs_replica *r, int timeout_ms)
 {
-	struct timespec until = deadline(timeout_ms);
+	struct timespec until = cfs_deadline_us((int64_t)timeout_ms * 1000);
 	pthread_mutex_lock(&r->lock);
 	bool ok = wait_until(r, &until, is_synced);
 	pthread_mutex_unlock(&r->lock);

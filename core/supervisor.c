@@ -474,13 +474,7 @@ void cfs_supervisor_free(struct cfs_supervisor *s)
 			if (rt && rt->pgid)
 				cfs_proc_kill_group(rt->pgid);
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		struct timespec ts = cfs_deadline_us(100 * 1000);
 		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -138,6 +138,12 @@ int64_t cfs_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+struct timespec cfs_deadline_us(int64_t us)
+{
+	int64_t t = cfs_now_ns() + us * 1000;
+	return (struct timespec){.tv_sec = t / 1000000000, .tv_nsec = t % 1000000000};
+}
+
 int64_t cfs_mono_ns(void)
 {
 	struct timespec ts;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define CFS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -61,6 +62,9 @@ void cfs_vec_free(struct cfs_vec *vec);
 int64_t cfs_now_ns(void);
 /* Monotonic clock in nanoseconds. */
 int64_t cfs_mono_ns(void);
+/* The wall clock us microseconds from now: a deadline for
+ * pthread_cond_timedwait on a condition variable of the default clock. */
+struct timespec cfs_deadline_us(int64_t us);
 
 /* strdup/strndup returning NULL on failure (thin, for symmetry). */
 char *cfs_strndup(const char *s, size_t n);

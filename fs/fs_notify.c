@@ -129,19 +129,6 @@ static struct cfs_unit *queue_pop(struct cfs_notify *nt, struct cfs_unit **head,
 	return u;
 }
 
-/* CLOCK_REALTIME (the condition variables' clock) ms from now. */
-static struct timespec deadline_ms(long ms)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_nsec += ms * 1000000;
-	while (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
 static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u);
 
 static void on_commit(void *ud, const struct cfs_record *recs, size_t n)
@@ -200,7 +187,7 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	 * bounded: an invalidation can wait for a page that another request,
 	 * itself waiting for this commit, holds locked; after the bound that
 	 * request is answered and its page let go. */
-	struct timespec until = deadline_ms(200);
+	struct timespec until = cfs_deadline_us(200 * 1000);
 	while (nt->pre_done < gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->pre_cond, &nt->qlock, &until) != 0)
 			break;
@@ -208,7 +195,7 @@ static void queue_unit(struct cfs_notify *nt, struct cfs_unit *u)
 	 * before it is answered (run_unit releases the wait early when one
 	 * of them could only be raised after the answer). Bounded, as any
 	 * wait here. */
-	until = deadline_ms(1000);
+	until = cfs_deadline_us(1000 * 1000);
 	while (sync && nt->replayed < gen && nt->released < gen && !nt->stop)
 		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
 			break;
@@ -469,7 +456,7 @@ static void wait_answered(struct cfs_notify *nt, const struct cfs_unit *u)
 {
 	if (!u->norigins && !u->origins_overflow)
 		return;
-	struct timespec until = deadline_ms(100);
+	struct timespec until = cfs_deadline_us(100 * 1000);
 	pthread_mutex_lock(&nt->qlock);
 	while (nt->answered < u->gen && !nt->stop && !nt->detached)
 		if (pthread_cond_timedwait(&nt->answer_cond, &nt->qlock, &until) != 0)
@@ -584,7 +571,7 @@ static void *notify_main(void *arg)
 static void replay_gate(void *ud, bool changes_names)
 {
 	struct cfs_notify *nt = ud;
-	struct timespec until = deadline_ms(100);
+	struct timespec until = cfs_deadline_us(100 * 1000);
 	pthread_mutex_lock(&nt->qlock);
 	while (changes_names && nt->replayed < nt->gen && !nt->stop && !nt->detached)
 		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) != 0)
@@ -593,7 +580,7 @@ static void replay_gate(void *ud, bool changes_names)
 						   : CFS_REPLAY_BACKLOG_DEFAULT;
 	uint64_t seen = __atomic_load_n(&nt->ops_run, __ATOMIC_RELAXED);
 	while (nt->backlog > most && !nt->stop && !nt->detached) {
-		until = deadline_ms(100);
+		until = cfs_deadline_us(100 * 1000);
 		if (pthread_cond_timedwait(&nt->replay_cond, &nt->qlock, &until) == 0)
 			continue;
 		uint64_t now = __atomic_load_n(&nt->ops_run, __ATOMIC_RELAXED);
@@ -774,7 +761,7 @@ bool cfs_notify_drain(struct cfs_fs *fs, long ms)
 	struct cfs_notify *nt = fs->notify;
 	if (!nt)
 		return true;
-	struct timespec until = deadline_ms(ms);
+	struct timespec until = cfs_deadline_us((int64_t)ms * 1000);
 	pthread_mutex_lock(&nt->qlock);
 	const uint64_t owed = nt->gen;
 	while (nt->replayed < owed && !nt->stop && !nt->detached)
